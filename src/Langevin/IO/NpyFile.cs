@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.IO;
+
+/// <summary>
+/// NumPy <c>.npy</c> files (format versions 1.0–3.0; float32, float64, uint8; little-endian, C order).
+/// Spec: numpy.lib.format. Every header field is validated; bad files raise <see cref="DataException"/>.
+/// </summary>
+public static partial class NpyFile
+{
+    static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+    const int MaxHeaderBytes = 1 << 16;
+
+    public static Tensor Read(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (FileNotFoundException) { throw new DataException($"{path}: file not found"); }
+        catch (DirectoryNotFoundException) { throw new DataException($"{path}: file not found"); }
+        catch (UnauthorizedAccessException) { throw new DataException($"{path}: permission denied"); }
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses a whole .npy image; <paramref name="name"/> names the source in error messages.</summary>
+    public static Tensor Parse(ReadOnlySpan<byte> bytes, string name)
+    {
+        string Bad(string what) => $"{name}: not a valid .npy file ({what}); write it with numpy.save as float32, float64 or uint8";
+        if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic)) throw new DataException(Bad("missing the \\x93NUMPY magic"));
+        byte major = bytes[6];
+        int headerLen, headerStart;
+        if (major == 1) { headerLen = BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]); headerStart = 10; }
+        else if (major is 2 or 3)
+        {
+            if (bytes.Length < 12) throw new DataException(Bad("truncated header"));
+            uint len = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
+            if (len > MaxHeaderBytes) throw new DataException(Bad($"header of {len} bytes is too large"));
+            headerLen = (int)len; headerStart = 12;
+        }
+        else throw new DataException(Bad($"unsupported format version {major}"));
+        if (headerStart + headerLen > bytes.Length) throw new DataException(Bad("truncated header"));
+
+        string header = Encoding.Latin1.GetString(bytes.Slice(headerStart, headerLen)).Trim();
+        var m = HeaderPattern().Match(header);
+        if (!m.Success) throw new DataException(Bad("header is not a dict with descr, fortran_order and shape"));
+        string descr = m.Groups["descr"].Value;
+        if (m.Groups["fortran"].Value == "True") throw new DataException(Bad("Fortran order is not supported; save a C-contiguous array"));
+
+        var shape = new List<long>();
+        foreach (var part in m.Groups["shape"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long d) || d < 0)
+                throw new DataException(Bad($"bad shape dimension '{part}'"));
+            shape.Add(d);
+        }
+
+        (ScalarType type, int itemSize) = descr switch
+        {
+            "<f4" => (ScalarType.Float32, 4),
+            "<f8" => (ScalarType.Float64, 8),
+            "|u1" or "<u1" => (ScalarType.Byte, 1),
+            _ => throw new DataException(Bad($"dtype '{descr}' is not supported (use <f4, <f8 or |u1)"))
+        };
+
+        long count = 1;
+        foreach (long d in shape)
+        {
+            count *= d;
+            if (count > int.MaxValue / 8) throw new DataException(Bad("array too large"));
+        }
+        long dataStart = headerStart + headerLen;
+        long expected = count * itemSize;
+        if (bytes.Length - dataStart != expected)
+            throw new DataException(Bad($"data holds {bytes.Length - dataStart} bytes, the header's shape needs {expected}"));
+
+        var data = bytes.Slice((int)dataStart, (int)expected);
+        long[] dims = shape.ToArray();
+        return type switch
+        {
+            ScalarType.Float32 => tensor(ToArray<float>(data), dims),
+            ScalarType.Float64 => tensor(ToArray<double>(data), dims),
+            _ => tensor(data.ToArray(), dims, ScalarType.Byte),
+        };
+    }
+
+    static T[] ToArray<T>(ReadOnlySpan<byte> data) where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(data).ToArray();
+
+    /// <summary>Writes a float32, float64 or uint8 tensor atomically (temp file + rename).</summary>
+    public static void Write(string path, Tensor t) => AtomicFile.WriteAllBytes(path, ToBytes(t));
+
+    public static byte[] ToBytes(Tensor t)
+    {
+        using var c = t.detach().cpu().contiguous();
+        string descr = c.dtype switch
+        {
+            ScalarType.Float32 => "<f4",
+            ScalarType.Float64 => "<f8",
+            ScalarType.Byte => "|u1",
+            _ => throw new ArgumentException($"npy: unsupported dtype {c.dtype}")
+        };
+        string shape = c.shape.Length == 1 ? $"({c.shape[0]},)" : "(" + string.Join(", ", c.shape) + ")";
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
+        int unpadded = 10 + dict.Length + 1;
+        int pad = (64 - unpadded % 64) % 64;
+        string header = dict + new string(' ', pad) + "\n";
+
+        byte[] data = c.dtype switch
+        {
+            ScalarType.Float32 => Bytes(c.data<float>().ToArray()),
+            ScalarType.Float64 => Bytes(c.data<double>().ToArray()),
+            _ => c.data<byte>().ToArray(),
+        };
+        var result = new byte[10 + header.Length + data.Length];
+        Magic.CopyTo(result, 0);
+        result[6] = 1; result[7] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(result.AsSpan(8), (ushort)header.Length);
+        Encoding.Latin1.GetBytes(header, result.AsSpan(10));
+        data.CopyTo(result, 10 + header.Length);
+        return result;
+    }
+
+    static byte[] Bytes<T>(T[] values) where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+
+    [GeneratedRegex(@"^\{\s*'descr'\s*:\s*'(?<descr>[<>|=][a-zA-Z]\d+)'\s*,\s*'fortran_order'\s*:\s*(?<fortran>True|False)\s*,\s*'shape'\s*:\s*\((?<shape>[\d\s,]*)\)\s*,?\s*\}$")]
+    private static partial Regex HeaderPattern();
+}
