@@ -16,3 +16,6 @@ public sealed class UsageException(string message, Exception? inner = null) : La
 
 /// <summary>Bad or missing data: a corrupt or truncated file, a wrong shape, NaN, a missing dataset. Exit code 1.</summary>
 public sealed class DataException(string message, Exception? inner = null) : LangevinException(message, 1, inner);
+
+/// <summary>Training could not go on (the loss became NaN or infinite). Exit code 1; the last good checkpoint stays.</summary>
+public sealed class TrainingDivergedException(string message) : LangevinException(message, 1);

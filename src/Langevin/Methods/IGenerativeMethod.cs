@@ -1,0 +1,32 @@
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Methods;
+
+/// <summary>
+/// A trainable generative method as the trainer and the CLI see it: a network, a loss on a data batch, and a
+/// sampler. Every method (NCSN now; DDPM, EBMs, … later) plugs into the one trainer through this.
+/// </summary>
+public interface IGenerativeMethod : IDisposable
+{
+    /// <summary>The configuration with every automatic setting resolved (what config.json records).</summary>
+    TrainConfig Config { get; }
+
+    /// <summary>Shape of one data item, e.g. [2] or [1, 28, 28].</summary>
+    long[] ItemShape { get; }
+
+    nn.Module Network { get; }
+
+    /// <summary>The scalar training loss on a batch of data.</summary>
+    Tensor Loss(Tensor batch, Generator gen);
+
+    /// <summary>Network evaluations one sample costs.</summary>
+    int FunctionEvaluations { get; }
+
+    /// <summary>
+    /// Draws samples in data space ([n, ...ItemShape]). <paramref name="noise"/>, if given, is the unit Gaussian
+    /// noise that starts the chain, shape [n, ...ItemShape]; the sampler scales it by its initial σ.
+    /// </summary>
+    Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null);
+}

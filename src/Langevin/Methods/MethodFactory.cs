@@ -1,0 +1,28 @@
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Methods;
+
+/// <summary>The registry of methods `langevin train --method NAME` knows.</summary>
+public static class MethodFactory
+{
+    public static readonly IReadOnlyList<string> Names = ["ncsn"];
+
+    /// <summary>Resolves automatic settings from the data (before training) and returns the final config.</summary>
+    public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen) => config.Method switch
+    {
+        "ncsn" => NcsnMethod.Resolve(config, data, gen),
+        _ => throw Unknown(config.Method),
+    };
+
+    /// <summary>Builds a method from a resolved config (training start, resume, or a checkpoint).</summary>
+    public static IGenerativeMethod Create(TrainConfig config, long[] itemShape) => config.Method switch
+    {
+        "ncsn" => new NcsnMethod(config, itemShape),
+        _ => throw Unknown(config.Method),
+    };
+
+    static UsageException Unknown(string name) =>
+        new($"--method: unknown method '{name}'; known: {string.Join(", ", Names)}");
+}

@@ -1,0 +1,42 @@
+using Langevin.Models;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Methods;
+
+/// <summary>Builds the network a <see cref="NetworkConfig"/> describes for data items of a given shape.</summary>
+public static class Networks
+{
+    public static bool IsImage(long[] itemShape) => itemShape.Length == 3;
+
+    public static string ResolveKind(NetworkConfig config, long[] itemShape) =>
+        config.Kind != "auto" ? config.Kind : IsImage(itemShape) ? "unet" : "mlp";
+
+    public static nn.Module<Tensor, Tensor, Tensor> Create(NetworkConfig config, long[] itemShape)
+    {
+        switch (ResolveKind(config, itemShape))
+        {
+            case "mlp":
+                if (itemShape.Length != 1) throw new UsageException($"--net mlp needs point data [N, D]; this data has items of shape [{string.Join(", ", itemShape)}]; use --net unet");
+                return new ScoreMlp((int)itemShape[0], config.Width, config.Depth);
+            default:
+                if (!IsImage(itemShape)) throw new UsageException($"--net unet needs image data [N, C, H, W]; this data has items of shape [{string.Join(", ", itemShape)}]; use --net mlp");
+                long c = itemShape[0], h = itemShape[1], w = itemShape[2];
+                if (h != w) throw new UsageException($"--net unet needs square images (got {h}×{w})");
+                int downs = config.ChannelMults.Length - 1;
+                if (h % (1L << downs) != 0) throw new UsageException($"--mults: {h}×{h} images cannot be halved {downs} times; use fewer levels");
+                return new UNet(new UNetConfig
+                {
+                    InChannels = (int)c,
+                    OutChannels = (int)c,
+                    Resolution = (int)h,
+                    BaseChannels = config.BaseChannels,
+                    ChannelMults = config.ChannelMults,
+                    NumResBlocks = config.NumResBlocks,
+                    AttnResolutions = config.AttnResolutions,
+                    Dropout = config.Dropout,
+                });
+        }
+    }
+}

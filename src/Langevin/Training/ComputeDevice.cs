@@ -1,0 +1,30 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Training;
+
+/// <summary>Turns <c>--device</c> and <c>--threads</c> into TorchSharp settings, with one-line errors.</summary>
+public static class ComputeDevice
+{
+    public static Device Resolve(string name, Func<bool>? cudaAvailable = null)
+    {
+        cudaAvailable ??= cuda.is_available;
+        switch (name)
+        {
+            case "cpu": return CPU;
+            case "cuda" or "cuda:0" or "gpu":
+                if (!cudaAvailable())
+                    throw new UsageException("--device cuda: no CUDA device is available (this build references the CPU libtorch; reference libtorch-cuda-12.8-linux-x64 in src/Langevin and run on a machine with an NVIDIA GPU), or use --device cpu");
+                return CUDA;
+            default:
+                throw new UsageException($"--device must be cpu or cuda (got '{name}')");
+        }
+    }
+
+    public static void SetThreads(int? threads)
+    {
+        int n = threads ?? Environment.ProcessorCount;
+        if (n < 1) throw new UsageException($"--threads must be ≥ 1 (got {n})");
+        if (get_num_threads() != n) set_num_threads(n);
+    }
+}

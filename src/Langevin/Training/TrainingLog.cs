@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Langevin.IO;
+
+namespace Langevin.Training;
+
+/// <summary>RUN/log.jsonl: one JSON object per logged step (step, loss, lr, grad_norm, it_s, elapsed_s).</summary>
+public sealed class TrainingLog : IDisposable
+{
+    readonly StreamWriter _writer;
+
+    TrainingLog(string path) => _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
+
+    /// <summary>Opens the log for appending; on resume, first drops entries after <paramref name="keepUpToStep"/> (atomically).</summary>
+    public static TrainingLog Open(string path, long? keepUpToStep)
+    {
+        if (keepUpToStep is { } keep && File.Exists(path))
+        {
+            var kept = File.ReadAllLines(path).Where(l => StepOf(l) is { } s && s <= keep).ToList();
+            AtomicFile.WriteAllText(path, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
+        }
+        else if (keepUpToStep is null) AtomicFile.WriteAllText(path, "");
+        return new TrainingLog(path);
+    }
+
+    public void Write(long step, double loss, double lr, double gradNorm, double itPerSec, double elapsed)
+    {
+        var o = new JsonObject
+        {
+            ["step"] = step,
+            ["loss"] = loss,
+            ["lr"] = lr,
+            ["grad_norm"] = double.IsFinite(gradNorm) ? gradNorm : null,
+            ["it_s"] = Math.Round(itPerSec, 3),
+            ["elapsed_s"] = Math.Round(elapsed, 3),
+        };
+        _writer.WriteLine(o.ToJsonString());
+        _writer.Flush();
+    }
+
+    public static IReadOnlyList<(long Step, double Loss)> ReadLosses(string path)
+    {
+        if (!File.Exists(path)) return [];
+        var result = new List<(long, double)>();
+        foreach (var line in File.ReadLines(path))
+        {
+            try
+            {
+                if (JsonNode.Parse(line) is JsonObject o && o["step"] is { } s && o["loss"] is { } l)
+                    result.Add((s.GetValue<long>(), l.GetValue<double>()));
+            }
+            catch (JsonException) { }
+        }
+        return result;
+    }
+
+    static long? StepOf(string line)
+    {
+        try { return JsonNode.Parse(line)?["step"]?.GetValue<long>(); }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException) { return null; }
+    }
+
+    public void Dispose() => _writer.Dispose();
+}
