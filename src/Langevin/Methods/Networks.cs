@@ -19,24 +19,18 @@ public static class Networks
         {
             case "mlp":
                 if (itemShape.Length != 1) throw new UsageException($"--net mlp needs point data [N, D]; this data has items of shape [{string.Join(", ", itemShape)}]; use --net unet");
-                return new ScoreMlp((int)itemShape[0], config.Width, config.Depth);
+                return new ScoreMlp(new ScoreMlpConfig((int)itemShape[0], config.Width, config.Depth));
             default:
                 if (!IsImage(itemShape)) throw new UsageException($"--net unet needs image data [N, C, H, W]; this data has items of shape [{string.Join(", ", itemShape)}]; use --net mlp");
                 long c = itemShape[0], h = itemShape[1], w = itemShape[2];
                 if (h != w) throw new UsageException($"--net unet needs square images (got {h}×{w})");
                 int downs = config.ChannelMults.Length - 1;
                 if (h % (1L << downs) != 0) throw new UsageException($"--mults: {h}×{h} images cannot be halved {downs} times; use fewer levels");
-                return new UNet(new UNetConfig
-                {
-                    InChannels = (int)c,
-                    OutChannels = (int)c,
-                    Resolution = (int)h,
-                    BaseChannels = config.BaseChannels,
-                    ChannelMults = config.ChannelMults,
-                    NumResBlocks = config.NumResBlocks,
-                    AttnResolutions = config.AttnResolutions,
-                    Dropout = config.Dropout,
-                });
+                var unet = new UNetConfig((int)c, (int)c, (int)h, config.BaseChannels, config.ChannelMults,
+                    config.NumResBlocks, config.AttnResolutions, config.Dropout, GroupNormGroups: 8);
+                try { unet.Validate(); }
+                catch (ArgumentException e) { throw new UsageException($"--net unet: {e.Message}"); }
+                return new UNet(unet);
         }
     }
 }

@@ -123,7 +123,7 @@ public static class Trainer
                         log.Write(step, lastLoss, lr, gradNorm, stepsThisRun / clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds);
                 }
                 if (step % config.CheckpointEvery == 0 || step == config.Steps) SaveCheckpoint();
-                if (config.SampleEvery > 0 && (step % config.SampleEvery == 0 || step == config.Steps))
+                if ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps)
                     WritePreview(run, method, ema, config, step);
                 progress.Report(step, $"loss {lastLoss:F4}");
             }

@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace Langevin.Cli;
+
+/// <summary>An option a command accepts: its name (without --), the value it takes (null for a flag), its help.</summary>
+public sealed record OptionSpec(string Name, string? Value, string Help);
+
+/// <summary>Parsed <c>--name value</c> / <c>--name=value</c> / <c>--flag</c> arguments, checked against a command's options.</summary>
+public sealed class ParsedArgs
+{
+    readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+    readonly string _command;
+
+    public ParsedArgs(string command, IReadOnlyList<string> args, IReadOnlyList<OptionSpec> specs)
+    {
+        _command = command;
+        var byName = specs.ToDictionary(s => s.Name);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (!a.StartsWith("--", StringComparison.Ordinal) || a.Length == 2)
+                throw new UsageException($"{command}: unexpected argument '{a}'; options start with --, see 'langevin {command} --help'");
+            string name = a[2..];
+            string? inline = null;
+            int eq = name.IndexOf('=');
+            if (eq >= 0) { inline = name[(eq + 1)..]; name = name[..eq]; }
+            if (!byName.TryGetValue(name, out var spec))
+                throw new UsageException($"{command}: unknown option --{name}; see 'langevin {command} --help'");
+            if (spec.Value is null)
+            {
+                if (inline is not null && inline is not ("true" or "false"))
+                    throw new UsageException($"{command}: --{name} is a flag and takes no value");
+                _values[name] = inline ?? "true";
+            }
+            else
+            {
+                string? value = inline ?? (i + 1 < args.Count ? args[++i] : null);
+                if (value is null) throw new UsageException($"{command}: --{name} needs a value ({spec.Value})");
+                _values[name] = value;
+            }
+        }
+    }
+
+    public bool Has(string name) => _values.ContainsKey(name);
+    public string? String(string name) => _values.TryGetValue(name, out var v) ? v : null;
+    public string String(string name, string fallback) => String(name) ?? fallback;
+    public bool Flag(string name) => _values.TryGetValue(name, out var v) && v == "true";
+
+    public int? Int(string name) => String(name) is { } s
+        ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new UsageException($"{_command}: --{name} must be an integer (got '{s}')")
+        : null;
+
+    public long? Long(string name) => String(name) is { } s
+        ? long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v
+            : throw new UsageException($"{_command}: --{name} must be an integer (got '{s}')")
+        : null;
+
+    public double? Double(string name) => String(name) is { } s
+        ? double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
+            : throw new UsageException($"{_command}: --{name} must be a number (got '{s}')")
+        : null;
+
+    public int[]? IntList(string name) => String(name) is { } s
+        ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
+                : throw new UsageException($"{_command}: --{name} must be a comma-separated list of integers (got '{s}')")).ToArray()
+        : null;
+}
+
+/// <summary>A `langevin` subcommand.</summary>
+public interface ICommand
+{
+    string Name { get; }
+    string Summary { get; }
+    string Usage { get; }
+    IReadOnlyList<OptionSpec> Options { get; }
+    int Run(ParsedArgs args);
+}
+
+public static class Help
+{
+    public static string For(ICommand c)
+    {
+        var lines = new List<string> { $"langevin {c.Name} — {c.Summary}", "", $"usage: {c.Usage}", "", "options:" };
+        int width = c.Options.Max(o => o.Name.Length + (o.Value?.Length + 1 ?? 0)) + 4;
+        foreach (var o in c.Options)
+            lines.Add($"  {("--" + o.Name + (o.Value is null ? "" : " " + o.Value)).PadRight(width)}{o.Help}");
+        lines.Add($"  {"--help".PadRight(width)}show this help");
+        return string.Join('\n', lines);
+    }
+}

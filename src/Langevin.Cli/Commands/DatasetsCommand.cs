@@ -1,0 +1,19 @@
+using Langevin.Data;
+
+namespace Langevin.Cli.Commands;
+
+public sealed class DatasetsCommand : ICommand
+{
+    public string Name => "datasets";
+    public string Summary => "list the data specs --data accepts";
+    public string Usage => "langevin datasets";
+    public IReadOnlyList<OptionSpec> Options { get; } = [];
+
+    public int Run(ParsedArgs a)
+    {
+        int width = DataSources.Catalog.Max(c => c.Spec.Length) + 2;
+        foreach (var (spec, description) in DataSources.Catalog)
+            Console.WriteLine($"{spec.PadRight(width)}{description}");
+        return 0;
+    }
+}

@@ -1,0 +1,85 @@
+using Langevin.Data;
+using Langevin.IO;
+using Langevin.Methods;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Cli.Commands;
+
+public sealed class InpaintCommand : ICommand
+{
+    public string Name => "inpaint";
+    public string Summary => "fill masked pixels of images by annealed Langevin dynamics with the known pixels clamped";
+    public string Usage => "langevin inpaint (--run RUN | --checkpoint FILE) [--data SPEC] [--mask right-half|left-half|top-half|bottom-half|center] [--n N] --grid FILE.png";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        .. ModelSource.Specs,
+        new("data", "SPEC", "images to inpaint (default: the run's data, test split where it has one)"),
+        new("mask", "KIND", "which pixels are unknown: right-half (default), left-half, top-half, bottom-half, center"),
+        new("n", "N", "number of images (default 8)"),
+        new("seed", "S", "random seed (default 0)"),
+        new("grid", "FILE.png", "rows: masked input, inpainted, original"),
+        new("out", "FILE.npy", "the inpainted images, float32 [N, C, H, W] in [0, 1]"),
+        new("threads", "N", "CPU threads"),
+        new("quiet", null, "plain progress lines instead of a progress bar"),
+    ];
+
+    public int Run(ParsedArgs a)
+    {
+        string? gridPath = a.String("grid"), outPath = a.String("out");
+        if (gridPath is null && outPath is null) throw new UsageException("inpaint: give --grid FILE.png and/or --out FILE.npy");
+        ComputeDevice.SetThreads(a.Int("threads"));
+        int n = a.Int("n") ?? 8;
+        if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
+        using var method = ModelSource.Load(a, Name);
+        if (method is not NcsnMethod ncsn) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting yet");
+        if (method.ItemShape.Length != 3) throw new UsageException("inpaint: the model was trained on points, not images");
+        string spec = a.String("data") ?? TestSplit(method.Config.Data);
+        using var data = DataSources.Load(spec, new DataOptions(Seed: 0, Limit: n));
+        if (!data.ItemShape.SequenceEqual(method.ItemShape))
+            throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
+        using var original = data.X.narrow(0, 0, Math.Min(n, data.X.shape[0])).to(float32);
+        using var mask = Mask(a.String("mask", "right-half"), original.shape);
+        using var gen = new Generator((ulong)(a.Int("seed") ?? 0));
+        Tensor? filled = null;
+        ProgressDisplay.Run("inpaint", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
+            filled = ncsn.Inpaint(original, mask, gen, (done, _) => p.Report(done)));
+        using var result = filled!;
+        if (gridPath is not null)
+        {
+            using var shown = cat([original * mask + (1 - mask) * -1, result, original]);
+            ImageGrid.SavePng(gridPath, SamplePreview.ToUnitRange(shown), columns: (int)original.shape[0]);
+            Console.WriteLine($"wrote {gridPath} (rows: masked input, inpainted, original)");
+        }
+        if (outPath is not null)
+        {
+            NpyFile.Write(outPath, SamplePreview.ToUnitRange(result));
+            Console.WriteLine($"wrote {outPath}");
+        }
+        return 0;
+    }
+
+    static string TestSplit(string spec) =>
+        spec is "fashion-mnist" ? "fashion-mnist:test" : spec;
+
+    /// <summary>1 where a pixel is known, 0 where it is to be filled.</summary>
+    public static Tensor Mask(string kind, long[] shape)
+    {
+        long h = shape[2], w = shape[3];
+        var m = ones(shape);
+        switch (kind)
+        {
+            case "right-half": m[.., .., .., (int)(w / 2)..] = 0; break;
+            case "left-half": m[.., .., .., ..(int)(w / 2)] = 0; break;
+            case "bottom-half": m[.., .., (int)(h / 2).., ..] = 0; break;
+            case "top-half": m[.., .., ..(int)(h / 2), ..] = 0; break;
+            case "center": m[.., .., (int)(h / 4)..(int)(3 * h / 4), (int)(w / 4)..(int)(3 * w / 4)] = 0; break;
+            default:
+                m.Dispose();
+                throw new UsageException($"--mask must be right-half, left-half, top-half, bottom-half or center (got '{kind}')");
+        }
+        return m;
+    }
+}

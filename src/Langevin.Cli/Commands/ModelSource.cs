@@ -1,0 +1,40 @@
+using Langevin.Methods;
+using Langevin.Training;
+
+namespace Langevin.Cli.Commands;
+
+/// <summary>Loads a trained method from `--run RUN` (its latest checkpoint) or `--checkpoint FILE`, with EMA weights by default.</summary>
+public static class ModelSource
+{
+    public static readonly IReadOnlyList<OptionSpec> Specs =
+    [
+        new("run", "RUN", "a run folder (uses its latest checkpoint)"),
+        new("checkpoint", "FILE", "a checkpoint .safetensors file"),
+        new("no-ema", null, "use the raw weights instead of their EMA"),
+    ];
+
+    public static IGenerativeMethod Load(ParsedArgs a, string command)
+    {
+        string? runDir = a.String("run"), file = a.String("checkpoint");
+        if ((runDir is null) == (file is null))
+            throw new UsageException($"{command}: give exactly one of --run RUN or --checkpoint FILE");
+        if (runDir is not null)
+        {
+            if (!Directory.Exists(runDir)) throw new UsageException($"--run: {runDir} is not a folder");
+            file = new RunFolder(runDir).LatestCheckpoint()?.Path
+                ?? throw new UsageException($"--run: {runDir} holds no checkpoint (train it first: langevin train --out {runDir})");
+        }
+        using var ckpt = Checkpoint.Load(file!);
+        var method = MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
+        try
+        {
+            Checkpoint.LoadInto(method.Network, a.Flag("no-ema") ? ckpt.Model : ckpt.Ema, file!);
+        }
+        catch
+        {
+            method.Dispose();
+            throw;
+        }
+        return method;
+    }
+}

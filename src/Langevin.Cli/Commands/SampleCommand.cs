@@ -1,0 +1,55 @@
+using Langevin.IO;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Cli.Commands;
+
+public sealed class SampleCommand : ICommand
+{
+    public string Name => "sample";
+    public string Summary => "draw samples from a trained model to .npy and/or a PNG";
+    public string Usage => "langevin sample (--run RUN | --checkpoint FILE) [--n N] [--seed S] [--noise FILE.npy] [--out FILE.npy] [--grid FILE.png]";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        .. ModelSource.Specs,
+        new("n", "N", "number of samples (default 64; with --noise, its first dimension)"),
+        new("seed", "S", "random seed (default 0)"),
+        new("noise", "FILE.npy", "unit Gaussian noise [N, ...] that starts the chain (scaled by the initial σ)"),
+        new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
+        new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
+        new("threads", "N", "CPU threads (default: the core count)"),
+        new("quiet", null, "plain progress lines instead of a progress bar"),
+    ];
+
+    public int Run(ParsedArgs a)
+    {
+        string? outPath = a.String("out"), gridPath = a.String("grid");
+        if (outPath is null && gridPath is null) throw new UsageException("sample: give --out FILE.npy and/or --grid FILE.png");
+        ComputeDevice.SetThreads(a.Int("threads"));
+        using var noise = a.String("noise") is { } nf ? NpyFile.Read(nf) : null;
+        int n = a.Int("n") ?? (noise is null ? 64 : (int)noise.shape[0]);
+        if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
+        if (noise is not null && noise.shape[0] != n) throw new UsageException($"--noise: holds {noise.shape[0]} items but --n is {n}");
+        using var method = ModelSource.Load(a, Name);
+        using var gen = new Generator((ulong)(a.Int("seed") ?? 0));
+        Tensor? samples = null;
+        ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
+            samples = method.Sample(n, gen, noise, (done, _) => p.Report(done)));
+        using var result = samples!;
+        bool image = result.dim() == 4;
+        if (outPath is not null)
+        {
+            using var written = image ? SamplePreview.ToUnitRange(result) : result.to(float32);
+            NpyFile.Write(outPath, written);
+            Console.WriteLine($"wrote {outPath} [{string.Join(", ", written.shape)}]");
+        }
+        if (gridPath is not null)
+        {
+            SamplePreview.Write(gridPath, result, $"{method.Config.Method} samples (N = {n})");
+            Console.WriteLine($"wrote {gridPath}");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+
+namespace Langevin.Tests.Cli;
+
+/// <summary>Runs the built `langevin` CLI as a separate process, as a user would.</summary>
+public static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    static readonly Lazy<string> CliDll = new(() =>
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        string config = dir.Parent!.Name;                      // bin/<Configuration>/net10.0
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Langevin.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        string dll = Path.Combine(dir!.FullName, "src", "Langevin.Cli", "bin", config, "net10.0", "langevin.dll");
+        Assert.True(File.Exists(dll), $"{dll} is built");
+        return dll;
+    });
+
+    public static Result Run(params string[] args) => RunIn(Directory.GetCurrentDirectory(), args);
+
+    public static Result RunIn(string workingDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDir };
+        psi.ArgumentList.Add(CliDll.Value);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CI"] = "true";
+        psi.Environment.Remove("LANGEVIN_DEBUG");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); Assert.Fail("langevin timed out"); }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>Asserts a clean user-facing failure: the exit code, one line on stderr, no stack trace.</summary>
+    public static void AssertFails(Result r, int exitCode, string mustContain)
+    {
+        Assert.True(r.ExitCode == exitCode, $"exit {r.ExitCode}, expected {exitCode}; stderr: {r.Stderr}");
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {r.Stderr}");
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.Contains(mustContain, r.Stderr);
+    }
+}

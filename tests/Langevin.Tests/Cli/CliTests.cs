@@ -1,0 +1,96 @@
+using Langevin.IO;
+using static TorchSharp.torch;
+
+namespace Langevin.Tests.Cli;
+
+public class CliTests
+{
+    static string TempDir() => Directory.CreateTempSubdirectory("langevin-cli-").FullName;
+
+    [Fact]
+    public void HelpListsTheCommands()
+    {
+        var r = CliRunner.Run("--help");
+        Assert.Equal(0, r.ExitCode);
+        foreach (var c in new[] { "demo", "train", "sample", "inpaint", "datasets" }) Assert.Contains(c, r.Stdout);
+        var t = CliRunner.Run("train", "--help");
+        Assert.Equal(0, t.ExitCode);
+        Assert.Contains("--resume", t.Stdout);
+    }
+
+    [Fact]
+    public void DatasetsListsTheSpecs()
+    {
+        var r = CliRunner.Run("datasets");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("checkerboard", r.Stdout);
+        Assert.Contains("fashion-mnist", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData(2, "nosuchcommand", new[] { "frobnicate" })]
+    [InlineData(2, "--bogus", new[] { "train", "--bogus", "1" })]
+    [InlineData(2, "--steps", new[] { "train", "--steps", "ten" })]
+    [InlineData(2, "--steps", new[] { "train", "--steps", "0" })]
+    [InlineData(2, "nosuch", new[] { "train", "--data", "nosuch", "--steps", "1" })]
+    [InlineData(2, "--device cuda", new[] { "train", "--device", "cuda", "--steps", "1" })]
+    [InlineData(2, "--method", new[] { "train", "--method", "gan", "--steps", "1" })]
+    [InlineData(1, "/nonexistent/fmnist", new[] { "train", "--data", "fashion-mnist:/nonexistent/fmnist", "--steps", "1" })]
+    [InlineData(2, "--run or --checkpoint", new[] { "sample", "--out", "x.npy" })]
+    public void BadInputFailsWithOneLineAndTheRightExitCode(int code, string mentions, string[] args)
+    {
+        string dir = TempDir();
+        var r = CliRunner.RunIn(dir, args.Select(a => a == "frobnicate" ? "nosuchcommand" : a).ToArray());
+        CliRunner.AssertFails(r, code, mentions);
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs")) && Directory.EnumerateFiles(Path.Combine(dir, "runs"), "*.safetensors", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public void CorruptFilesFailWithExitCodeOne()
+    {
+        string dir = TempDir();
+        string ckpt = Path.Combine(dir, "bad.safetensors");
+        File.WriteAllBytes(ckpt, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        CliRunner.AssertFails(CliRunner.Run("sample", "--checkpoint", ckpt, "--out", Path.Combine(dir, "s.npy")), 1, "bad.safetensors");
+        string npy = Path.Combine(dir, "bad.npy");
+        File.WriteAllBytes(npy, "\x93NUMPY garbage"u8.ToArray());
+        CliRunner.AssertFails(CliRunner.Run("train", "--data", $"npy:{npy}", "--steps", "1", "--out", Path.Combine(dir, "run")), 1, "bad.npy");
+        Assert.False(File.Exists(Path.Combine(dir, "s.npy")));
+    }
+
+    [Fact]
+    public void TrainSampleAndResumeEndToEndOnPoints()
+    {
+        string dir = TempDir();
+        string run = Path.Combine(dir, "run");
+        string[] common = ["--data", "8gaussians", "--width", "32", "--depth", "2", "--batch", "64", "--sigma-max", "6",
+            "--levels", "5", "--steps-per-level", "3", "--checkpoint-every", "10", "--sample-every", "0", "--threads", "1", "--limit", "2000"];
+        var t = CliRunner.Run(["train", "--out", run, "--steps", "10", .. common]);
+        Assert.True(t.ExitCode == 0, t.Stderr + t.Stdout);
+        foreach (var f in new[] { "config.json", "log.jsonl", "loss.png", "checkpoints/step_0000010.safetensors", "samples/step_0000010.png" })
+            Assert.True(File.Exists(Path.Combine(run, f)), $"{f} written");
+
+        var again = CliRunner.Run(["train", "--out", run, "--steps", "10", .. common]);
+        CliRunner.AssertFails(again, 2, "--resume");
+        var resumed = CliRunner.Run(["train", "--out", run, "--steps", "20", "--resume", .. common]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.True(File.Exists(Path.Combine(run, "checkpoints", "step_0000020.safetensors")));
+
+        string npy = Path.Combine(dir, "s.npy"), png = Path.Combine(dir, "s.png");
+        var s = CliRunner.Run("sample", "--run", run, "--n", "50", "--seed", "3", "--out", npy, "--grid", png);
+        Assert.True(s.ExitCode == 0, s.Stderr);
+        using var samples = NpyFile.Read(npy);
+        Assert.Equal(new long[] { 50, 2 }, samples.shape);
+        Assert.True(samples.isfinite().all().item<bool>());
+        Assert.True(File.Exists(png));
+
+        // The same seed gives the same samples; a --noise file of the wrong shape is refused.
+        string npy2 = Path.Combine(dir, "s2.npy");
+        Assert.Equal(0, CliRunner.Run("sample", "--run", run, "--n", "50", "--seed", "3", "--out", npy2).ExitCode);
+        using var samples2 = NpyFile.Read(npy2);
+        Assert.True(samples.equal(samples2));
+        string noise = Path.Combine(dir, "noise.npy");
+        NpyFile.Write(noise, randn(50, 3));
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--noise", noise, "--out", npy2), 2, "--noise");
+    }
+}
