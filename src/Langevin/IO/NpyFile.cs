@@ -29,7 +29,8 @@ public static partial class NpyFile
     /// <summary>Parses a whole .npy image; <paramref name="name"/> names the source in error messages.</summary>
     public static Tensor Parse(ReadOnlySpan<byte> bytes, string name)
     {
-        string Bad(string what) => $"{name}: not a valid .npy file ({what}); write it with numpy.save as float32, float64 or uint8";
+        // Parts of the header are echoed back: replace control characters so the message stays on one line.
+        string Bad(string what) => $"{name}: not a valid .npy file ({new string(what.Select(ch => char.IsControl(ch) ? ' ' : ch).ToArray())}); write it with numpy.save as float32, float64 or uint8";
         if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic)) throw new DataException(Bad("missing the \\x93NUMPY magic"));
         byte major = bytes[6];
         int headerLen, headerStart;
@@ -66,11 +67,13 @@ public static partial class NpyFile
             _ => throw new DataException(Bad($"dtype '{descr}' is not supported (use <f4, <f8 or |u1)"))
         };
 
-        long count = 1;
+        // Guard before multiplying: an unchecked product of huge dimensions can wrap around to a small count.
+        const long MaxCount = int.MaxValue / 8;
+        long count = shape.Contains(0) ? 0 : 1;
         foreach (long d in shape)
         {
+            if (d > MaxCount || (count > 0 && d > MaxCount / count)) throw new DataException(Bad("array too large"));
             count *= d;
-            if (count > int.MaxValue / 8) throw new DataException(Bad("array too large"));
         }
         long dataStart = headerStart + headerLen;
         long expected = count * itemSize;
@@ -104,17 +107,14 @@ public static partial class NpyFile
             _ => throw new ArgumentException($"npy: unsupported dtype {c.dtype}")
         };
         string shape = c.shape.Length == 1 ? $"({c.shape[0]},)" : "(" + string.Join(", ", c.shape) + ")";
+        // As numpy.lib.format._write_array_header: spare spaces so the first axis can grow to 21 digits in place,
+        // then 1–64 spaces and '\n' so that the data starts at a multiple of 64 (ARRAY_ALIGN).
         string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
-        int unpadded = 10 + dict.Length + 1;
-        int pad = (64 - unpadded % 64) % 64;
+        if (c.shape.Length > 0) dict += new string(' ', 21 - c.shape[0].ToString(CultureInfo.InvariantCulture).Length);
+        int pad = 64 - (10 + dict.Length + 1) % 64;
         string header = dict + new string(' ', pad) + "\n";
 
-        byte[] data = c.dtype switch
-        {
-            ScalarType.Float32 => Bytes(c.data<float>().ToArray()),
-            ScalarType.Float64 => Bytes(c.data<double>().ToArray()),
-            _ => c.data<byte>().ToArray(),
-        };
+        byte[] data = c.numel() == 0 ? [] : c.bytes.ToArray();
         var result = new byte[10 + header.Length + data.Length];
         Magic.CopyTo(result, 0);
         result[6] = 1; result[7] = 0;
@@ -123,9 +123,6 @@ public static partial class NpyFile
         data.CopyTo(result, 10 + header.Length);
         return result;
     }
-
-    static byte[] Bytes<T>(T[] values) where T : unmanaged =>
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 
     [GeneratedRegex(@"^\{\s*'descr'\s*:\s*'(?<descr>[<>|=][a-zA-Z]\d+)'\s*,\s*'fortran_order'\s*:\s*(?<fortran>True|False)\s*,\s*'shape'\s*:\s*\((?<shape>[\d\s,]*)\)\s*,?\s*\}$")]
     private static partial Regex HeaderPattern();
