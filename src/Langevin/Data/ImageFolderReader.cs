@@ -93,15 +93,17 @@ public static class ImageFolderReader
             throw new DataException(Bad(status == SKCodecResult.IncompleteInput ? "truncated image data" : $"cannot decode ({status})"));
         source.SetImmutable();
 
-        // Shorter side to `size`, then centre crop == the centred min(w,h) square resampled to size×size.
-        float side = Math.Min(w, h);
-        var crop = SKRect.Create((w - side) / 2f, (h - side) / 2f, side, side);
+        // Shorter side to `size`, then centre crop == the centred min(w,h) square resampled to size×size. The square
+        // is cut out first (whole pixels) so the filter clamps at its edges instead of reading the cropped-away pixels.
+        int side = Math.Min(w, h);
+        var crop = SKRectI.Create((w - side) / 2, (h - side) / 2, side, side);
         using var target = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(target))
-        using (var image = SKImage.FromBitmap(source))
+        using (var whole = SKImage.FromBitmap(source))
+        using (var square = whole.Subset(crop))
         {
             canvas.Clear(SKColors.Black);
-            canvas.DrawImage(image, crop, SKRect.Create(0, 0, size, size), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+            canvas.DrawImage(square, SKRect.Create(0, 0, size, size), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
             canvas.Flush();
         }
 
