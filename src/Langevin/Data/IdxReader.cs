@@ -143,6 +143,7 @@ public static class IdxReader
                 if (read != count) throw new DataException(Bad($"truncated: the header's shape {string.Join("x", dims)} needs {count} bytes, the file holds {read}"));
                 Span<byte> extra = stackalloc byte[1];
                 if (ReadFull(stream, extra) != 0) throw new DataException(Bad($"trailing bytes after the {count} data bytes"));
+                if (gzip is not null) CheckGzipSize(raw, 4 + 4 * ndim + count, Bad);
                 return tensor(data, dims, ScalarType.Byte);
             }
         }
@@ -152,6 +153,19 @@ public static class IdxReader
     }
 
     internal static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    // zlib checks the CRC when the gzip trailer is there, but GZipStream ends quietly when the input stops inside the
+    // trailer; so compare the trailer's ISIZE (uncompressed length mod 2^32, RFC 1952 §2.3.1) with what we decoded.
+    // A concatenated multi-member file fails this check; IDX downloads are single-member.
+    static void CheckGzipSize(Stream raw, long decoded, Func<string, string> bad)
+    {
+        if (!raw.CanSeek) return;
+        Span<byte> trailer = stackalloc byte[4];
+        if (raw.Length < 18) throw new DataException(bad("truncated gzip stream"));
+        raw.Seek(-4, SeekOrigin.End);
+        if (ReadFull(raw, trailer) != 4 || BinaryPrimitives.ReadUInt32LittleEndian(trailer) != (uint)decoded)
+            throw new DataException(bad("truncated gzip stream: its size trailer does not match the decoded data"));
+    }
 
     // Reads up to `count` bytes, growing the buffer as data arrives, so a header that lies about the size of a
     // small (compressed) file cannot make us allocate the claimed size up front.
