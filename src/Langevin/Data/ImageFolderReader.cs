@@ -1,0 +1,123 @@
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Data;
+
+/// <summary>
+/// A folder of PNG / JPEG images (searched recursively, read in ordinal path order), decoded with SkiaSharp.
+/// Each image is scaled so its shorter side is <c>size</c> and centre-cropped to size×size (equivalently: the centred
+/// square of side min(w, h) is resampled to size×size with bilinear + mipmap filtering, which stays smooth when
+/// shrinking by large factors). Transparent pixels are composited over black. Grayscale uses the ITU-R BT.601 luma
+/// 0.299 R + 0.587 G + 0.114 B (as PIL's "L" mode).
+/// </summary>
+public static class ImageFolderReader
+{
+    /// <summary>File extensions read (case-insensitive).</summary>
+    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg"];
+
+    const int MaxSide = 1 << 14;
+    const long MaxPixels = 1L << 26;   // 64 Mpixel: bounds memory for a hostile header
+
+    /// <summary>The image files under <paramref name="dir"/>, recursively, sorted by ordinal path.</summary>
+    public static IReadOnlyList<string> ListImages(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new DataException($"images: folder {dir} not found; give images:DIR with DIR a folder of .png/.jpg files");
+        try
+        {
+            var files = Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+                .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .ToList();
+            files.Sort(StringComparer.Ordinal);
+            return files;
+        }
+        catch (IOException e) { throw new DataException($"images: cannot list {dir} ({IdxReader.OneLine(e.Message)})"); }
+        catch (UnauthorizedAccessException) { throw new DataException($"images: cannot list {dir} (permission denied)"); }
+    }
+
+    /// <summary>
+    /// Reads every image (or the first <paramref name="limit"/>): uint8 [N, C, size, size], C = 1 when
+    /// <paramref name="grayscale"/>, else 3.
+    /// </summary>
+    public static Tensor Read(string dir, int size, bool grayscale = false, int? limit = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        var files = ListImages(dir);
+        if (files.Count == 0) throw new DataException($"images: {dir} holds no .png, .jpg or .jpeg files; give images:DIR with DIR a folder of images");
+        int n = limit is int l ? Math.Min(Math.Max(l, 0), files.Count) : files.Count;
+        int c = grayscale ? 1 : 3;
+        long item = (long)c * size * size;
+        var all = new byte[n * item];
+        for (int i = 0; i < n; i++) DecodeInto(ReadBytes(files[i]), files[i], size, grayscale, all.AsSpan((int)(i * item), (int)item));
+        return tensor(all, [n, c, size, size], ScalarType.Byte);
+    }
+
+    /// <summary>Reads one image file: uint8 [C, size, size].</summary>
+    public static Tensor ReadFile(string path, int size, bool grayscale = false) => Decode(ReadBytes(path), path, size, grayscale);
+
+    /// <summary>Decodes, resizes and crops one encoded image: uint8 [C, size, size]; <paramref name="name"/> names it in errors.</summary>
+    public static Tensor Decode(byte[] encoded, string name, int size, bool grayscale = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        int c = grayscale ? 1 : 3;
+        var result = new byte[c * size * size];
+        DecodeInto(encoded, name, size, grayscale, result);
+        return tensor(result, [c, size, size], ScalarType.Byte);
+    }
+
+    static byte[] ReadBytes(string path)
+    {
+        try { return File.ReadAllBytes(path); }
+        catch (FileNotFoundException) { throw new DataException($"{path}: file not found"); }
+        catch (DirectoryNotFoundException) { throw new DataException($"{path}: file not found"); }
+        catch (UnauthorizedAccessException) { throw new DataException($"{path}: permission denied"); }
+        catch (IOException e) { throw new DataException($"{path}: read error ({IdxReader.OneLine(e.Message)})"); }
+    }
+
+    static void DecodeInto(byte[] encoded, string name, int size, bool grayscale, Span<byte> output)
+    {
+        string Bad(string what) => $"{name}: {what}; replace or remove the file";
+        if (encoded.Length == 0) throw new DataException(Bad("empty file"));
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data) ?? throw new DataException(Bad("not a PNG or JPEG image SkiaSharp can decode"));
+        if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
+            throw new DataException(Bad($"is a {codec.EncodedFormat} image, only PNG and JPEG are read"));
+        int w = codec.Info.Width, h = codec.Info.Height;
+        if (w <= 0 || h <= 0 || w > MaxSide || h > MaxSide || (long)w * h > MaxPixels)
+            throw new DataException(Bad($"image size {w}x{h} is outside 1..{MaxSide} per side or above {MaxPixels} pixels"));
+
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var source = new SKBitmap();
+        if (!source.TryAllocPixels(info)) throw new DataException(Bad($"cannot allocate {w}x{h} pixels"));
+        var status = codec.GetPixels(info, source.GetPixels());
+        if (status != SKCodecResult.Success)
+            throw new DataException(Bad(status == SKCodecResult.IncompleteInput ? "truncated image data" : $"cannot decode ({status})"));
+        source.SetImmutable();
+
+        // Shorter side to `size`, then centre crop == the centred min(w,h) square resampled to size×size. The square
+        // is cut out first (whole pixels) so the filter clamps at its edges instead of reading the cropped-away pixels.
+        int side = Math.Min(w, h);
+        var crop = SKRectI.Create((w - side) / 2, (h - side) / 2, side, side);
+        using var target = new SKBitmap(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(target))
+        using (var whole = SKImage.FromBitmap(source))
+        using (var square = whole.Subset(crop))
+        {
+            canvas.Clear(SKColors.Black);
+            canvas.DrawImage(square, SKRect.Create(0, 0, size, size), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+            canvas.Flush();
+        }
+
+        // Premultiplied RGB is the image composited over black.
+        ReadOnlySpan<byte> rgba = target.GetPixelSpan();
+        int plane = size * size;
+        for (int p = 0; p < plane; p++)
+        {
+            byte r = rgba[4 * p], g = rgba[4 * p + 1], b = rgba[4 * p + 2];
+            if (grayscale) output[p] = Luma(r, g, b);
+            else { output[p] = r; output[plane + p] = g; output[2 * plane + p] = b; }
+        }
+    }
+
+    // ITU-R BT.601 luma, rounded.
+    static byte Luma(byte r, byte g, byte b) => (byte)Math.Clamp((int)MathF.Round(0.299f * r + 0.587f * g + 0.114f * b), 0, 255);
+}
