@@ -1,0 +1,71 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Langevin.Models;
+
+/// <summary>Shape of a <see cref="ScoreMlp"/>.</summary>
+/// <param name="DataDim">Dimension D of the data (2 for toy 2-D sets).</param>
+/// <param name="HiddenWidth">Width of every hidden layer.</param>
+/// <param name="HiddenLayers">Number of hidden layers (Linear + SiLU).</param>
+/// <param name="TimeEmbedDim">Size of the sinusoidal embedding of t, concatenated to x.</param>
+public sealed record ScoreMlpConfig(int DataDim = 2, int HiddenWidth = 256, int HiddenLayers = 3, int TimeEmbedDim = 32)
+{
+    /// <summary>Throws <see cref="ArgumentException"/> when the shape cannot be built.</summary>
+    public void Validate()
+    {
+        if (DataDim <= 0 || HiddenWidth <= 0 || HiddenLayers <= 0)
+            throw new ArgumentException($"invalid ScoreMlpConfig: DataDim, HiddenWidth and HiddenLayers must be positive ({this})");
+        if (TimeEmbedDim < 2 || TimeEmbedDim % 2 != 0)
+            throw new ArgumentException($"invalid ScoreMlpConfig: TimeEmbedDim must be even and ≥ 2 ({this})");
+    }
+}
+
+/// <summary>
+/// MLP for low-dimensional data: <c>forward(x [B,D], t [B])</c> → [B,D]. The input is concat(x, sinusoidal(t))
+/// followed by <see cref="ScoreMlpConfig.HiddenLayers"/> × (Linear → SiLU) and a Linear to D. What the output means
+/// (ε, x0, score, …) is up to the objective and the adapter; t is any float on a ~0..1000 scale
+/// (see <see cref="TimeEmbedding.SinusoidalEmbedding"/>).
+/// </summary>
+public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Sequential net;
+
+    /// <summary>The shape this network was built from.</summary>
+    public ScoreMlpConfig Config { get; }
+
+    /// <summary>Builds the network; parameters are drawn from torch's global generator (seed it with torch.manual_seed).</summary>
+    public ScoreMlp(ScoreMlpConfig config) : base(nameof(ScoreMlp))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        int width = config.DataDim + config.TimeEmbedDim;
+        for (int i = 0; i < config.HiddenLayers; i++)
+        {
+            layers.Add(nn.Linear(width, config.HiddenWidth));
+            layers.Add(nn.SiLU());
+            width = config.HiddenWidth;
+        }
+        layers.Add(nn.Linear(width, config.DataDim));
+        net = nn.Sequential(layers);
+        RegisterComponents();
+    }
+
+    /// <summary>Default shape: 2-D data, 3 hidden layers of 256.</summary>
+    public ScoreMlp() : this(new ScoreMlpConfig()) { }
+
+    /// <param name="x">[B, DataDim].</param>
+    /// <param name="t">[B] conditioning value.</param>
+    public override Tensor forward(Tensor x, Tensor t)
+    {
+        if (x.dim() != 2 || x.shape[1] != Config.DataDim)
+            throw new ArgumentException($"x must be [B, {Config.DataDim}], got [{string.Join(", ", x.shape)}]", nameof(x));
+        if (t.dim() != 1 || t.shape[0] != x.shape[0])
+            throw new ArgumentException($"t must be [{x.shape[0]}], got [{string.Join(", ", t.shape)}]", nameof(t));
+        using var scope = NewDisposeScope();
+        var input = cat([x, TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedDim).to_type(x.dtype)], 1);
+        return scope.MoveToOuter(net.forward(input));
+    }
+}
