@@ -2,7 +2,7 @@ using Langevin;
 using Langevin.Cli;
 using Langevin.Cli.Commands;
 
-return LangevinCli.Main(args);
+return LangevinCli.Run(args);
 
 namespace Langevin.Cli
 {
@@ -24,7 +24,7 @@ namespace Langevin.Cli
         ]);
 
         /// <summary>Runs a command line; returns the exit code (0 ok, 1 data error, 2 usage error).</summary>
-        public static int Main(string[] args)
+        public static int Run(string[] args)
         {
             if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
             {

@@ -24,7 +24,7 @@ public sealed class GaussianMixtureScore : IScoreModel, IDisposable
         Weights = weights.Select(w => w / total).ToArray();
         Std = std;
         _means = tensor(means.SelectMany(m => m).ToArray(), [means.Length, means[0].Length], dtype);
-        _logWeights = tensor(Weights.Select(Math.Log).ToArray(), dtype);
+        _logWeights = tensor(Weights.Select(w => Math.Log(w)).ToArray(), dtype);
     }
 
     public Tensor Score(Tensor x, Tensor sigma)

@@ -73,7 +73,7 @@ public sealed record AnnealedLangevinSampler(GeometricSigmas Sigmas, int StepsPe
                 noised?.Dispose();
                 using (NewDisposeScope())
                     noised = (observed + Sigmas[level] * randn(observed.shape, generator: gen, dtype: observed.dtype, device: observed.device))
-                        .MoveToOuterDisposeScope();
+                        .DetachFromDisposeScope();      // lives across the steps of a level, disposed here
                 noisedLevel = level;
             }
             return x * (1 - keep) + noised! * keep;

@@ -59,7 +59,7 @@ public static class ProgressDisplay
     {
         readonly Stopwatch _clock = Stopwatch.StartNew();
         TimeSpan _last = TimeSpan.Zero;
-        long _done = start;
+        long _done = -1;
         string _status = "";
 
         public void Report(long done, string status)
@@ -68,7 +68,7 @@ public static class ProgressDisplay
             if (_clock.Elapsed - _last >= TimeSpan.FromSeconds(10)) Print();
         }
 
-        public void Finish() => Print();
+        public void Finish() { if (_done >= 0) Print(); }
 
         void Print()
         {

