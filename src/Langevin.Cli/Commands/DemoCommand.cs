@@ -19,15 +19,13 @@ public sealed class DemoCommand : ICommand
 
     public string Name => "demo";
     public string Summary => "train NCSN on the checkerboard and write samples, pictures and metrics (a few minutes)";
-    public string Usage => "langevin demo [--out DIR] [--steps N] [--seed S]";
+    public string Usage => "langevin demo [--out DIR] [--steps N] [--seed S] [any train option except --data/--method]";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("out", "DIR", "output folder (default demo)"),
-        new("steps", "N", "training steps (default 4000)"),
-        new("seed", "S", "random seed (default 0)"),
-        new("threads", "N", "CPU threads (default: the core count)"),
         new("quiet", null, "plain progress lines instead of a progress bar"),
+        .. TrainOptions.Specs.Where(o => o.Name is not ("data" or "method" or "config")),
     ];
 
     public static TrainConfig DefaultConfig => new()
@@ -48,13 +46,7 @@ public sealed class DemoCommand : ICommand
     public int Run(ParsedArgs a)
     {
         string dir = a.String("out", "demo");
-        var config = DefaultConfig with
-        {
-            Steps = a.Long("steps") ?? DefaultConfig.Steps,
-            Seed = a.Int("seed") ?? 0,
-            Threads = a.Int("threads"),
-        };
-        config.Validate();
+        var config = TrainOptions.Build(a, DefaultConfig);
         bool quiet = a.Flag("quiet");
         string runDir = Path.Combine(dir, "run");
         if (new RunFolder(runDir).LatestCheckpoint() is not null)

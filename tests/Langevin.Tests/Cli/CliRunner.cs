@@ -13,7 +13,7 @@ public static class CliRunner
         string config = dir.Parent!.Name;                      // bin/<Configuration>/net10.0
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Langevin.sln"))) dir = dir.Parent;
         Assert.NotNull(dir);
-        string dll = Path.Combine(dir!.FullName, "src", "Langevin.Cli", "bin", config, "net10.0", "langevin.dll");
+        string dll = Path.Combine(dir!.FullName, "src", "Langevin.Cli", "bin", config, "net10.0", "Langevin.Cli.dll");
         Assert.True(File.Exists(dll), $"{dll} is built");
         return dll;
     });
