@@ -34,7 +34,12 @@ public sealed class BatchSampler
     public long Seed { get; }
 
     /// <summary>Indices handed out since the start of epoch 0; save it with a checkpoint, pass it back to resume.</summary>
-    public long Position { get; set; }
+    public long Position
+    {
+        get => _position;
+        set { ArgumentOutOfRangeException.ThrowIfNegative(value); _position = value; }
+    }
+    long _position;
 
     /// <summary>The epoch the next index comes from.</summary>
     public long Epoch => Position / Count;

@@ -81,6 +81,12 @@ public static class ImageFolderReader
         using var codec = SKCodec.Create(data) ?? throw new DataException(Bad("not a PNG or JPEG image SkiaSharp can decode"));
         if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
             throw new DataException(Bad($"is a {codec.EncodedFormat} image, only PNG and JPEG are read"));
+        // Skia decodes a PNG cut after its last IDAT chunk without complaint; a whole file ends with IEND and its CRC.
+        if (codec.EncodedFormat == SKEncodedImageFormat.Png)
+        {
+            int iend = encoded.AsSpan().LastIndexOf("\0\0\0\0IEND"u8);
+            if (iend < 0 || encoded.Length - iend < 12) throw new DataException(Bad("truncated PNG (no complete IEND chunk)"));
+        }
         int w = codec.Info.Width, h = codec.Info.Height;
         if (w <= 0 || h <= 0 || w > MaxSide || h > MaxSide || (long)w * h > MaxPixels)
             throw new DataException(Bad($"image size {w}x{h} is outside 1..{MaxSide} per side or above {MaxPixels} pixels"));

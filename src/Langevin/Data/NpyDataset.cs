@@ -43,7 +43,7 @@ public static class NpyDataset
 
         var images = raw.dim() == 3 ? raw.unsqueeze(1) : raw;
         if (images.dtype == ScalarType.Byte) return ImageTensors.FromBytes(images.contiguous()).MoveToOuterDisposeScope();
-        double min = images.min().item<double>(), max = images.max().item<double>();
+        double min = images.min().to_type(ScalarType.Float64).item<double>(), max = images.max().to_type(ScalarType.Float64).item<double>();
         var f = images.to_type(ScalarType.Float32);
         if (min >= 0 && max <= 1) return f.mul(2).sub(1).contiguous().MoveToOuterDisposeScope();   // [0, 1] → [−1, 1]
         if (min >= -1 && max <= 1) return f.contiguous().MoveToOuterDisposeScope();
