@@ -59,7 +59,7 @@ public static class ProgressDisplay
     {
         readonly Stopwatch _clock = Stopwatch.StartNew();
         TimeSpan _last = TimeSpan.Zero;
-        long _done = -1;
+        long _done = -1, _printed = -1;
         string _status = "";
 
         public void Report(long done, string status)
@@ -68,11 +68,11 @@ public static class ProgressDisplay
             if (_clock.Elapsed - _last >= TimeSpan.FromSeconds(10)) Print();
         }
 
-        public void Finish() { if (_done >= 0) Print(); }
+        public void Finish() { if (_done >= 0 && _done != _printed) Print(); }
 
         void Print()
         {
-            _last = _clock.Elapsed;
+            (_last, _printed) = (_clock.Elapsed, _done);
             double rate = (_done - start) / Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
             double eta = rate > 0 ? (total - _done) / rate : double.NaN;
             string etaText = double.IsFinite(eta) ? TimeSpan.FromSeconds(Math.Round(eta)).ToString() : "?";
