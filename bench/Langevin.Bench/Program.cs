@@ -1,8 +1,8 @@
 using Langevin.Bench;
 
 // Benchmarks. Each mode prints human-readable lines and, as its last line, one line of JSON.
-//   ref-unet [--threads N] [--bf16] [--channels-last] [--no-peer] [--no-peak] [--train-reps N] [--infer-reps N]
-string usage = "usage: Langevin.Bench ref-unet [--threads N] [--bf16] [--channels-last] [--no-peer] [--no-peak] [--train-reps N] [--infer-reps N]";
+//   ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]
+string usage = "usage: Langevin.Bench ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]";
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine(usage);

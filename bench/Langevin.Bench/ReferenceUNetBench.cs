@@ -16,11 +16,11 @@ namespace Langevin.Bench;
 internal static class ReferenceUNetBench
 {
     internal sealed record Options(
-        int Threads, bool BFloat16, bool ChannelsLast, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps)
+        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps)
     {
         public static Options Parse(string[] args)
         {
-            var o = new Options(Environment.ProcessorCount, false, false, true, true, false, 20, 10);
+            var o = new Options(Environment.ProcessorCount, false, true, true, false, 20, 10);
             for (int i = 0; i < args.Length; i++)
             {
                 string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -32,7 +32,6 @@ internal static class ReferenceUNetBench
                     "--train-reps" => o with { TrainReps = Positive() },
                     "--infer-reps" => o with { InferReps = Positive() },
                     "--bf16" => o with { BFloat16 = true },
-                    "--channels-last" => o with { ChannelsLast = true },
                     "--breakdown" => o with { Breakdown = true },
                     "--no-peer" => o with { Peer = false },
                     "--no-peak" => o with { Peak = false },
@@ -61,14 +60,12 @@ internal static class ReferenceUNetBench
         using var x0 = (rand(TrainBatch, 1, 28, 28) * 2 - 1).to_type(dtype);   // content does not affect timing
         var optimizer = optim.Adam(model.parameters(), lr: 2e-4);
 
-        Tensor Prepare(Tensor x) => o.ChannelsLast ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x;
-
         Tensor Loss()
         {
             var t = randint(0, Steps, [TrainBatch]);
             var noise = randn_like(x0);
             var abar = alphasCumprod.index_select(0, t).to_type(dtype).reshape(-1, 1, 1, 1);
-            var xt = Prepare(abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise);
+            var xt = abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise;
             return F.mse_loss(model.forward(xt, t.to_type(ScalarType.Float32)), noise);
         }
 
@@ -108,7 +105,7 @@ internal static class ReferenceUNetBench
         }
 
         model.eval();
-        using var xb = Prepare(randn(InferBatch, 1, 28, 28).to_type(dtype));
+        using var xb = randn(InferBatch, 1, 28, 28).to_type(dtype);
         using var tb = randint(0, Steps, [InferBatch]).to_type(ScalarType.Float32);
         double inferMs = Machine.MedianMs(() =>
         {
@@ -118,8 +115,7 @@ internal static class ReferenceUNetBench
         }, warmup: 2, reps: o.InferReps);
         double loadEnd = Machine.LoadAverage();
 
-        string variant = (o.BFloat16 ? "bf16 (whole model cast; TorchSharp 0.107 has no autocast)" : "fp32")
-            + (o.ChannelsLast ? ", channels-last input" : "");
+        string variant = o.BFloat16 ? "bf16 (whole model cast: TorchSharp 0.107 has no autocast)" : "fp32";
         Console.WriteLine($"TorchSharp reference U-Net, {variant}, threads {get_num_threads()}, " +
             $"load average at start {loadStart:F2}, after train {loadAfterTrain:F2}, at end {loadEnd:F2}");
         Console.WriteLine($"params            {parameters}");
@@ -134,7 +130,6 @@ internal static class ReferenceUNetBench
             ["train_ms"] = Math.Round(trainMs, 2),
             ["infer_ms"] = Math.Round(inferMs, 2),
             ["dtype"] = o.BFloat16 ? "bfloat16" : "float32",
-            ["channels_last"] = o.ChannelsLast,
             ["threads"] = get_num_threads(),
             ["load_start"] = loadStart,
             ["load_end"] = loadEnd,
