@@ -1,1 +1,23 @@
-Console.WriteLine("benchmarks: see docs/benchmarks.md");
+using Langevin.Bench;
+
+// Benchmarks. Each mode prints human-readable lines and, as its last line, one line of JSON.
+//   ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]
+string usage = "usage: Langevin.Bench ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]";
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine(usage);
+    return args.Length == 0 ? 2 : 0;
+}
+try
+{
+    return args[0] switch
+    {
+        "ref-unet" => ReferenceUNetBench.Run(ReferenceUNetBench.Options.Parse(args[1..])),
+        _ => throw new ArgumentException($"unknown benchmark '{args[0]}'"),
+    };
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}\n{usage}");
+    return 2;
+}

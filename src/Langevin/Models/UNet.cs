@@ -103,7 +103,8 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         // Every ResBlock applies SiLU to temb before its projection; do it once here.
-        var tembSilu = F.silu(temb.forward(TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedInputDim)));
+        var embedding = TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedInputDim).to_type(x.dtype);
+        var tembSilu = F.silu(temb.forward(embedding));
         var h = conv_in.forward(x);
         var skips = new Stack<Tensor>();
         skips.Push(h);

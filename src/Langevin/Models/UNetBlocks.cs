@@ -44,7 +44,7 @@ internal sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
         var h = conv1.forward(F.silu(norm1.forward(x), inplace: true));
         h = h.add_(temb_proj.forward(tembSilu).unsqueeze(-1).unsqueeze(-1));
         h = conv2.forward(dropout.forward(F.silu(norm2.forward(h), inplace: true)));
-        return (skip?.forward(x) ?? x) + h;
+        return h.add_(skip?.forward(x) ?? x);   // in place: conv2's backward does not need its output
     }
 }
 
@@ -77,7 +77,7 @@ internal sealed class AttnBlock : nn.Module<Tensor, Tensor>
         // softmax(QKᵀ/√C)V (Vaswani et al. 2017, eq. 1)
         var w = softmax(bmm(qs, ks).mul_(1.0 / Math.Sqrt(c)), -1);     // [B, N, N]
         h = bmm(w, vs).transpose(1, 2).reshape(b, c, hh, ww);
-        return x + proj_out.forward(h);
+        return proj_out.forward(h).add_(x);
     }
 }
 

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Langevin.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Langevin.Bench;
+
+/// <summary>
+/// shared/bench/reference-unet.md: the reference U-Net's train step (batch 128, DDPM ε-MSE at random integer t,
+/// linear betas 1e-4..0.02, Adam lr 2e-4, forward + backward + step; median of 20 after 3 warm-up) and inference
+/// (batch 256, no-grad, eval; median of 10 after 2 warm-up), then the same in the PyTorch peer, run after ours.
+/// </summary>
+internal static class ReferenceUNetBench
+{
+    internal sealed record Options(
+        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps)
+    {
+        public static Options Parse(string[] args)
+        {
+            var o = new Options(Environment.ProcessorCount, false, true, true, false, 20, 10);
+            for (int i = 0; i < args.Length; i++)
+            {
+                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+                int Positive() => int.TryParse(Value(), CultureInfo.InvariantCulture, out int n) && n > 0
+                    ? n : throw new ArgumentException($"{args[i - 1]} needs a positive integer");
+                o = args[i] switch
+                {
+                    "--threads" => o with { Threads = Positive() },
+                    "--train-reps" => o with { TrainReps = Positive() },
+                    "--infer-reps" => o with { InferReps = Positive() },
+                    "--bf16" => o with { BFloat16 = true },
+                    "--breakdown" => o with { Breakdown = true },
+                    "--no-peer" => o with { Peer = false },
+                    "--no-peak" => o with { Peak = false },
+                    _ => throw new ArgumentException($"unknown option '{args[i]}'"),
+                };
+            }
+            return o;
+        }
+    }
+
+    const int TrainBatch = 128, InferBatch = 256, Steps = 1000;
+
+    public static int Run(Options o)
+    {
+        torch.set_num_threads(o.Threads);
+        var dtype = o.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        double loadStart = Machine.LoadAverage();
+
+        manual_seed(0);
+        using var model = new UNet(UNetConfig.Reference);
+        long parameters = model.parameters().Sum(p => p.numel());
+        if (o.BFloat16) model.to(dtype);
+
+        // DDPM (Ho et al. 2020): linear betas, ᾱ_t = ∏(1 − β_s); x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε.
+        using var alphasCumprod = cumprod(1.0 - linspace(1e-4, 0.02, Steps, dtype: ScalarType.Float64), 0);
+        using var x0 = (rand(TrainBatch, 1, 28, 28) * 2 - 1).to_type(dtype);   // content does not affect timing
+        var optimizer = optim.Adam(model.parameters(), lr: 2e-4);
+
+        Tensor Loss()
+        {
+            var t = randint(0, Steps, [TrainBatch]);
+            var noise = randn_like(x0);
+            var abar = alphasCumprod.index_select(0, t).to_type(dtype).reshape(-1, 1, 1, 1);
+            var xt = abar.sqrt() * x0 + (1.0 - abar).sqrt() * noise;
+            return F.mse_loss(model.forward(xt, t.to_type(ScalarType.Float32)), noise);
+        }
+
+        void TrainStep()
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            Loss().backward();
+            optimizer.step();
+        }
+
+        model.train();
+        double trainMs = Machine.MedianMs(TrainStep, warmup: 3, reps: o.TrainReps);
+        double loadAfterTrain = Machine.LoadAverage();
+
+        (double Forward, double Backward, double Step)? breakdown = null;
+        if (o.Breakdown)
+        {
+            var f = new List<double>(); var b = new List<double>(); var s = new List<double>();
+            for (int i = 0; i < 6; i++)
+            {
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                var loss = Loss();
+                long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                loss.backward();
+                long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                optimizer.step();
+                long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (i == 0) continue;
+                f.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+                b.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+                s.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds);
+            }
+            breakdown = (Machine.Median([.. f]), Machine.Median([.. b]), Machine.Median([.. s]));
+        }
+
+        model.eval();
+        using var xb = randn(InferBatch, 1, 28, 28).to_type(dtype);
+        using var tb = randint(0, Steps, [InferBatch]).to_type(ScalarType.Float32);
+        double inferMs = Machine.MedianMs(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            model.forward(xb, tb);
+        }, warmup: 2, reps: o.InferReps);
+        double loadEnd = Machine.LoadAverage();
+
+        string variant = o.BFloat16 ? "bf16 (whole model cast: TorchSharp 0.107 has no autocast)" : "fp32";
+        Console.WriteLine($"TorchSharp reference U-Net, {variant}, threads {get_num_threads()}, " +
+            $"load average at start {loadStart:F2}, after train {loadAfterTrain:F2}, at end {loadEnd:F2}");
+        Console.WriteLine($"params            {parameters}");
+        Console.WriteLine($"train step  b={TrainBatch} median {trainMs:F1} ms over {o.TrainReps}");
+        if (breakdown is { } bd)
+            Console.WriteLine($"  breakdown       forward {bd.Forward:F1} ms, backward {bd.Backward:F1} ms, Adam step {bd.Step:F1} ms");
+        Console.WriteLine($"inference   b={InferBatch} median {inferMs:F1} ms over {o.InferReps}");
+
+        var json = new JsonObject
+        {
+            ["params"] = parameters,
+            ["train_ms"] = Math.Round(trainMs, 2),
+            ["infer_ms"] = Math.Round(inferMs, 2),
+            ["dtype"] = o.BFloat16 ? "bfloat16" : "float32",
+            ["threads"] = get_num_threads(),
+            ["load_start"] = loadStart,
+            ["load_end"] = loadEnd,
+        };
+
+        string? script = PyTorchPeer.FindScript();
+        string? unavailable = o.Peer ? PyTorchPeer.Unavailable(script) : "skipped (--no-peer)";
+        if (unavailable is not null)
+            Console.WriteLine($"PyTorch peer: {unavailable}");
+        else
+        {
+            Console.WriteLine($"PyTorch peer: {PyTorchPeer.Python} {script} bench");
+            var peer = PyTorchPeer.Run(script!, "bench");
+            double peerTrain = peer.GetProperty("train_ms").GetDouble(), peerInfer = peer.GetProperty("infer_ms").GetDouble();
+            double gmacs = peer.GetProperty("gmacs_per_sample").GetDouble();
+            long peerParams = peer.GetProperty("params").GetInt64();
+            // 1 MAC = 2 FLOP; a train step ≈ 3 forwards (forward + 2× for backward), as the peer counts.
+            double trainGflops = 3 * 2 * gmacs * TrainBatch / (trainMs / 1e3);
+            double inferGflops = 2 * gmacs * InferBatch / (inferMs / 1e3);
+            json["peer_params"] = peerParams;
+            json["peer_train_ms"] = peerTrain;
+            json["peer_infer_ms"] = peerInfer;
+            json["train_ratio"] = Math.Round(trainMs / peerTrain, 3);
+            json["infer_ratio"] = Math.Round(inferMs / peerInfer, 3);
+            json["gmacs_per_sample"] = gmacs;
+            json["train_gflops"] = Math.Round(trainGflops, 2);
+            json["infer_gflops"] = Math.Round(inferGflops, 2);
+            Console.WriteLine($"params equal      {(peerParams == parameters ? "yes" : $"NO: peer {peerParams}")}");
+            Console.WriteLine($"train  ours/peer  {trainMs:F1} / {peerTrain:F1} ms = {trainMs / peerTrain:F3}  (ours ~{trainGflops:F1} GFLOP/s at 3× fwd)");
+            Console.WriteLine($"infer  ours/peer  {inferMs:F1} / {peerInfer:F1} ms = {inferMs / peerInfer:F3}  (ours ~{inferGflops:F1} GFLOP/s)");
+            if (o.Peak)
+            {
+                Console.WriteLine($"PyTorch peer: {PyTorchPeer.Python} {script} peak");
+                var peak = PyTorchPeer.Run(script!, "peak");
+                double conv = peak.GetProperty("conv1x1_gflops").GetDouble();
+                json["conv1x1_gflops"] = conv;
+                json["train_share_of_conv1x1"] = Math.Round(trainGflops / conv, 3);
+                Console.WriteLine($"train step at {100 * trainGflops / conv:F0}% of the oneDNN 1x1-conv ceiling ({conv:F1} GFLOP/s)");
+            }
+            json["load_end"] = Machine.LoadAverage();
+        }
+        Console.WriteLine(json.ToJsonString());
+        return 0;
+    }
+}
