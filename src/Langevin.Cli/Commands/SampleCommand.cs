@@ -19,14 +19,15 @@ public sealed class SampleCommand : ICommand
         new("noise", "FILE.npy", "unit Gaussian noise [N, ...] that starts the chain (scaled by the initial σ)"),
         new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
+        new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
         new("threads", "N", "CPU threads (default: the core count)"),
         new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
 
     public int Run(ParsedArgs a)
     {
-        string? outPath = a.String("out"), gridPath = a.String("grid");
-        if (outPath is null && gridPath is null) throw new UsageException("sample: give --out FILE.npy and/or --grid FILE.png");
+        string? outPath = a.String("out"), gridPath = a.String("grid"), gifPath = a.String("gif");
+        if (outPath is null && gridPath is null && gifPath is null) throw new UsageException("sample: give --out FILE.npy, --grid FILE.png and/or --gif FILE.gif");
         ComputeDevice.SetThreads(a.Int("threads"));
         using var noise = a.String("noise") is { } nf ? NpyFile.Read(nf) : null;
         int n = a.Int("n") ?? (noise is null ? 64 : (int)noise.shape[0]);
@@ -35,9 +36,18 @@ public sealed class SampleCommand : ICommand
         using var method = ModelSource.Load(a, Name);
         using var gen = new Generator((ulong)(a.Int("seed") ?? 0));
         Tensor? samples = null;
+        var frames = new List<Tensor>();
+        Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));
         ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
-            samples = method.Sample(n, gen, noise, (done, _) => p.Report(done)));
+            samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame));
         using var result = samples!;
+        if (gifPath is not null)
+        {
+            frames.Add(SamplePreview.Frame(result));
+            GifWriter.Save(gifPath, frames, delayCentiseconds: 12);
+            foreach (var f in frames) f.Dispose();
+            Console.WriteLine($"wrote {gifPath} ({frames.Count} frames)");
+        }
         bool image = result.dim() == 4;
         if (outPath is not null)
         {

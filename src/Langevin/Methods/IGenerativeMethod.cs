@@ -27,6 +27,8 @@ public interface IGenerativeMethod : IDisposable
     /// <summary>
     /// Draws samples in data space ([n, ...ItemShape]). <paramref name="noise"/>, if given, is the unit Gaussian
     /// noise that starts the chain, shape [n, ...ItemShape]; the sampler scales it by its initial σ.
+    /// <paramref name="onStep"/> reports (done, total) network evaluations; <paramref name="onFrame"/> receives
+    /// intermediate states (in data space) for a trajectory picture.
     /// </summary>
-    Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null);
+    Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null);
 }

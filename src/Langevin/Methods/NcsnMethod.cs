@@ -57,7 +57,7 @@ public sealed class NcsnMethod : IGenerativeMethod
 
     public Tensor Loss(Tensor batch, Generator gen) => _objective.Loss(ScoreModel, batch, gen);
 
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null)
+    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -67,7 +67,8 @@ public sealed class NcsnMethod : IGenerativeMethod
         if (!z.shape.SequenceEqual(shape))
             throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
         var init = z.to(float32) * Sigmas.SigmaMax;               // x ~ N(0, σ₁² I): the prior of the widest level
-        return Sampler.Sample(ScoreModel, init, gen, onStep: onStep).MoveToOuterDisposeScope();
+        onFrame?.Invoke(init);
+        return Sampler.Sample(ScoreModel, init, gen, onStep: onStep, onLevel: onFrame).MoveToOuterDisposeScope();
     }
 
     /// <summary>Fills the pixels where <paramref name="mask"/> is 0 given the rest of <paramref name="observed"/>.</summary>

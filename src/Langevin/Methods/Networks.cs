@@ -19,7 +19,7 @@ public static class Networks
         {
             case "mlp":
                 if (itemShape.Length != 1) throw new UsageException($"--net mlp needs point data [N, D]; this data has items of shape [{string.Join(", ", itemShape)}]; use --net unet");
-                return new ScoreMlp(new ScoreMlpConfig((int)itemShape[0], config.Width, config.Depth));
+                return new ScoreMlp(new ScoreMlpConfig((int)itemShape[0], config.Width, config.Depth, FourierFeatures: config.FourierFeatures));
             default:
                 if (!IsImage(itemShape)) throw new UsageException($"--net unet needs image data [N, C, H, W]; this data has items of shape [{string.Join(", ", itemShape)}]; use --net mlp");
                 long c = itemShape[0], h = itemShape[1], w = itemShape[2];

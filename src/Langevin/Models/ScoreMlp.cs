@@ -9,13 +9,17 @@ namespace Langevin.Models;
 /// <param name="HiddenWidth">Width of every hidden layer.</param>
 /// <param name="HiddenLayers">Number of hidden layers (Linear + SiLU).</param>
 /// <param name="TimeEmbedDim">Size of the sinusoidal embedding of t, concatenated to x.</param>
-public sealed record ScoreMlpConfig(int DataDim = 2, int HiddenWidth = 256, int HiddenLayers = 3, int TimeEmbedDim = 32)
+/// <param name="FourierFeatures">K &gt; 0 adds sin/cos(2^k π x / 4), k = 0..K−1, of every coordinate to the input:
+/// Fourier features (Tancik et al. 2020) that let a small MLP draw the sharp edges of data like the checkerboard.</param>
+public sealed record ScoreMlpConfig(int DataDim = 2, int HiddenWidth = 256, int HiddenLayers = 3, int TimeEmbedDim = 32, int FourierFeatures = 0)
 {
     /// <summary>Throws <see cref="ArgumentException"/> when the shape cannot be built.</summary>
     public void Validate()
     {
         if (DataDim <= 0 || HiddenWidth <= 0 || HiddenLayers <= 0)
             throw new ArgumentException($"invalid ScoreMlpConfig: DataDim, HiddenWidth and HiddenLayers must be positive ({this})");
+        if (FourierFeatures is < 0 or > 16)
+            throw new ArgumentException($"invalid ScoreMlpConfig: FourierFeatures must be in 0..16 ({this})");
         if (TimeEmbedDim < 2 || TimeEmbedDim % 2 != 0)
             throw new ArgumentException($"invalid ScoreMlpConfig: TimeEmbedDim must be even and ≥ 2 ({this})");
     }
@@ -41,7 +45,7 @@ public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
         config.Validate();
         Config = config;
         var layers = new List<nn.Module<Tensor, Tensor>>();
-        int width = config.DataDim + config.TimeEmbedDim;
+        int width = config.DataDim * (1 + 2 * config.FourierFeatures) + config.TimeEmbedDim;
         for (int i = 0; i < config.HiddenLayers; i++)
         {
             layers.Add(nn.Linear(width, config.HiddenWidth));
@@ -65,7 +69,16 @@ public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
         if (t.dim() != 1 || t.shape[0] != x.shape[0])
             throw new ArgumentException($"t must be [{x.shape[0]}], got [{string.Join(", ", t.shape)}]", nameof(t));
         using var scope = NewDisposeScope();
-        var input = cat([x, TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedDim).to_type(x.dtype)], 1);
+        var parts = new List<Tensor> { x };
+        if (Config.FourierFeatures > 0)
+        {
+            var freqs = pow(2.0, arange(Config.FourierFeatures, dtype: x.dtype, device: x.device)) * (Math.PI / 4);
+            var angles = (x.unsqueeze(2) * freqs).reshape(x.shape[0], -1);           // [B, D·K]
+            parts.Add(angles.sin());
+            parts.Add(angles.cos());
+        }
+        parts.Add(TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedDim).to_type(x.dtype));
+        var input = cat(parts, 1);
         return scope.MoveToOuter(net.forward(input));
     }
 }

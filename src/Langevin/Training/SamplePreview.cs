@@ -19,6 +19,19 @@ public static class SamplePreview
             throw new DataException($"{pngPath}: cannot draw samples of shape [{string.Join(", ", samples.shape)}]");
     }
 
+    /// <summary>
+    /// One frame of a trajectory GIF, [C, H, W] in [0, 1]: the tiled grid for images, a raster of the points in
+    /// [−4.5, 4.5]² for 2-D data. The tensor escapes any dispose scope; the caller disposes it.
+    /// </summary>
+    public static Tensor Frame(Tensor samples)
+    {
+        using var scope = NewDisposeScope();
+        var frame = samples.dim() == 4
+            ? ImageGrid.Tile(ToUnitRange(samples))
+            : PointRaster.Render(samples, (-4.5, 4.5));
+        return frame.DetachFromDisposeScope();
+    }
+
     /// <summary>Images in the model's [−1, 1] range mapped to [0, 1] (clamped), float32 — the form we write to .npy.</summary>
     public static Tensor ToUnitRange(Tensor images) => ((images.to(float32) + 1) / 2).clamp(0, 1);
 }

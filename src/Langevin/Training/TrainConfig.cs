@@ -84,6 +84,8 @@ public sealed record NetworkConfig
     public string Kind { get; init; } = "auto";
     public int Width { get; init; } = 256;
     public int Depth { get; init; } = 3;
+    /// <summary>MLP Fourier features of the input (0: off).</summary>
+    public int FourierFeatures { get; init; }
     public int BaseChannels { get; init; } = 32;
     public int[] ChannelMults { get; init; } = [1, 2, 2];
     public int NumResBlocks { get; init; } = 2;
@@ -94,6 +96,7 @@ public sealed record NetworkConfig
     {
         if (Kind is not ("auto" or "mlp" or "unet")) throw new UsageException($"--net must be auto, mlp or unet (got '{Kind}')");
         if (Width < 1 || Depth < 1) throw new UsageException("--width and --depth must be ≥ 1");
+        if (FourierFeatures is < 0 or > 16) throw new UsageException($"--fourier must be in 0..16 (got {FourierFeatures})");
         if (BaseChannels < 8 || BaseChannels % 8 != 0) throw new UsageException($"--channels must be a positive multiple of 8 (got {BaseChannels})");
         if (ChannelMults.Length == 0 || ChannelMults.Any(m => m < 1)) throw new UsageException("--mults must be a list of positive integers, e.g. 1,2,2");
         if (NumResBlocks < 1) throw new UsageException($"--res-blocks must be ≥ 1 (got {NumResBlocks})");

@@ -36,7 +36,7 @@ public class CliTests
     [InlineData(2, "--device cuda", new[] { "train", "--device", "cuda", "--steps", "1" })]
     [InlineData(2, "--method", new[] { "train", "--method", "gan", "--steps", "1" })]
     [InlineData(1, "/nonexistent/fmnist", new[] { "train", "--data", "fashion-mnist:/nonexistent/fmnist", "--steps", "1" })]
-    [InlineData(2, "--run or --checkpoint", new[] { "sample", "--out", "x.npy" })]
+    [InlineData(2, "--checkpoint", new[] { "sample", "--out", "x.npy" })]
     public void BadInputFailsWithOneLineAndTheRightExitCode(int code, string mentions, string[] args)
     {
         string dir = TempDir();
@@ -92,5 +92,35 @@ public class CliTests
         string noise = Path.Combine(dir, "noise.npy");
         NpyFile.Write(noise, randn(50, 3));
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--noise", noise, "--out", npy2), 2, "--noise");
+    }
+}
+
+public class CliImageTests
+{
+    [Fact]
+    public void TrainSampleGifAndInpaintOnGeneratedShapes()
+    {
+        string dir = Directory.CreateTempSubdirectory("langevin-cli-img-").FullName;
+        string run = Path.Combine(dir, "run");
+        var t = CliRunner.Run("train", "--data", "shapes:16", "--limit", "64", "--out", run, "--steps", "4", "--batch", "8",
+            "--channels", "8", "--mults", "1,2", "--res-blocks", "1", "--sigma-max", "5", "--levels", "4", "--steps-per-level", "2",
+            "--checkpoint-every", "4", "--threads", "1");
+        Assert.True(t.ExitCode == 0, t.Stderr + t.Stdout);
+        Assert.True(File.Exists(Path.Combine(run, "samples", "step_0000004.png")));
+
+        string npy = Path.Combine(dir, "s.npy"), gif = Path.Combine(dir, "s.gif");
+        var s = CliRunner.Run("sample", "--run", run, "--n", "4", "--out", npy, "--gif", gif);
+        Assert.True(s.ExitCode == 0, s.Stderr);
+        using var samples = NpyFile.Read(npy);
+        Assert.Equal(new long[] { 4, 3, 16, 16 }, samples.shape);
+        Assert.True((samples >= 0).all().item<bool>() && (samples <= 1).all().item<bool>(), "image samples are written in [0, 1]");
+        using var codec = SkiaSharp.SKCodec.Create(gif);
+        Assert.Equal(4 + 2, codec.FrameCount);                 // the initial noise, one frame per level, the final sample
+
+        string grid = Path.Combine(dir, "inpaint.png");
+        var i = CliRunner.Run("inpaint", "--run", run, "--n", "3", "--mask", "center", "--grid", grid);
+        Assert.True(i.ExitCode == 0, i.Stderr);
+        Assert.True(File.Exists(grid));
+        CliRunner.AssertFails(CliRunner.Run("inpaint", "--run", run, "--mask", "diagonal", "--grid", grid), 2, "--mask");
     }
 }

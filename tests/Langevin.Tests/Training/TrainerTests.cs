@@ -83,7 +83,8 @@ public class TrainerTests
         public nn.Module Network => inner.Network;
         public int FunctionEvaluations => inner.FunctionEvaluations;
         public Tensor Loss(Tensor batch, Generator gen) => ++_calls >= badStep ? inner.Loss(batch, gen) * double.NaN : inner.Loss(batch, gen);
-        public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null) => inner.Sample(n, gen, noise, onStep);
+        public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null) =>
+            inner.Sample(n, gen, noise, onStep, onFrame);
         public void Dispose() => inner.Dispose();
     }
 
