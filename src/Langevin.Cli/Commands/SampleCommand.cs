@@ -20,6 +20,7 @@ public sealed class SampleCommand : ICommand
         new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
+        new("device", "cpu|cuda", "compute device (default cpu)"),
         new("threads", "N", "CPU threads (default: the core count)"),
         new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
@@ -33,8 +34,10 @@ public sealed class SampleCommand : ICommand
         int n = a.Int("n") ?? (noise is null ? 64 : (int)noise.shape[0]);
         if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
         if (noise is not null && noise.shape[0] != n) throw new UsageException($"--noise: holds {noise.shape[0]} items but --n is {n}");
+        var device = ComputeDevice.Resolve(a.String("device", "cpu"));
         using var method = ModelSource.Load(a, Name);
-        using var gen = new Generator((ulong)(a.Int("seed") ?? 0));
+        method.Network.to(device);
+        using var gen = new Generator((ulong)(a.Int("seed") ?? 0), device);
         Tensor? samples = null;
         var frames = new List<Tensor>();
         Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));

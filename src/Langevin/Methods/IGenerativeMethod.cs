@@ -25,7 +25,7 @@ public interface IGenerativeMethod : IDisposable
     int FunctionEvaluations { get; }
 
     /// <summary>
-    /// Draws samples in data space ([n, ...ItemShape]). <paramref name="noise"/>, if given, is the unit Gaussian
+    /// Draws samples in data space ([n, ...ItemShape], returned on the CPU). <paramref name="noise"/>, if given, is the unit Gaussian
     /// noise that starts the chain, shape [n, ...ItemShape]; the sampler scales it by its initial σ.
     /// <paramref name="onStep"/> reports (done, total) network evaluations; <paramref name="onFrame"/> receives
     /// intermediate states (in data space) for a trajectory picture.

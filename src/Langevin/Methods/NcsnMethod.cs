@@ -24,6 +24,9 @@ public sealed class NcsnMethod : IGenerativeMethod
     public AnnealedLangevinSampler Sampler { get; }
     public int FunctionEvaluations => Sampler.FunctionEvaluations;
 
+    /// <summary>Where the network lives; samples are drawn there (the generator must be on the same device).</summary>
+    public Device Device => Network.parameters().First().device;
+
     /// <summary>Builds from a config whose NCSN settings are all resolved (see <see cref="Resolve"/>).</summary>
     public NcsnMethod(TrainConfig config, long[] itemShape)
     {
@@ -63,12 +66,13 @@ public sealed class NcsnMethod : IGenerativeMethod
         using var _ = no_grad();
         Network.eval();
         long[] shape = [n, .. ItemShape];
-        var z = noise ?? randn(shape, generator: gen);
+        var device = Device;
+        var z = noise ?? randn(shape, generator: gen, device: device);
         if (!z.shape.SequenceEqual(shape))
             throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
-        var init = z.to(float32) * Sigmas.SigmaMax;               // x ~ N(0, σ₁² I): the prior of the widest level
+        var init = z.to(float32).to(device) * Sigmas.SigmaMax;   // x ~ N(0, σ₁² I): the prior of the widest level
         onFrame?.Invoke(init);
-        return Sampler.Sample(ScoreModel, init, gen, onStep: onStep, onLevel: onFrame).MoveToOuterDisposeScope();
+        return Sampler.Sample(ScoreModel, init, gen, onStep: onStep, onLevel: onFrame).cpu().MoveToOuterDisposeScope();
     }
 
     /// <summary>Fills the pixels where <paramref name="mask"/> is 0 given the rest of <paramref name="observed"/>.</summary>
@@ -77,8 +81,9 @@ public sealed class NcsnMethod : IGenerativeMethod
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
-        var init = randn(observed.shape, generator: gen) * Sigmas.SigmaMax;
-        return Sampler.Inpaint(ScoreModel, observed, mask, init, gen, onStep).MoveToOuterDisposeScope();
+        var device = Device;
+        var init = randn(observed.shape, generator: gen, device: device) * Sigmas.SigmaMax;
+        return Sampler.Inpaint(ScoreModel, observed.to(device), mask.to(device), init, gen, onStep).cpu().MoveToOuterDisposeScope();
     }
 
     public void Dispose() => Network.Dispose();

@@ -6,20 +6,16 @@ namespace Langevin.Training;
 /// <summary>Turns <c>--device</c> and <c>--threads</c> into TorchSharp settings, with one-line errors.</summary>
 public static class ComputeDevice
 {
-    public static Device Resolve(string name, Func<bool>? cudaAvailable = null)
+    public static Device Resolve(string name) => Kind(name, cuda.is_available) == DeviceType.CUDA ? CUDA : CPU;
+
+    /// <summary>Which device <c>--device NAME</c> selects, given whether CUDA is available (testable without a GPU).</summary>
+    public static DeviceType Kind(string name, Func<bool> cudaAvailable) => name switch
     {
-        cudaAvailable ??= cuda.is_available;
-        switch (name)
-        {
-            case "cpu": return CPU;
-            case "cuda" or "cuda:0" or "gpu":
-                if (!cudaAvailable())
-                    throw new UsageException("--device cuda: no CUDA device is available (this build references the CPU libtorch; reference libtorch-cuda-12.8-linux-x64 in src/Langevin and run on a machine with an NVIDIA GPU), or use --device cpu");
-                return CUDA;
-            default:
-                throw new UsageException($"--device must be cpu or cuda (got '{name}')");
-        }
-    }
+        "cpu" => DeviceType.CPU,
+        "cuda" or "cuda:0" or "gpu" => cudaAvailable() ? DeviceType.CUDA
+            : throw new UsageException("--device cuda: no CUDA device is available (this build references the CPU libtorch; reference libtorch-cuda-12.8-linux-x64 in src/Langevin and run on a machine with an NVIDIA GPU), or use --device cpu"),
+        _ => throw new UsageException($"--device must be cpu or cuda (got '{name}')"),
+    };
 
     public static void SetThreads(int? threads)
     {

@@ -26,6 +26,7 @@ public static class SamplePreview
     public static Tensor Frame(Tensor samples)
     {
         using var scope = NewDisposeScope();
+        samples = samples.cpu();
         var frame = samples.dim() == 4
             ? ImageGrid.Tile(ToUnitRange(samples))
             : PointRaster.Render(samples, (-4.5, 4.5));

@@ -35,6 +35,8 @@ public class CliTests
     [InlineData(2, "nosuch", new[] { "train", "--data", "nosuch", "--steps", "1" })]
     [InlineData(2, "--device cuda", new[] { "train", "--device", "cuda", "--steps", "1" })]
     [InlineData(2, "--method", new[] { "train", "--method", "gan", "--steps", "1" })]
+    [InlineData(2, "--device cuda", new[] { "sample", "--device", "cuda", "--checkpoint", "x.safetensors", "--out", "x.npy" })]
+    [InlineData(2, "--device must be cpu or cuda", new[] { "train", "--device", "tpu", "--steps", "1" })]
     [InlineData(1, "/nonexistent/fmnist", new[] { "train", "--data", "fashion-mnist:/nonexistent/fmnist", "--steps", "1" })]
     [InlineData(2, "--checkpoint", new[] { "sample", "--out", "x.npy" })]
     public void BadInputFailsWithOneLineAndTheRightExitCode(int code, string mentions, string[] args)
