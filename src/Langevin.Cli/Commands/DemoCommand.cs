@@ -52,8 +52,15 @@ public sealed class DemoCommand : ICommand
         var config = TrainOptions.Build(a, DefaultConfig);
         bool quiet = a.Flag("quiet");
         string runDir = Path.Combine(dir, "run");
-        if (new RunFolder(runDir).LatestCheckpoint() is not null)
-            throw new UsageException($"--out: {Path.GetFullPath(dir)} already holds a demo run; remove it or choose another --out");
+        if (Directory.Exists(runDir))
+        {
+            // A demo replaces its own previous output; any other folder is left alone.
+            string stored = Path.Combine(runDir, "config.json");
+            bool ownDemo = File.Exists(stored) && TrainConfig.FromJson(File.ReadAllText(stored), stored) is { Method: "ncsn", Data: "checkerboard" };
+            if (!ownDemo) throw new UsageException($"--out: {Path.GetFullPath(runDir)} exists and is not a demo run; choose another --out");
+            Console.WriteLine($"replacing the previous demo in {Path.GetFullPath(dir)}");
+            Directory.Delete(runDir, recursive: true);
+        }
 
         using var data = DataSources.Load(config.Data, new DataOptions(Seed: config.Seed));
         Console.WriteLine($"demo: NCSN on the checkerboard ({data.X.shape[0]} points), {config.Steps} steps → {Path.GetFullPath(dir)}");

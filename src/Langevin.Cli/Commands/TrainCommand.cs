@@ -17,16 +17,28 @@ public sealed class TrainCommand : ICommand
         .. TrainOptions.Specs,
     ];
 
+    /// <summary>What may change when a run is resumed: its length and how it reports; everything else is the run's own.</summary>
+    static readonly string[] ResumeOptions = ["out", "resume", "quiet", "steps", "checkpoint-every", "sample-every", "log-every", "threads"];
+
     public int Run(ParsedArgs a)
     {
-        var config = TrainOptions.Build(a, new TrainConfig());
-        string runDir = a.String("out") ?? Path.Combine("runs", $"{config.Method}-{SafeName(config.Data)}");
         bool resume = a.Flag("resume");
-        if (resume && File.Exists(Path.Combine(runDir, "config.json")))
+        TrainConfig config;
+        string runDir;
+        if (resume)
         {
-            // On resume the run's own data spec governs.
-            var stored = TrainConfig.FromJson(File.ReadAllText(Path.Combine(runDir, "config.json")), Path.Combine(runDir, "config.json"));
-            config = config with { Data = stored.Data, DataLimit = stored.DataLimit };
+            runDir = a.String("out") ?? throw new UsageException("--resume needs --out RUN, the run to continue");
+            string stored = Path.Combine(runDir, "config.json");
+            if (!File.Exists(stored)) throw new UsageException($"--resume: {stored} not found; start a new run without --resume");
+            var fixedOption = TrainOptions.Specs.Select(o => o.Name).Except(ResumeOptions).FirstOrDefault(a.Has);
+            if (fixedOption is not null)
+                throw new UsageException($"--resume continues {runDir} with its own settings; --{fixedOption} cannot change (only --steps and how often it logs, samples and checkpoints)");
+            config = TrainOptions.Build(a, TrainConfig.FromJson(File.ReadAllText(stored), stored));
+        }
+        else
+        {
+            config = TrainOptions.Build(a, new TrainConfig());
+            runDir = a.String("out") ?? Path.Combine("runs", $"{config.Method}-{SafeName(config.Data)}");
         }
         using var data = DataSources.Load(config.Data, new DataOptions(Seed: config.Seed, Limit: config.DataLimit));
         Console.WriteLine($"training {config.Method} on {config.Data}: {data.X.shape[0]} items of shape [{string.Join(", ", data.ItemShape)}] → {Path.GetFullPath(runDir)}");

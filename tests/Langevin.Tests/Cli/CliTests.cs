@@ -74,7 +74,8 @@ public class CliTests
 
         var again = CliRunner.Run(["train", "--out", run, "--steps", "10", .. common]);
         CliRunner.AssertFails(again, 2, "--resume");
-        var resumed = CliRunner.Run(["train", "--out", run, "--steps", "20", "--resume", .. common]);
+        CliRunner.AssertFails(CliRunner.Run(["train", "--out", run, "--steps", "20", "--resume", "--lr", "0.1"]), 2, "--lr");
+        var resumed = CliRunner.Run(["train", "--out", run, "--steps", "20", "--resume", "--threads", "1"]);
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.True(File.Exists(Path.Combine(run, "checkpoints", "step_0000020.safetensors")));
 
