@@ -19,24 +19,19 @@ public sealed class InpaintCommand : ICommand
         new("data", "SPEC", "images to inpaint (default: the run's data, test split where it has one)"),
         new("mask", "KIND", "which pixels are unknown: right-half (default), left-half, top-half, bottom-half, center"),
         new("n", "N", "number of images (default 8)"),
-        new("seed", "S", "random seed (default 0)"),
         new("grid", "FILE.png", "rows: masked input, inpainted, original"),
         new("out", "FILE.npy", "the inpainted images, float32 [N, C, H, W] in [0, 1]"),
-        new("device", "cpu|cuda", "compute device (default cpu)"),
-        new("threads", "N", "CPU threads"),
-        new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
 
     public int Run(ParsedArgs a)
     {
         string? gridPath = a.String("grid"), outPath = a.String("out");
         if (gridPath is null && outPath is null) throw new UsageException("inpaint: give --grid FILE.png and/or --out FILE.npy");
-        ComputeDevice.SetThreads(a.Int("threads"));
         int n = a.Int("n") ?? 8;
         if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
-        var device = ComputeDevice.Resolve(a.String("device", "cpu"));
-        using var method = ModelSource.Load(a, Name);
-        method.Network.to(device);
+        var (method, gen) = ModelSource.Open(a, Name);
+        using var _ = method;
+        using var __ = gen;
         if (method is not NcsnMethod ncsn) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting yet");
         if (method.ItemShape.Length != 3) throw new UsageException("inpaint: the model was trained on points, not images");
         string spec = a.String("data") ?? TestSplit(method.Config.Data);
@@ -45,7 +40,6 @@ public sealed class InpaintCommand : ICommand
             throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
         using var original = data.X.narrow(0, 0, Math.Min(n, data.X.shape[0])).to(float32);
         using var mask = Mask(a.String("mask", "right-half"), original.shape);
-        using var gen = new Generator((ulong)(a.Int("seed") ?? 0), device);
         Tensor? filled = null;
         ProgressDisplay.Run("inpaint", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
             filled = ncsn.Inpaint(original, mask, gen, (done, _) => p.Report(done)));

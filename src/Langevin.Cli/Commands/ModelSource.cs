@@ -1,5 +1,7 @@
 using Langevin.Methods;
 using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Langevin.Cli.Commands;
 
@@ -11,7 +13,21 @@ public static class ModelSource
         new("run", "RUN", "a run folder (uses its latest checkpoint)"),
         new("checkpoint", "FILE", "a checkpoint .safetensors file"),
         new("no-ema", null, "use the raw weights instead of their EMA"),
+        new("seed", "S", "random seed (default 0)"),
+        new("device", "cpu|cuda", "compute device (default cpu)"),
+        new("threads", "N", "CPU threads (default: the core count)"),
+        new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
+
+    /// <summary>Sets threads, resolves the device, loads the model onto it and makes the seeded generator there.</summary>
+    public static (IGenerativeMethod Method, Generator Generator) Open(ParsedArgs a, string command)
+    {
+        ComputeDevice.SetThreads(a.Int("threads"));
+        var device = ComputeDevice.Resolve(a.String("device", "cpu"));
+        var method = Load(a, command);
+        method.Network.to(device);
+        return (method, new Generator((ulong)(a.Int("seed") ?? 0), device));
+    }
 
     public static IGenerativeMethod Load(ParsedArgs a, string command)
     {

@@ -15,29 +15,23 @@ public sealed class SampleCommand : ICommand
     [
         .. ModelSource.Specs,
         new("n", "N", "number of samples (default 64; with --noise, its first dimension)"),
-        new("seed", "S", "random seed (default 0)"),
         new("noise", "FILE.npy", "unit Gaussian noise [N, ...] that starts the chain (scaled by the initial σ)"),
         new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
-        new("device", "cpu|cuda", "compute device (default cpu)"),
-        new("threads", "N", "CPU threads (default: the core count)"),
-        new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
 
     public int Run(ParsedArgs a)
     {
         string? outPath = a.String("out"), gridPath = a.String("grid"), gifPath = a.String("gif");
         if (outPath is null && gridPath is null && gifPath is null) throw new UsageException("sample: give --out FILE.npy, --grid FILE.png and/or --gif FILE.gif");
-        ComputeDevice.SetThreads(a.Int("threads"));
         using var noise = a.String("noise") is { } nf ? NpyFile.Read(nf) : null;
         int n = a.Int("n") ?? (noise is null ? 64 : (int)noise.shape[0]);
         if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
         if (noise is not null && noise.shape[0] != n) throw new UsageException($"--noise: holds {noise.shape[0]} items but --n is {n}");
-        var device = ComputeDevice.Resolve(a.String("device", "cpu"));
-        using var method = ModelSource.Load(a, Name);
-        method.Network.to(device);
-        using var gen = new Generator((ulong)(a.Int("seed") ?? 0), device);
+        var (method, gen) = ModelSource.Open(a, Name);
+        using var _ = method;
+        using var __ = gen;
         Tensor? samples = null;
         var frames = new List<Tensor>();
         Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));
