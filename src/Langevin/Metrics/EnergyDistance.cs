@@ -14,7 +14,7 @@ public static class EnergyDistance
     {
         using var a = PairwiseSums.AsPoints(x, "x", "energy distance", 2);
         using var b = PairwiseSums.AsPoints(y, "y", "energy distance", 2);
-        var dist = new Func<Tensor, Tensor>[] { d2 => d2.sqrt() };
+        var dist = new Action<Tensor>[] { d2 => d2.sqrt_() };
         double m = a.shape[0], n = b.shape[0];
         double xy = PairwiseSums.Sum(a, b, dist)[0] / (m * n);
         double xx = PairwiseSums.Sum(a, a, dist)[0] / (m * (m - 1));   // diagonal distances are exactly 0

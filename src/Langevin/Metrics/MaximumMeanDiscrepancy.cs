@@ -22,23 +22,13 @@ public static class MaximumMeanDiscrepancy
             throw new DataException($"MMD: bandwidths must be positive and finite (got [{string.Join(", ", bandwidths)}])");
         using var a = PairwiseSums.AsPoints(x, "x", "MMD", 2);
         using var b = PairwiseSums.AsPoints(y, "y", "MMD", 2);
-        var kernel = new Func<Tensor, Tensor>[] { d2 => Kernel(d2, bandwidths) };
+        // One function per bandwidth, summed afterwards: no [chunk, M] accumulator to keep alive.
+        var kernel = bandwidths.Select(h => (Action<Tensor>)(d2 => d2.mul_(-1.0 / (2 * h * h)).exp_())).ToArray();
         double m = a.shape[0], n = b.shape[0], kd = bandwidths.Length;   // k(a, a) = number of bandwidths
-        double xx = (PairwiseSums.Sum(a, a, kernel)[0] - m * kd) / (m * (m - 1));
-        double yy = (PairwiseSums.Sum(b, b, kernel)[0] - n * kd) / (n * (n - 1));
-        double xy = PairwiseSums.Sum(a, b, kernel)[0] / (m * n);
+        double xx = (PairwiseSums.Sum(a, a, kernel).Sum() - m * kd) / (m * (m - 1));
+        double yy = (PairwiseSums.Sum(b, b, kernel).Sum() - n * kd) / (n * (n - 1));
+        double xy = PairwiseSums.Sum(a, b, kernel).Sum() / (m * n);
         return xx + yy - 2 * xy;
-    }
-
-    static Tensor Kernel(Tensor d2, double[] bandwidths)
-    {
-        Tensor? k = null;
-        foreach (double h in bandwidths)
-        {
-            var e = d2.mul(-1.0 / (2 * h * h)).exp_();
-            k = k is null ? e : k.add_(e);
-        }
-        return k!;
     }
 
     /// <summary>
