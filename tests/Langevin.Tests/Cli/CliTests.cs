@@ -127,3 +127,22 @@ public class CliImageTests
         CliRunner.AssertFails(CliRunner.Run("inpaint", "--run", run, "--mask", "diagonal", "--grid", grid), 2, "--mask");
     }
 }
+
+public class CliEvalTests
+{
+    [Fact]
+    public void EvalPrintsATableWithNAndWritesJson()
+    {
+        string dir = Directory.CreateTempSubdirectory("langevin-eval-").FullName;
+        string npy = Path.Combine(dir, "s.npy"), json = Path.Combine(dir, "m.json");
+        using (var gen = new TorchSharp.torch.Generator(1))
+        using (var pts = Langevin.Data.Toy2D.Get("8gaussians").Sample(400, gen))
+            NpyFile.Write(npy, pts);
+        var r = CliRunner.Run("eval", "--samples", npy, "--ref", "8gaussians", "--json", json);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("N = 400", r.Stdout);
+        Assert.Contains("modes_covered", File.ReadAllText(json));
+        CliRunner.AssertFails(CliRunner.Run("eval", "--samples", npy, "--ref", "8gaussians", "--metrics", "fid"), 2, "--metrics");
+        CliRunner.AssertFails(CliRunner.Run("eval", "--samples", Path.Combine(dir, "none.npy"), "--ref", "8gaussians"), 1, "none.npy");
+    }
+}
