@@ -1,3 +1,4 @@
+using Langevin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -94,8 +95,8 @@ public sealed class CorrelatedGaussian : Target, IExactSampler
 /// <summary>Σ_k w_k N(μ_k, s² I): an isotropic Gaussian mixture. Its score comes from autograd.</summary>
 public sealed class GaussianMixtureTarget : Target, IExactSampler
 {
-    readonly Tensor _logWeights, _weights, _means;
-    readonly double _std;
+    // The mixture itself (closed-form score, log-density and exact sampler) lives in Models; this is its MCMC face.
+    readonly GaussianMixtureScore _mixture;
 
     public GaussianMixtureTarget(double[] weights, double[][] means, double std)
     {
@@ -104,41 +105,31 @@ public sealed class GaussianMixtureTarget : Target, IExactSampler
         if (!(std > 0)) throw new UsageException($"mixture std must be > 0, got {std}");
         int d = means[0].Length;
         if (d == 0 || means.Any(m => m.Length != d)) throw new UsageException("all mixture means must have the same, non-zero length");
-        double total = weights.Sum();
-        _weights = tensor(weights.Select(w => w / total).ToArray(), float64);
-        _logWeights = _weights.log();
-        _means = tensor(means.SelectMany(m => m).ToArray(), [means.Length, d], float64);
-        _std = std;
+        _mixture = new GaussianMixtureScore(weights, means, std);
         Dim = d;
     }
 
     public override int Dim { get; }
 
-    // log Σ_k w_k N(x; μ_k, s² I) = logsumexp_k(log w_k − |x−μ_k|²/(2s²)) + const
-    public override Tensor LogDensity(Tensor x)
+    public override Tensor LogDensity(Tensor x) => _mixture.LogDensity(x);
+
+    // Exact: the σ = 0 score of the mixture, no autograd needed.
+    public override Tensor Score(Tensor x)
     {
-        using var scope = NewDisposeScope();
-        var d2 = (x.unsqueeze(1) - _means.to(x.dtype, x.device).unsqueeze(0)).square().sum(2);
-        var logits = _logWeights.to(x.dtype, x.device).unsqueeze(0) - d2 / (2 * _std * _std);
-        return logits.logsumexp(1).MoveToOuterDisposeScope();
+        using var zero = tensor(0.0, float64);
+        return _mixture.Score(x, zero);
     }
 
     /// <summary>Index of the nearest mean for each row (the component a state sits in, for well-separated modes).</summary>
     public Tensor NearestComponent(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var d2 = (x.unsqueeze(1) - _means.to(x.dtype, x.device).unsqueeze(0)).square().sum(2);
+        var d2 = (x.unsqueeze(1) - _mixture.Means.to(x.dtype, x.device).unsqueeze(0)).square().sum(2);
         return d2.argmin(1).MoveToOuterDisposeScope();
     }
 
     // k ~ Categorical(w), x = μ_k + s z
-    public Tensor Sample(long n, Generator? gen)
-    {
-        using var scope = NewDisposeScope();
-        var k = multinomial(_weights, n, replacement: true, generator: gen);
-        var z = randn([n, Dim], float64, generator: gen);
-        return (_means.index_select(0, k) + _std * z).MoveToOuterDisposeScope();
-    }
+    public Tensor Sample(long n, Generator? gen) => _mixture.Sample(checked((int)n), gen);
 }
 
 /// <summary>

@@ -40,8 +40,19 @@ public sealed class GaussianMixtureScore : IScoreModel, IDisposable
         return score.reshape(x.shape).to(x.dtype).MoveToOuterDisposeScope();
     }
 
+    /// <summary>log p_σ(x) up to the constant −(D/2) log 2π: logsumexp_k(log w_k − ‖x − μ_k‖²/(2v) − (D/2) log v), v = s² + σ².</summary>
+    public Tensor LogDensity(Tensor x, double sigma = 0)
+    {
+        using var scope = NewDisposeScope();
+        var flat = x.reshape(x.shape[0], -1).to(_means.dtype);
+        double v = Std * Std + sigma * sigma;
+        var d2 = (flat.unsqueeze(1) - _means.unsqueeze(0)).square().sum(2);       // [B, K]
+        var logits = _logWeights - d2 / (2 * v) - 0.5 * _means.shape[1] * Math.Log(v);
+        return logits.logsumexp(1).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Exact samples of the (unblurred) mixture.</summary>
-    public Tensor Sample(int n, Generator gen)
+    public Tensor Sample(int n, Generator? gen)
     {
         using var scope = NewDisposeScope();
         var k = multinomial(_logWeights.exp(), n, replacement: true, generator: gen);

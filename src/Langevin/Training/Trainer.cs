@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Langevin.Data;
 using Langevin.IO;
 using Langevin.Methods;
 using TorchSharp;
@@ -104,7 +105,7 @@ public static class Trainer
                     manual_seed((long)(stepSeed >> 1));            // dropout and any other global draws
                     var idx = randint(0, trainData.shape[0], [config.BatchSize], generator: gen, device: device);
                     var batch = trainData.index_select(0, idx);
-                    if (config.HorizontalFlip && batch.dim() == 4) batch = RandomFlip(batch, gen);
+                    if (config.HorizontalFlip && batch.dim() == 4) batch = Augment.RandomHorizontalFlip(batch, gen);
 
                     var loss = method.Loss(batch, gen);
                     lastLoss = loss.item<float>();
@@ -141,12 +142,6 @@ public static class Trainer
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
         z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
         return (z ^ (z >> 31)) & 0x7FFF_FFFF_FFFF_FFFFUL;
-    }
-
-    static Tensor RandomFlip(Tensor batch, Generator gen)
-    {
-        var flip = rand([batch.shape[0], 1, 1, 1], generator: gen, device: batch.device) < 0.5;
-        return where(flip, batch.flip(3), batch);
     }
 
     static void WritePreview(RunFolder run, IGenerativeMethod method, ExponentialMovingAverage ema, TrainConfig config, long step)

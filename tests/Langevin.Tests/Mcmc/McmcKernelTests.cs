@@ -143,7 +143,7 @@ public class McmcKernelTests(ITestOutputHelper output)
     public void AnalyticScoresMatchAutograd()
     {
         var gen = new Generator(1);
-        foreach (var t in new Target[] { Gauss(), new BananaTarget(1.3, 0.7), new NealsFunnel(5) })
+        foreach (var t in new Target[] { Gauss(), new BananaTarget(1.3, 0.7), new NealsFunnel(5), Mixture() })
         {
             using var x = ((IExactSampler)t).Sample(16, gen);
             using var s = t.Score(x);
