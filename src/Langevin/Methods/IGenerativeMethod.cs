@@ -30,5 +30,19 @@ public interface IGenerativeMethod : IDisposable
     /// <paramref name="onStep"/> reports (done, total) network evaluations; <paramref name="onFrame"/> receives
     /// intermediate states (in data space) for a trajectory picture.
     /// </summary>
-    Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null);
+    Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        SamplerSettings? sampler = null);
+
+    /// <summary>The samplers <c>langevin sample --sampler NAME</c> accepts for this method; the first is the default.</summary>
+    IReadOnlyList<string> SamplerNames { get; }
+}
+
+/// <summary>
+/// What <c>langevin sample</c> asks of a method's sampler: a name (null: the method's default), a step count (null: the
+/// method's default) and sampler-specific options keyed by their CLI names without dashes (e.g. "eta" → "0.5").
+/// A method rejects a name or option it does not know with a <see cref="UsageException"/> naming the option.
+/// </summary>
+public sealed record SamplerSettings(string? Name = null, int? Steps = null, IReadOnlyDictionary<string, string>? Options = null)
+{
+    public string? Option(string key) => Options is not null && Options.TryGetValue(key, out var v) ? v : null;
 }

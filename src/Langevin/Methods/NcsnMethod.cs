@@ -60,8 +60,13 @@ public sealed class NcsnMethod : IGenerativeMethod
 
     public Tensor Loss(Tensor batch, Generator gen) => _objective.Loss(ScoreModel, batch, gen);
 
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null)
+    public IReadOnlyList<string> SamplerNames { get; } = ["ald"];
+
+    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        SamplerSettings? sampler = null)
     {
+        if (sampler?.Name is { } name && name != "ald")
+            throw new UsageException($"--sampler: an NCSN model samples with: ald (got '{name}')");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();

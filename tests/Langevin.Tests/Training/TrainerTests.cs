@@ -83,8 +83,9 @@ public class TrainerTests
         public nn.Module Network => inner.Network;
         public int FunctionEvaluations => inner.FunctionEvaluations;
         public Tensor Loss(Tensor batch, Generator gen) => ++_calls >= badStep ? inner.Loss(batch, gen) * double.NaN : inner.Loss(batch, gen);
-        public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null) =>
-            inner.Sample(n, gen, noise, onStep, onFrame);
+        public IReadOnlyList<string> SamplerNames => inner.SamplerNames;
+        public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+            SamplerSettings? sampler = null) => inner.Sample(n, gen, noise, onStep, onFrame, sampler);
         public void Dispose() => inner.Dispose();
     }
 
