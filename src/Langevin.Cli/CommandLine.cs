@@ -29,7 +29,8 @@ public sealed class ParsedArgs
             if (spec.Value is null)
             {
                 if (inline is not null && inline is not ("true" or "false"))
-                    throw new UsageException($"{command}: --{name} is a flag and takes no value");
+                    throw new UsageException($"{command}: --{name} is a flag and takes no value (or true / false)");
+                if (inline is null && i + 1 < args.Count && args[i + 1] is "true" or "false") inline = args[++i]; // --flag false
                 _values[name] = inline ?? "true";
             }
             else
@@ -45,6 +46,9 @@ public sealed class ParsedArgs
     public string? String(string name) => _values.TryGetValue(name, out var v) ? v : null;
     public string String(string name, string fallback) => String(name) ?? fallback;
     public bool Flag(string name) => _values.TryGetValue(name, out var v) && v == "true";
+
+    /// <summary>A flag's value when given (true or false), null when absent.</summary>
+    public bool? OptionalFlag(string name) => _values.TryGetValue(name, out var v) ? v == "true" : null;
 
     public int? Int(string name) => String(name) is { } s
         ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v

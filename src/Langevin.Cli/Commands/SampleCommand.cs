@@ -1,4 +1,9 @@
+using System.Globalization;
 using Langevin.IO;
+using Langevin.Methods;
+using Langevin.Models;
+using Langevin.Processes;
+using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,17 +13,49 @@ namespace Langevin.Cli.Commands;
 public sealed class SampleCommand : ICommand
 {
     public string Name => "sample";
-    public string Summary => "draw samples from a trained model to .npy and/or a PNG";
-    public string Usage => "langevin sample (--run RUN | --checkpoint FILE) [--n N] [--seed S] [--noise FILE.npy] [--out FILE.npy] [--grid FILE.png]";
+    public string Summary => "draw samples from a trained or analytic model to .npy and/or a PNG";
+    public string Usage => "langevin sample (--run RUN | --checkpoint FILE | --model analytic:FILE.json) [--sampler NAME] [--steps N] [--n N] [--seed S] [--noise FILE.npy] [--out FILE.npy] [--grid FILE.png]";
+
+    /// <summary>The sampler options, named as diffusers names them; each sampler accepts its own subset (see SamplerCatalog).</summary>
+    public static readonly IReadOnlyList<OptionSpec> SamplerSpecs =
+    [
+        new("sampler", "NAME", $"sampler: {string.Join(", ", SamplerCatalog.Names)} (default: the method's own)"),
+        new("steps", "N", "sampling steps (default: the sampler's; ode-rk45 is adaptive)"),
+        new("process", "vp|edm|ve", "analytic models: the process whose σ's the sampler follows (default vp; edm* samplers use edm)"),
+        new("betas", "linear|cosine", "vp process: β schedule, T = 1000 (default linear; cosine = squaredcos_cap_v2)"),
+        new("spacing", "leading|trailing|linspace", "vp process: timestep spacing (default: diffusers' default for the scheduler)"),
+        new("steps-offset", "K", "vp process: steps_offset added to leading timesteps (default 0)"),
+        new("set-alpha-to-one", "true|false", "ddim: the last step goes to ᾱ = 1 (default true) or to ᾱ_0"),
+        new("karras", null, "euler, heun, lms, dpmpp-2m, unipc: Karras σ's (ρ = 7) over the schedule's range"),
+        new("round-timesteps", null, "dpmpp-2m, unipc with --karras: query the model at the rounded integer timestep, as diffusers (default true; false: exact σ)"),
+        new("clip-sample", null, "ddim, ddpm: clamp the predicted x₀ to [−1, 1]"),
+        new("eta", "η", "ddim (default 0), euler-ancestral (default 1): the share of fresh noise"),
+        new("churn", "S", "edm: S_churn (default 0, deterministic)"),
+        new("s-noise", "S", "edm: S_noise (default 1)"),
+        new("snr", "R", "pc: corrector signal-to-noise ratio (default 0.16)"),
+        new("corrector-steps", "N", "pc: Langevin corrector steps per level (default 1)"),
+        new("variance", "fixed-small|fixed-large", "ddpm: posterior variance β̃_t (default) or β_t"),
+        new("order", "K", "lms (default 4), unipc (default 2): solver order"),
+        new("rtol", "TOL", "ode-rk45: relative tolerance (default 1e-5)"),
+        new("atol", "TOL", "ode-rk45: absolute tolerance (default 1e-5)"),
+        new("sigma-min", "σ", "edm/ve process: smallest σ (edm default 0.002)"),
+        new("sigma-max", "σ", "edm/ve process: largest σ (edm default 80)"),
+        new("rho", "ρ", "edm: Karras ρ (default 7)"),
+        new("steps-per-level", "T", "ald: Langevin steps per σ (default 5)"),
+        new("step-size", "ε", "ald: step size ε (default: NCSNv2 Technique 4)"),
+    ];
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         .. ModelSource.Specs,
+        new("model", "analytic:FILE.json", "an analytic Gaussian mixture {\"weights\", \"means\", \"std\"} with its exact denoiser"),
+        new("dtype", "float32|float64", "analytic models: compute (and output) precision (default float32)"),
         new("n", "N", "number of samples (default 64; with --noise, its first dimension)"),
-        new("noise", "FILE.npy", "unit Gaussian noise [N, ...] that starts the chain (scaled by the initial σ)"),
+        new("noise", "FILE.npy", "unit Gaussian noise [N, ...] that starts the chain (the sampler scales it by its initial σ)"),
         new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
+        .. SamplerSpecs,
     ];
 
     public int Run(ParsedArgs a)
@@ -29,34 +66,150 @@ public sealed class SampleCommand : ICommand
         int n = a.Int("n") ?? (noise is null ? 64 : (int)noise.shape[0]);
         if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
         if (noise is not null && noise.shape[0] != n) throw new UsageException($"--noise: holds {noise.shape[0]} items but --n is {n}");
+        if (noise is not null && !noise.isfinite().all().item<bool>()) throw new DataException($"{a.String("noise")}: the noise holds NaN or infinite values");
+        if (a.String("model") is { } model) return RunAnalytic(a, model, n, noise, outPath, gridPath, gifPath);
+        if (a.Has("dtype")) throw new UsageException("--dtype applies to analytic models (--model analytic:FILE.json) only");
+
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
         using var __ = gen;
+        var request = Request(a);
         Tensor? samples = null;
         var frames = new List<Tensor>();
         Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));
-        ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
-            samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame));
-        using var result = samples!;
+        bool own = request.Sampler == method.SamplerNames[0] && !SamplerCatalog.GivenOptions(request).Any() && request.Steps is null;
+        if (a.String("sampler") is null || own || method is not IDenoisingMethod denoising)
+        {
+            if (a.String("sampler") is not null && !own && method is not IDenoisingMethod && !method.SamplerNames.Contains(request.Sampler))
+                throw new UsageException($"--sampler: a {method.Config.Method} model samples with: {string.Join(", ", method.SamplerNames)} (got '{request.Sampler}')");
+            var settings = new SamplerSettings(a.String("sampler"), request.Steps, SamplerOptionsGiven(a));
+            ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
+                samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame, settings));
+        }
+        else
+        {
+            using var z = noise?.to(float32) ?? randn([n, .. method.ItemShape], generator: gen, device: gen.device);
+            if (!z.shape.Skip(1).SequenceEqual(method.ItemShape))
+                throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
+            method.Network.eval();
+            SamplerResult? result = null;
+            ProgressDisplay.Run($"sample ({request.Sampler})", SamplerCatalog.ExpectedEvaluations(request, denoising.Process), 0, a.Flag("quiet"), "NFE", p =>
+                result = SamplerCatalog.Run(denoising.Denoiser, z.to(gen.device), request, denoising.Process, gen, (done, _) => p.Report(done)));
+            using (result!.Output) samples = denoising.ToData(result.Output).cpu();
+            Console.WriteLine(Describe(request, result));
+        }
+        using var drawn = samples!;
         if (gifPath is not null)
         {
-            frames.Add(SamplePreview.Frame(result));
+            frames.Add(SamplePreview.Frame(drawn));
             GifWriter.Save(gifPath, frames, delayCentiseconds: 12);
             foreach (var f in frames) f.Dispose();
             Console.WriteLine($"wrote {gifPath} ({frames.Count} frames)");
         }
-        bool image = result.dim() == 4;
+        Write(drawn, outPath, gridPath, $"{method.Config.Method} samples (N = {n})", keepDtype: false);
+        return 0;
+    }
+
+    /// <summary>`--model analytic:FILE.json`: the exact denoiser of a Gaussian mixture under any sampler and process.</summary>
+    int RunAnalytic(ParsedArgs a, string model, int n, Tensor? noise, string? outPath, string? gridPath, string? gifPath)
+    {
+        const string prefix = "analytic:";
+        if (!model.StartsWith(prefix, StringComparison.Ordinal))
+            throw new UsageException($"--model must be analytic:FILE.json (got '{model}'); trained models are given with --run or --checkpoint");
+        if (a.Has("run") || a.Has("checkpoint")) throw new UsageException("sample: give either --model or --run/--checkpoint, not both");
+        if (a.Has("no-ema")) throw new UsageException("--no-ema applies to trained models only");
+        if (gifPath is not null) throw new UsageException("--gif applies to trained models only");
+        var dtype = a.String("dtype", "float32") switch
+        {
+            "float32" => ScalarType.Float32,
+            "float64" => ScalarType.Float64,
+            var d => throw new UsageException($"--dtype must be float32 or float64 (got '{d}')"),
+        };
+        ComputeDevice.SetThreads(a.Int("threads"));
+        if (a.String("device", "cpu") != "cpu") throw new UsageException("--device: analytic models run on the CPU (they cost no network evaluations)");
+        var device = CPU;
+        using var mixture = AnalyticMixtureFile.Load(model[prefix.Length..], dtype);
+        long dim = mixture.Means.shape[1];
+        var request = Request(a) with { Sampler = a.String("sampler") ?? "ddim" };
+        var process = new SamplingProcess(request.Process ?? (request.Sampler.StartsWith("edm", StringComparison.Ordinal) ? SamplingProcess.Edm : SamplingProcess.Vp),
+            request.Process is SamplingProcess.Vp or null ? new VpDiscreteSchedule(1000, request.Betas ?? VpDiscreteSchedule.Linear) : null);
+        if (!SamplingProcess.Kinds.Contains(process.Kind))
+            throw new UsageException($"--process must be one of: {string.Join(", ", SamplingProcess.Kinds)} (got '{process.Kind}')");
+        if (process.Kind == SamplingProcess.Ve && request.SigmaMax is null)
+            throw new UsageException("--process ve needs --sigma-max (and --sigma-min), the range of NCSN's geometric σ's");
+        request = request with { Process = a.String("process") };
+        using var gen = new Generator((ulong)(a.Int("seed") ?? 0), device);
+        if (noise is not null && (noise.dim() != 2 || noise.shape[1] != dim))
+            throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the mixture's samples [N, {dim}]");
+        using var z = noise is not null ? noise.to(dtype).to(device) : randn([n, dim], generator: gen, dtype: dtype, device: device);
+        SamplerResult? result = null;
+        ProgressDisplay.Run($"sample ({request.Sampler})", SamplerCatalog.ExpectedEvaluations(request, process), 0, a.Flag("quiet"), "NFE", p =>
+            result = SamplerCatalog.Run(mixture, z, request, process, gen, (done, _) => p.Report(done)));
+        using var output = result!.Output.cpu();
+        Console.WriteLine(Describe(request, result));
+        Write(output, outPath, gridPath, $"{request.Sampler} on {Path.GetFileName(model[prefix.Length..])} (N = {n})", keepDtype: true);
+        return 0;
+    }
+
+    static string Describe(SamplerRequest r, SamplerResult result) => r.Sampler == "ode-rk45"
+        ? $"ode-rk45: adaptive (rtol {r.Rtol ?? 1e-5:G3}, atol {r.Atol ?? 1e-5:G3}), NFE {result.Evaluations}"
+        : $"{r.Sampler}: {result.Plan.Steps} steps, NFE {result.Evaluations}";
+
+    static void Write(Tensor samples, string? outPath, string? gridPath, string title, bool keepDtype)
+    {
+        bool image = samples.dim() == 4;
         if (outPath is not null)
         {
-            using var written = image ? SamplePreview.ToUnitRange(result) : result.to(float32);
+            using var written = image ? SamplePreview.ToUnitRange(samples) : keepDtype ? samples.alias() : samples.to(float32);
             NpyFile.Write(outPath, written);
             Console.WriteLine($"wrote {outPath} [{string.Join(", ", written.shape)}]");
         }
         if (gridPath is not null)
         {
-            SamplePreview.Write(gridPath, result, $"{method.Config.Method} samples (N = {n})");
+            using var points = samples.dim() == 2 && samples.shape[1] != 2 ? samples[.., ..2] : samples.alias();
+            SamplePreview.Write(gridPath, points, title);
             Console.WriteLine($"wrote {gridPath}");
         }
-        return 0;
     }
+
+    /// <summary>The sampler request from the command line (null = not given).</summary>
+    public static SamplerRequest Request(ParsedArgs a)
+    {
+        static string? Choice(ParsedArgs a, string name, params string[] allowed) => a.String(name) is { } v
+            ? allowed.Contains(v) ? v : throw new UsageException($"--{name} must be one of: {string.Join(", ", allowed)} (got '{v}')")
+            : null;
+        string? setAlpha = a.String("set-alpha-to-one");
+        if (setAlpha is not null and not ("true" or "false")) throw new UsageException($"--set-alpha-to-one must be true or false (got '{setAlpha}')");
+        return new SamplerRequest
+        {
+            Sampler = a.String("sampler") ?? "ddim",
+            Steps = a.Int("steps"),
+            Process = a.String("process"),
+            Betas = Choice(a, "betas", VpDiscreteSchedule.Linear, VpDiscreteSchedule.Cosine),
+            Spacing = Choice(a, "spacing", [.. TimestepSpacing.Names]),
+            StepsOffset = a.Int("steps-offset"),
+            SetAlphaToOne = setAlpha is null ? null : setAlpha == "true",
+            Karras = a.OptionalFlag("karras"),
+            RoundTimesteps = a.OptionalFlag("round-timesteps"),
+            ClipSample = a.OptionalFlag("clip-sample"),
+            Eta = a.Double("eta"),
+            Churn = a.Double("churn"),
+            SNoise = a.Double("s-noise"),
+            Snr = a.Double("snr"),
+            CorrectorSteps = a.Int("corrector-steps"),
+            Variance = a.String("variance"),
+            Order = a.Int("order"),
+            Rtol = a.Double("rtol"),
+            Atol = a.Double("atol"),
+            SigmaMin = a.Double("sigma-min"),
+            SigmaMax = a.Double("sigma-max"),
+            Rho = a.Double("rho"),
+            StepsPerLevel = a.Int("steps-per-level"),
+            StepSize = a.Double("step-size"),
+        };
+    }
+
+    static IReadOnlyDictionary<string, string> SamplerOptionsGiven(ParsedArgs a) =>
+        SamplerSpecs.Where(s => s.Name is not ("sampler" or "steps") && a.Has(s.Name))
+            .ToDictionary(s => s.Name, s => a.String(s.Name)!, StringComparer.Ordinal);
 }

@@ -38,6 +38,19 @@ public interface IGenerativeMethod : IDisposable
 }
 
 /// <summary>
+/// A method whose model is a denoiser D(x, σ) in the σ-frame over a diffusion process (NCSN, DDPM, EDM): every sampler of
+/// <see cref="Langevin.Samplers.SamplerCatalog"/> can run on it (<c>langevin sample --run RUN --sampler NAME</c>).
+/// </summary>
+public interface IDenoisingMethod : IGenerativeMethod
+{
+    Langevin.Models.IScoreModel Denoiser { get; }
+    Langevin.Samplers.SamplingProcess Process { get; }
+
+    /// <summary>Maps a sampler's output to data space (e.g. clamps images to [−1, 1]).</summary>
+    Tensor ToData(Tensor x);
+}
+
+/// <summary>
 /// What <c>langevin sample</c> asks of a method's sampler: a name (null: the method's default), a step count (null: the
 /// method's default) and sampler-specific options keyed by their CLI names without dashes (e.g. "eta" → "0.5").
 /// A method rejects a name or option it does not know with a <see cref="UsageException"/> naming the option.

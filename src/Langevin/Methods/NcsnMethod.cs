@@ -12,7 +12,7 @@ namespace Langevin.Methods;
 /// NCSN (Song &amp; Ermon 2019) with NCSNv2's techniques (Song &amp; Ermon 2020): a noise-conditional score network
 /// trained by denoising score matching over geometric σ's, sampled by annealed Langevin dynamics.
 /// </summary>
-public sealed class NcsnMethod : IGenerativeMethod
+public sealed class NcsnMethod : IDenoisingMethod
 {
     readonly DenoisingScoreMatching _objective;
 
@@ -62,11 +62,20 @@ public sealed class NcsnMethod : IGenerativeMethod
 
     public IReadOnlyList<string> SamplerNames { get; } = ["ald"];
 
+    public IScoreModel Denoiser => ScoreModel;
+
+    /// <summary>The VE process over the trained σ range, so the diffusion samplers can run on an NCSN too.</summary>
+    public SamplingProcess Process => new(SamplingProcess.Ve, SigmaMin: Sigmas.SigmaMin, SigmaMax: Sigmas.SigmaMax);
+
+    public Tensor ToData(Tensor x) => x.alias();
+
     public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         if (sampler?.Name is { } name && name != "ald")
             throw new UsageException($"--sampler: an NCSN model samples with: ald (got '{name}')");
+        if (sampler?.Steps is not null || sampler?.Options?.Count > 0)
+            throw new UsageException("sample: NCSN's own ald sampler uses the trained σ's, T and ε; to change them give --sampler with another sampler, e.g. --sampler heun --steps 50");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();

@@ -1,61 +1,61 @@
 using Langevin.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Langevin.Samplers;
 
 /// <summary>
 /// Samplers for the probability-flow ODE / reverse SDE in the unscaled (VE) σ-frame, k-diffusion style: each runs over
-/// a denoiser D(x, σ) = x + σ² s(x, σ) from an <see cref="IScoreModel"/> on a descending σ array whose last entry is 0
-/// (see <see cref="SamplingSigmas"/>), returns the final x and reports network evaluations (NFE) as onStep(done, total).
-/// The input x is not modified or disposed.
+/// a denoiser D(x, σ) = x + σ² s(x, σ) from an <see cref="IScoreModel"/> on a descending σ array (see
+/// <see cref="SamplingSigmas"/> and <see cref="SamplingPlan"/>) whose last entry is the final σ (0, or σ_min for
+/// DDIM without set_alpha_to_one), returns the final x and reports network evaluations (NFE) as onStep(done, total).
+/// The input x is not modified or disposed. Each sampler reads like its paper's algorithm; the shared pieces are
+/// <see cref="Denoiser"/> (one counted network call), <see cref="AncestralStep"/>, <see cref="ToD"/> and the
+/// exponential-integrator step <see cref="DataPredictionStep"/>.
 /// </summary>
 public static class DiffusionSamplers
 {
-    /// <summary>NFE of Euler, Euler ancestral and DPM-Solver++(2M): one per step.</summary>
+    /// <summary>NFE of Euler, Euler ancestral, DDIM, DDPM, LMS, DPM-Solver++(2M), UniPC: one per step.</summary>
     public static int FirstOrderEvaluations(double[] sigmas) => Validate(sigmas);
 
-    /// <summary>NFE of Heun: two per step, except the last (to σ = 0) which is an Euler step.</summary>
-    public static int HeunEvaluations(double[] sigmas) => 2 * Validate(sigmas) - 1;
+    /// <summary>NFE of Heun: two per step, except a last step to σ = 0 which is an Euler step.</summary>
+    public static int HeunEvaluations(double[] sigmas) => 2 * Validate(sigmas) - (sigmas[^1] == 0 ? 1 : 0);
 
     /// <summary>
     /// Euler on the probability-flow ODE dx/dσ = (x − D(x, σ))/σ (Karras et al. 2022, Eq. 4 / Alg. 1 without the
     /// correction); in this frame it is DDIM with η = 0 (Song et al. 2021; Karras et al. 2022, §3).
     /// </summary>
-    public static Tensor Euler(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null)
-    {
-        int steps = Validate(sigmas), done = 0, total = FirstOrderEvaluations(sigmas);
-        using var _ = no_grad();
-        x = x.clone();
-        for (int i = 0; i < steps; i++)
-        {
-            using var scope = NewDisposeScope();
-            var d = Derivative(x, sigmas[i], Denoise(model, x, sigmas[i]));
-            Replace(ref x, x + (sigmas[i + 1] - sigmas[i]) * d);     // x ← x + (σ_{i+1} − σ_i) d_i (Karras et al. 2022, Alg. 1 l. 5–6)
-            onStep?.Invoke(++done, total);
-        }
-        return x;
-    }
+    public static Tensor Euler(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null) =>
+        EulerAncestral(model, x, sigmas, gen: null, eta: 0, onStep);
 
     /// <summary>
-    /// Heun's 2nd-order method (Karras et al. 2022, Alg. 1, deterministic: no churn), with a plain Euler step for the
-    /// last step to σ = 0 (Alg. 1 line 7), as k-diffusion's sample_heun.
+    /// EDM's stochastic sampler (Karras et al. 2022, Alg. 2): at each step raise σ_i to σ̂ = σ_i(1 + γ_i) by adding
+    /// fresh noise (γ_i = min(S_churn/N, √2 − 1) for σ_i ∈ [S_tmin, S_tmax]), then one Heun step from σ̂ to σ_{i+1},
+    /// with a plain Euler step when σ_{i+1} = 0 (Alg. 1 l. 7). With S_churn = 0 it is the deterministic Heun sampler
+    /// (Alg. 1), as k-diffusion's sample_heun.
     /// </summary>
-    public static Tensor Heun(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null)
+    public static Tensor Heun(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null,
+        double churn = 0, double tMin = 0, double tMax = double.PositiveInfinity, double sNoise = 1, Generator? gen = null)
     {
-        int steps = Validate(sigmas), done = 0, total = HeunEvaluations(sigmas);
+        if (!(churn >= 0) || !double.IsFinite(churn)) throw new UsageException($"--churn must be ≥ 0 (got {churn})");
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, HeunEvaluations(sigmas), onStep);
         using var _ = no_grad();
         x = x.clone();
         for (int i = 0; i < steps; i++)
         {
             using var scope = NewDisposeScope();
-            double sigma = sigmas[i], next = sigmas[i + 1], dt = next - sigma;
-            var d = Derivative(x, sigma, Denoise(model, x, sigma));
-            onStep?.Invoke(++done, total);
-            var euler = x + dt * d;                                   // Karras et al. 2022, Alg. 1 l. 5–6
-            if (next == 0) { Replace(ref x, euler); continue; }       // Alg. 1 l. 7: no correction at σ = 0
-            var d2 = Derivative(euler, next, Denoise(model, euler, next));
-            Replace(ref x, x + dt * 0.5 * (d + d2));                  // Alg. 1 l. 8: x ← x + (σ_{i+1} − σ_i)(d_i + d'_i)/2
-            onStep?.Invoke(++done, total);
+            double sigma = sigmas[i], next = sigmas[i + 1];
+            double gamma = churn > 0 && sigma >= tMin && sigma <= tMax ? Math.Min(churn / steps, Math.Sqrt(2) - 1) : 0;
+            double sigmaHat = sigma * (1 + gamma);                                   // Alg. 2 l. 5
+            var xHat = gamma > 0                                                      // Alg. 2 l. 6: x̂ = x + √(σ̂² − σ²) ε
+                ? x + Math.Sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device)
+                : x;
+            var di = ToD(xHat, sigmaHat, d.At(xHat, sigmaHat));                       // Alg. 2 l. 7
+            var euler = xHat + (next - sigmaHat) * di;                                // Alg. 2 l. 8
+            if (next == 0) { Replace(ref x, euler); continue; }                      // Alg. 2 l. 9: no correction at σ = 0
+            var d2 = ToD(euler, next, d.At(euler, next));                             // Alg. 2 l. 10
+            Replace(ref x, xHat + (next - sigmaHat) * 0.5 * (di + d2));               // Alg. 2 l. 11
         }
         return x;
     }
@@ -67,20 +67,75 @@ public static class DiffusionSamplers
     public static Tensor EulerAncestral(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, double eta = 1,
         Action<int, int>? onStep = null)
     {
-        if (!(eta >= 0) || !double.IsFinite(eta)) throw new ArgumentOutOfRangeException(nameof(eta), eta, "η must be ≥ 0");
-        int steps = Validate(sigmas), done = 0, total = FirstOrderEvaluations(sigmas);
+        CheckEta(eta);
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, steps, onStep);
         using var _ = no_grad();
         x = x.clone();
         for (int i = 0; i < steps; i++)
         {
             using var scope = NewDisposeScope();
             var (down, up) = AncestralStep(sigmas[i], sigmas[i + 1], eta);
-            var d = Derivative(x, sigmas[i], Denoise(model, x, sigmas[i]));
-            var next = x + (down - sigmas[i]) * d;                    // Euler step to σ_down
-            if (sigmas[i + 1] > 0 && up > 0)
-                next = next + up * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device); // re-noise to σ_{i+1}
-            Replace(ref x, next);
-            onStep?.Invoke(++done, total);
+            var next = x + (down - sigmas[i]) * ToD(x, sigmas[i], d.At(x, sigmas[i]));   // Euler step to σ_down
+            Replace(ref x, AddNoise(next, up, gen));                                        // re-noise to σ_{i+1}
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// DDIM (Song et al. 2021, Eq. 12) divided by √ᾱ_{t−1} into the σ-frame: x_{t−1} = x̂₀ + √(σ_{t−1}² − σ_up²) ε̂ + σ_up z
+    /// with ε̂ = (x − D)/σ_t and σ_up = η σ_{t−1}√(σ_t² − σ_{t−1}²)/σ_t (Eq. 16). η = 0 is <see cref="Euler"/>; η = 1 is
+    /// DDPM's posterior. <paramref name="clipDenoised"/> clamps x̂₀ to [−1, 1] while ε̂ stays the network's, as diffusers'
+    /// DDIMScheduler (clip_sample). <paramref name="carry"/>[i] rescales x after step i when the step's target
+    /// (diffusers' t − T/N, <paramref name="targets"/>[i]) is not the next evaluated timestep (see <see cref="SamplingPlan.Carry"/>).
+    /// </summary>
+    public static Tensor Ddim(IScoreModel model, Tensor x, double[] sigmas, double eta = 0, Generator? gen = null,
+        bool clipDenoised = false, double[]? targets = null, double[]? carry = null, Action<int, int>? onStep = null)
+    {
+        CheckEta(eta);
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, steps, onStep);
+        using var _ = no_grad();
+        x = x.clone();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            double sigma = sigmas[i], prev = targets?[i] ?? sigmas[i + 1];
+            var denoised = d.At(x, sigma);
+            var eps = (x - denoised) / sigma;                                         // ε̂ = (x_t − √ᾱ x̂₀)/√(1−ᾱ) in the σ-frame
+            var x0 = clipDenoised ? denoised.clamp(-1, 1) : denoised;
+            var (down, up) = AncestralStep(sigma, prev, eta);
+            Replace(ref x, AddNoise(x0 + down * eps, up, gen) * (carry?[i] ?? 1));
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// DDPM ancestral sampling (Ho et al. 2020, Alg. 2) over possibly strided timesteps, in the σ-frame: the posterior
+    /// q(x_{t−1} | x_t, x̂₀) has mean x̂₀ + (σ_{t−1}²/σ_t²)(x_t − x̂₀) (Eq. 7 divided by √ᾱ_{t−1}) and variance β̃ = σ_up²
+    /// (<c>fixed-small</c>) or β_t/ᾱ_{t−1} = (σ_t² − σ_{t−1}²)(1 + σ_{t−1}²)/(1 + σ_t²) (<c>fixed-large</c>, Ho et al. §3.2);
+    /// no noise on the last step unless <paramref name="noiseLastStep"/> (diffusers adds noise whenever t &gt; 0, so a last timestep
+    /// above 0 is noised too). With <paramref name="clipDenoised"/> the mean uses the clamped x̂₀, as diffusers' DDPMScheduler.
+    /// </summary>
+    public static Tensor Ddpm(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, bool fixedLarge = false,
+        bool clipDenoised = false, bool noiseLastStep = false, Action<int, int>? onStep = null)
+    {
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, steps, onStep);
+        using var _ = no_grad();
+        x = x.clone();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            double sigma = sigmas[i], prev = sigmas[i + 1];
+            var x0 = d.At(x, sigma);
+            if (clipDenoised) x0 = x0.clamp(-1, 1);
+            var mean = x0 + prev * prev / (sigma * sigma) * (x - x0);               // Ho et al. 2020, Eq. 7
+            bool last = i == steps - 1 && !noiseLastStep;
+            double std = last ? 0 : fixedLarge
+                ? Math.Sqrt((sigma * sigma - prev * prev) * (1 + prev * prev) / (1 + sigma * sigma))
+                : AncestralStep(sigma, prev, 1).Up;
+            Replace(ref x, AddNoise(mean, std, gen));
         }
         return x;
     }
@@ -91,78 +146,335 @@ public static class DiffusionSamplers
     /// </summary>
     public static (double Down, double Up) AncestralStep(double sigma, double next, double eta = 1)
     {
-        if (eta == 0) return (next, 0);
+        if (eta == 0 || next == 0) return (next, 0);
         double up = Math.Min(next, eta * Math.Sqrt(next * next * (sigma * sigma - next * next) / (sigma * sigma)));
         return (Math.Sqrt(next * next - up * up), up);
     }
 
     /// <summary>
-    /// DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++", Alg. 2), multistep 2nd order in the data prediction, written as
-    /// k-diffusion's sample_dpmpp_2m with t = −log σ; first step and the step to σ = 0 are first order.
+    /// Linear multistep of order <paramref name="order"/> (k-diffusion's sample_lms, diffusers' LMSDiscreteScheduler):
+    /// x_{i+1} = x_i + Σ_j c_{ij} d_{i−j}, the c_{ij} being the integrals over [σ_i, σ_{i+1}] of the Lagrange basis
+    /// polynomials through the last ≤ order σ's (Adams–Bashforth on a non-uniform grid).
+    /// </summary>
+    public static Tensor Lms(IScoreModel model, Tensor x, double[] sigmas, int order = 4, Action<int, int>? onStep = null)
+    {
+        if (order < 1) throw new UsageException($"--order must be ≥ 1 (got {order})");
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, steps, onStep);
+        using var _ = no_grad();
+        x = x.clone();
+        var history = new List<Tensor>();   // d_i, d_{i−1}, … newest first
+        try
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = NewDisposeScope();
+                history.Insert(0, ToD(x, sigmas[i], d.At(x, sigmas[i])).MoveToOuterDisposeScope());
+                if (history.Count > order) { history[^1].Dispose(); history.RemoveAt(history.Count - 1); }
+                var next = x;
+                for (int j = 0; j < history.Count; j++)
+                    next = next + LmsCoefficient(sigmas, i, j, history.Count) * history[j];
+                Replace(ref x, next);
+            }
+        }
+        finally { foreach (var h in history) h.Dispose(); }
+        return x;
+    }
+
+    /// <summary>∫_{σ_i}^{σ_{i+1}} Π_{k≠j} (τ − σ_{i−k})/(σ_{i−j} − σ_{i−k}) dτ over k &lt; order (k-diffusion linear_multistep_coeff), exactly.</summary>
+    public static double LmsCoefficient(double[] sigmas, int i, int j, int order)
+    {
+        var poly = new List<double> { 1 };                 // coefficients, lowest degree first
+        for (int k = 0; k < order; k++)
+        {
+            if (k == j) continue;
+            double root = sigmas[i - k], scale = sigmas[i - j] - sigmas[i - k];
+            var next = new double[poly.Count + 1];
+            for (int p = 0; p < poly.Count; p++) { next[p + 1] += poly[p] / scale; next[p] -= poly[p] * root / scale; }
+            poly = [.. next];
+        }
+        double Antiderivative(double t) { double s = 0, tp = t; for (int p = 0; p < poly.Count; p++, tp *= t) s += poly[p] * tp / (p + 1); return s; }
+        return Antiderivative(sigmas[i + 1]) - Antiderivative(sigmas[i]);
+    }
+
+    /// <summary>
+    /// DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++", Alg. 2), multistep 2nd order in the data prediction, with
+    /// λ = −log σ; the first step and a step to σ = 0 are first order (diffusers' lower_order_final with a zero final σ).
     /// </summary>
     public static Tensor DpmSolverPP2M(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null)
     {
-        int steps = Validate(sigmas), done = 0, total = FirstOrderEvaluations(sigmas);
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, steps, onStep);
         using var _ = no_grad();
         x = x.clone();
-        Tensor? oldDenoised = null;
+        Tensor? older = null;
         try
         {
             for (int i = 0; i < steps; i++)
             {
                 using var scope = NewDisposeScope();
                 double sigma = sigmas[i], next = sigmas[i + 1];
-                var denoised = Denoise(model, x, sigma);
-                onStep?.Invoke(++done, total);
-                if (next == 0) { Replace(ref x, denoised); continue; }      // limit h → ∞ of the update below: x ← D
-                double h = Math.Log(sigma) - Math.Log(next);        // h = t_{i+1} − t_i with t = −log σ
+                var denoised = d.At(x, sigma);
                 var dHat = denoised;
-                if (oldDenoised is not null)
+                if (older is not null && next > 0)
                 {
-                    double r = (Math.Log(sigmas[i - 1]) - Math.Log(sigma)) / h; // r = h_{i−1}/h_i
-                    dHat = (1 + 1 / (2 * r)) * denoised - 1 / (2 * r) * oldDenoised; // Lu et al. 2022, Alg. 2: D_i = (1 + 1/2r) x̂_i − (1/2r) x̂_{i−1}
+                    double r = Lambda(sigma, sigmas[i - 1]) / Lambda(next, sigma);      // r = h_{i−1}/h_i
+                    dHat = (1 + 1 / (2 * r)) * denoised - 1 / (2 * r) * older;           // Alg. 2: D = (1 + 1/2r) x̂_i − (1/2r) x̂_{i−1}
                 }
-                // Lu et al. 2022, Eq. 9 / Alg. 2: x_{i+1} = (σ_{i+1}/σ_i) x_i − (e^{−h} − 1) D_i
-                Replace(ref x, next / sigma * x + (1 - next / sigma) * dHat); // e^{−h} = σ_{i+1}/σ_i
-                oldDenoised?.Dispose();
-                oldDenoised = denoised.MoveToOuterDisposeScope();
+                Replace(ref x, DataPredictionStep(x, sigma, next, dHat));
+                older?.Dispose();
+                older = denoised.MoveToOuterDisposeScope();
             }
         }
-        finally { oldDenoised?.Dispose(); }
+        finally { older?.Dispose(); }
         return x;
     }
 
-    /// <summary>D(x, σ) with σ broadcast over the batch (Tweedie, <see cref="ScoreModelExtensions.Denoise"/>).</summary>
-    static Tensor Denoise(IScoreModel model, Tensor x, double sigma)
+    /// <summary>
+    /// UniPC (Zhao et al. 2023) with the B(h) = e^h − 1 variant ("bh2"), data prediction, as diffusers'
+    /// UniPCMultistepScheduler: at each step the corrector UniC (Alg. 2) refines the previous predictor's output using the
+    /// model output at it (no extra evaluation), then the predictor UniP-p (Alg. 1) steps on; orders warm up from 1 and the
+    /// last step is first order (lower_order_final).
+    /// </summary>
+    public static Tensor UniPc(IScoreModel model, Tensor x, double[] sigmas, int order = 2, Action<int, int>? onStep = null)
     {
-        var s = full([x.shape[0]], sigma, dtype: x.dtype, device: x.device);
-        return model.Denoise(x, s);
+        if (order is < 1 or > 3) throw new UsageException($"--order must be 1, 2 or 3 for unipc (got {order})");
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, steps, onStep);
+        using var _ = no_grad();
+        x = x.clone();
+        var outputs = new List<Tensor>();     // x̂₀ at the previous steps, newest last
+        Tensor? lastSample = null;
+        int lastOrder = 0;
+        try
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = NewDisposeScope();
+                var m = d.At(x, sigmas[i]);
+                if (i > 0)                                                               // UniC: corrector from the last sample
+                    Replace(ref x, UniStep(lastSample!, outputs, sigmas, i - 1, lastOrder, corrector: m));
+                outputs.Add(m.MoveToOuterDisposeScope());
+                if (outputs.Count > order) { outputs[0].Dispose(); outputs.RemoveAt(0); }
+                int thisOrder = Math.Min(Math.Min(order, steps - i), i + 1);             // lower_order_final and warm-up
+                lastSample?.Dispose();
+                lastSample = x.clone().MoveToOuterDisposeScope();
+                lastOrder = thisOrder;
+                Replace(ref x, UniStep(x, outputs, sigmas, i, thisOrder, corrector: null)); // UniP: predictor
+            }
+        }
+        finally { foreach (var o in outputs) o.Dispose(); lastSample?.Dispose(); }
+        return x;
     }
 
+    /// <summary>
+    /// One UniPC update from σ_s = sigmas[<paramref name="i"/>] to σ_t = sigmas[i + 1] (Zhao et al. 2023, Alg. 1–2 in
+    /// data prediction, B(h) = e^h − 1): x_t = (σ_t/σ_s) x − (e^{−h} − 1) m₀ − B(h) Σ_k ρ_k D_k with D_k = (m_k − m₀)/r_k,
+    /// r_k = (λ_{s_k} − λ_s)/h, the ρ's solving Σ_k ρ_k r_k^{p−1} = φ_p-terms (Eq. 8); the corrector adds the new model
+    /// output at σ_t (r = 1). <paramref name="outputs"/> ends with m₀ = x̂₀ at σ_s.
+    /// </summary>
+    static Tensor UniStep(Tensor x, List<Tensor> outputs, double[] sigmas, int i, int order, Tensor? corrector)
+    {
+        double sigmaS = sigmas[i], sigmaT = sigmas[i + 1];
+        var m0 = outputs[^1];
+        if (sigmaT == 0) return m0.clone();               // h → ∞: x_t = x̂₀ (order 1 by lower_order_final)
+        double h = Lambda(sigmaT, sigmaS), hh = -h;      // data prediction uses hh = −h
+        double hPhi1 = Math.Exp(hh) - 1, bh = hPhi1;      // h φ₁ = e^{hh} − 1; bh2: B(h) = e^{hh} − 1
+        var rks = new List<double>();
+        var differences = new List<Tensor>();
+        for (int k = 1; k < order; k++)
+        {
+            double rk = Lambda(sigmas[i - k], sigmaS) / h;            // (λ_{s−k} − λ_s)/h ≤ 0 … as diffusers: (λ_si − λ_s0)/h
+            rks.Add(rk);
+            differences.Add((outputs[^(k + 1)] - m0) / rk);
+        }
+        rks.Add(1);
+        int n = corrector is null ? order - 1 : order;    // unknowns: predictor uses the first order − 1 terms
+        var b = new double[order];
+        double hPhiK = hPhi1 / hh - 1, factorial = 1;
+        for (int p = 1; p <= order; p++)
+        {
+            b[p - 1] = hPhiK * factorial / bh;
+            factorial *= p + 1;
+            hPhiK = hPhiK / hh - 1 / factorial;
+        }
+        double[] rhos = n == 0 ? [] : (corrector is null && order == 2) || (corrector is not null && order == 1)
+            ? [0.5]                                        // diffusers' simplified choice for these orders
+            : SolveVandermonde(rks.Take(n).ToArray(), b.Take(n).ToArray());
+        var result = sigmaT / sigmaS * x - hPhi1 * m0;
+        for (int k = 0; k < differences.Count && k < rhos.Length; k++)
+            result = result - bh * rhos[k] * differences[k];
+        if (corrector is not null) result = result - bh * rhos[^1] * (corrector - m0);
+        return result;
+    }
+
+    /// <summary>Solves Σ_k a_k r_k^{p} = b_p for p = 0..n−1 (the R ρ = b systems of UniPC, Eq. 8) by Gaussian elimination.</summary>
+    static double[] SolveVandermonde(double[] r, double[] b)
+    {
+        int n = r.Length;
+        var a = new double[n, n + 1];
+        for (int p = 0; p < n; p++) { for (int k = 0; k < n; k++) a[p, k] = Math.Pow(r[k], p); a[p, n] = b[p]; }
+        for (int c = 0; c < n; c++)
+        {
+            int pivot = c;
+            for (int rr = c + 1; rr < n; rr++) if (Math.Abs(a[rr, c]) > Math.Abs(a[pivot, c])) pivot = rr;
+            for (int k = 0; k <= n; k++) (a[c, k], a[pivot, k]) = (a[pivot, k], a[c, k]);
+            for (int rr = 0; rr < n; rr++)
+            {
+                if (rr == c) continue;
+                double f = a[rr, c] / a[c, c];
+                for (int k = c; k <= n; k++) a[rr, k] -= f * a[c, k];
+            }
+        }
+        return Enumerable.Range(0, n).Select(k => a[k, n] / a[k, k]).ToArray();
+    }
+
+    /// <summary>
+    /// Euler–Maruyama on the reverse-time SDE of the σ-frame process dx = √(2σ) dW in σ (Song et al. 2021, Eq. 6 with
+    /// f = 0, g² = dσ²/dσ = 2σ): x_{i+1} = x_i + 2σ_i(σ_i − σ_{i+1}) s(x_i, σ_i) + √(2σ_i(σ_i − σ_{i+1})) z; the step to
+    /// σ = 0 is the noise-free denoising step x ← D(x, σ_N) (score_sde's final denoise).
+    /// </summary>
+    public static Tensor EulerMaruyama(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, Action<int, int>? onStep = null)
+    {
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, steps, onStep);
+        using var _ = no_grad();
+        x = x.clone();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            double sigma = sigmas[i], next = sigmas[i + 1];
+            var denoised = d.At(x, sigma);
+            if (next == 0) { Replace(ref x, denoised); continue; }
+            double dt = sigma - next;
+            var score = (denoised - x) / (sigma * sigma);                           // s = (D − x)/σ²
+            Replace(ref x, AddNoise(x + 2 * sigma * dt * score, Math.Sqrt(2 * sigma * dt), gen));
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// The probability-flow ODE (Song et al. 2021, Eq. 13) solved adaptively with <see cref="DormandPrince"/> from σ_max =
+    /// sigmas[0] to the smallest positive σ of <paramref name="sigmas"/>, in u = ln σ where it reads dx/du = x − D(x, e^u)
+    /// (Karras et al. 2022, Eq. 4 with σ(t) = t); then, if the σ's end in 0, the denoising step x ← D(x, σ_min).
+    /// Only the ends of <paramref name="sigmas"/> matter; the NFE is decided by the tolerances and reported as it goes.
+    /// </summary>
+    public static Tensor ProbabilityFlowRk45(IScoreModel model, Tensor x, double[] sigmas, double rtol = 1e-5, double atol = 1e-5,
+        Action<int, int>? onStep = null)
+    {
+        Validate(sigmas);
+        double sigmaMin = sigmas[^1] > 0 ? sigmas[^1] : sigmas[^2];
+        var d = new Denoiser(model, 0, onStep);
+        using var _ = no_grad();
+        var (y, _) = DormandPrince.Solve((u, xu) => xu - d.At(xu, Math.Exp(u)), x, Math.Log(sigmas[0]), Math.Log(sigmaMin), rtol, atol);
+        if (sigmas[^1] == 0)
+        {
+            using var scope = NewDisposeScope();
+            Replace(ref y, d.At(y, sigmaMin));
+        }
+        return y;
+    }
+
+    /// <summary>NFE of <see cref="PredictorCorrector"/>: per level the corrector steps and one predictor step.</summary>
+    public static int PredictorCorrectorEvaluations(double[] sigmas, int correctorSteps) =>
+        Validate(sigmas) * (1 + correctorSteps) - (sigmas[^1] == 0 ? correctorSteps : 0);
+
+    /// <summary>
+    /// Predictor–corrector sampling (Song et al. 2021, Alg. 2–3, score_sde's pc_sampler): at each σ_i, <paramref name="correctorSteps"/>
+    /// Langevin corrector steps with step ε = 2 (r ‖z‖/‖s‖)² from the signal-to-noise ratio r (Alg. 4), then the reverse
+    /// diffusion predictor x ← x + (σ_i² − σ_{i+1}²) s + √(σ_i² − σ_{i+1}²) z (Eq. 47); the step to σ = 0 is the denoising
+    /// step x ← D(x, σ_N).
+    /// </summary>
+    public static Tensor PredictorCorrector(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, double snr = 0.16,
+        int correctorSteps = 1, Action<int, int>? onStep = null)
+    {
+        if (!(snr > 0) || !double.IsFinite(snr)) throw new UsageException($"--snr must be > 0 (got {snr})");
+        if (correctorSteps < 0) throw new UsageException($"--corrector-steps must be ≥ 0 (got {correctorSteps})");
+        int steps = Validate(sigmas);
+        var d = new Denoiser(model, PredictorCorrectorEvaluations(sigmas, correctorSteps), onStep);
+        using var _ = no_grad();
+        x = x.clone();
+        for (int i = 0; i < steps; i++)
+        {
+            double sigma = sigmas[i], next = sigmas[i + 1];
+            using var scope = NewDisposeScope();
+            if (next == 0) { Replace(ref x, d.At(x, sigma)); continue; }
+            for (int c = 0; c < correctorSteps; c++)
+            {
+                using var inner = NewDisposeScope();
+                var score = (d.At(x, sigma) - x) / (sigma * sigma);
+                var z = randn(x.shape, generator: gen, dtype: x.dtype, device: x.device);
+                double ratio = MeanNorm(z) / MeanNorm(score);
+                double eps = 2 * Math.Pow(snr * ratio, 2);                              // Alg. 4: ε = 2α (r ‖z‖/‖s‖)², α = 1
+                Replace(ref x, x + eps * score + Math.Sqrt(2 * eps) * z);
+            }
+            var s = (d.At(x, sigma) - x) / (sigma * sigma);
+            double g2 = sigma * sigma - next * next;
+            Replace(ref x, AddNoise(x + g2 * s, Math.Sqrt(g2), gen));                 // reverse diffusion predictor
+        }
+        return x;
+    }
+
+    /// <summary>Mean over the batch of the per-sample L2 norms (score_sde's LangevinCorrector).</summary>
+    static double MeanNorm(Tensor t) => t.reshape(t.shape[0], -1).square().sum([1]).sqrt().mean().to(float64).item<double>();
+
+    /// <summary>
+    /// The exponential-integrator step in the data prediction with λ = −log σ (Lu et al. 2022, DPM-Solver++ Eq. 9 in the
+    /// σ-frame): x_next = (σ_next/σ) x − (e^{−h} − 1) D = (σ_next/σ) x + (1 − σ_next/σ) D; at σ_next = 0 it is D.
+    /// </summary>
+    public static Tensor DataPredictionStep(Tensor x, double sigma, double next, Tensor denoised) =>
+        next == 0 ? denoised.clone() : next / sigma * x + (1 - next / sigma) * denoised;
+
+    /// <summary>λ_b − λ_a with λ = −log σ (the half-log-SNR of the VP frame, Lu et al. 2022).</summary>
+    static double Lambda(double b, double a) => Math.Log(a) - Math.Log(b);
+
     /// <summary>dx/dσ = (x − D(x, σ))/σ, k-diffusion's to_d (Karras et al. 2022, Eq. 3 with σ(t) = t, s(t) = 1).</summary>
-    static Tensor Derivative(Tensor x, double sigma, Tensor denoised) => (x - denoised) / sigma;
+    public static Tensor ToD(Tensor x, double sigma, Tensor denoised) => (x - denoised) / sigma;
+
+    static Tensor AddNoise(Tensor x, double std, Generator? gen) =>
+        std > 0 ? x + std * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device) : x;
+
+    static void CheckEta(double eta)
+    {
+        if (!(eta >= 0) || !double.IsFinite(eta)) throw new UsageException($"--eta must be ≥ 0 (got {eta})");
+    }
 
     /// <summary>Keeps <paramref name="next"/> beyond the current dispose scope and disposes the previous state.</summary>
-    static void Replace(ref Tensor x, Tensor next)
+    internal static void Replace(ref Tensor x, Tensor next)
     {
         var kept = next.MoveToOuterDisposeScope();
         x.Dispose();
         x = kept;
     }
 
-    /// <summary>Checks that σ is descending, finite, positive before a final 0; returns the number of steps.</summary>
-    static int Validate(double[] sigmas)
+    /// <summary>Checks that σ is strictly descending, finite, positive before a final σ ≥ 0 (which may equal the one before); returns the number of steps.</summary>
+    internal static int Validate(double[] sigmas)
     {
         ArgumentNullException.ThrowIfNull(sigmas);
-        if (sigmas.Length < 2) throw new ArgumentException("need at least two σ's (σ_max … 0)", nameof(sigmas));
-        if (sigmas[^1] != 0) throw new ArgumentException($"the last σ must be 0 (got {sigmas[^1]})", nameof(sigmas));
+        if (sigmas.Length < 2) throw new ArgumentException("need at least two σ's (σ_max … σ_final)", nameof(sigmas));
+        if (!(sigmas[^1] >= 0)) throw new ArgumentException($"the last σ must be ≥ 0 (got {sigmas[^1]})", nameof(sigmas));
         for (int i = 0; i < sigmas.Length - 1; i++)
         {
             if (!(sigmas[i] > 0) || !double.IsFinite(sigmas[i]))
                 throw new ArgumentException($"σ[{i}] must be finite and > 0 (got {sigmas[i]})", nameof(sigmas));
-            if (!(sigmas[i + 1] < sigmas[i]))
+            bool final = i == sigmas.Length - 2;   // DDIM without set_alpha_to_one may end where it is (ᾱ_0 → ᾱ_0)
+            if (!(sigmas[i + 1] < sigmas[i] || final && sigmas[i + 1] == sigmas[i]))
                 throw new ArgumentException($"σ must be strictly descending (σ[{i}] = {sigmas[i]}, σ[{i + 1}] = {sigmas[i + 1]})", nameof(sigmas));
         }
         return sigmas.Length - 1;
+    }
+
+    /// <summary>One network evaluation D(x, σ) with σ broadcast over the batch (Tweedie), counted and reported.</summary>
+    internal sealed class Denoiser(IScoreModel model, int total, Action<int, int>? onStep)
+    {
+        public int Count { get; private set; }
+
+        public Tensor At(Tensor x, double sigma)
+        {
+            var s = full([x.shape[0]], sigma, dtype: x.dtype, device: x.device);
+            var d = model.Denoise(x, s);
+            onStep?.Invoke(++Count, Math.Max(total, Count));
+            return d;
+        }
     }
 }

@@ -74,6 +74,7 @@ public static class ProgressDisplay
         {
             (_last, _printed) = (_clock.Elapsed, _done);
             double rate = (_done - start) / Math.Max(1e-9, _clock.Elapsed.TotalSeconds);
+            if (total <= 0) { Console.WriteLine($"[{title}] {_done} {_status} {rate:F1} {unit}/s".Replace("  ", " ")); return; } // unknown total (adaptive)
             double eta = rate > 0 ? (total - _done) / rate : double.NaN;
             string etaText = double.IsFinite(eta) ? TimeSpan.FromSeconds(Math.Round(eta)).ToString() : "?";
             Console.WriteLine($"[{title}] {_done}/{total} ({100.0 * _done / Math.Max(1, total):F0}%) {_status} {rate:F1} {unit}/s ETA {etaText}".Replace("  ", " "));

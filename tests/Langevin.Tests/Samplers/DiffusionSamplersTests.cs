@@ -162,11 +162,12 @@ public class DiffusionSamplersTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RejectsSigmasThatDoNotEndAtZero()
+    public void RejectsSigmasThatAreNotDescendingToAFinalSigmaAtLeastZero()
     {
         using var m = new GaussianMixtureScore([1.0], [Mu], S);
         using var x = zeros([2, 2], dtype: float64);
-        Assert.Throws<ArgumentException>(() => DiffusionSamplers.Euler(m, x, [1.0, 0.5]));
+        Assert.Throws<ArgumentException>(() => DiffusionSamplers.Euler(m, x, [1.0, -0.5]));
         Assert.Throws<ArgumentException>(() => DiffusionSamplers.Euler(m, x, [0.5, 1.0, 0]));
+        Assert.Throws<ArgumentException>(() => DiffusionSamplers.Euler(m, x, [1.0, 1.0, 0]));
     }
 }
