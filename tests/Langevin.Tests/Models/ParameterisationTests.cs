@@ -16,41 +16,12 @@ public class ParameterisationTests
 
     static GaussianMixtureScore Mixture() => new([0.3, 0.7], [[1.0, -0.5], [-2.0, 1.5]], 0.4);
 
-    /// <summary>
-    /// A "network" that knows the truth: from its input (scaled x) and label it recovers σ and x, asks the mixture for
-    /// x̂₀ = E[x₀|x] and returns what a perfectly trained model of the given kind would output.
-    /// </summary>
-    sealed class ExactNetwork(GaussianMixtureScore truth, Func<Tensor, Tensor> labelToSigma, Func<Tensor, Tensor> frameScale,
-        Func<Tensor, Tensor, Tensor, Tensor, Tensor> output) : nn.Module<Tensor, Tensor, Tensor>("exact")
-    {
-        public override Tensor forward(Tensor input, Tensor label)
-        {
-            var sigma = labelToSigma(label);
-            var scale = frameScale(sigma).unsqueeze(1);
-            var x = input / scale;                              // back to the unscaled frame
-            var x0 = truth.Denoise(x, sigma);                    // exact E[x₀ | x] (Tweedie on the exact score)
-            return output(input, x0, sigma.unsqueeze(1), scale);
-        }
-    }
-
     sealed class Unused() : nn.Module<Tensor, Tensor, Tensor>("unused")
     {
         public override Tensor forward(Tensor x, Tensor t) => throw new InvalidOperationException("the target needs no network");
     }
 
-    static Tensor VpScale(Tensor sigma) => 1 / (1 + sigma * sigma).sqrt();
-
-    // Definitions in the VP frame x_vp = α x₀ + σ_vp ε with α = 1/√(1+σ²), σ_vp = σα (Ho et al. 2020; Salimans & Ho 2022).
-    static Tensor Eps(Tensor xvp, Tensor x0, Tensor sigma, Tensor alpha) => (xvp - alpha * x0) / (sigma * alpha);
-
-    static Tensor VpOutput(Prediction p, Tensor xvp, Tensor x0, Tensor sigma, Tensor alpha) => p switch
-    {
-        Prediction.Epsilon => Eps(xvp, x0, sigma, alpha),
-        Prediction.X0 => x0,
-        Prediction.V => alpha * Eps(xvp, x0, sigma, alpha) - sigma * alpha * x0,
-        Prediction.Score => -Eps(xvp, x0, sigma, alpha) / (sigma * alpha),   // ∇ log p(x_vp) = −E[ε|x_vp]/σ_vp
-        _ => throw new ArgumentOutOfRangeException(nameof(p)),
-    };
+    static Tensor VpScale(Tensor sigma) => ExactNetworks.VpScale(sigma);
 
     static (Tensor X, Tensor Sigma) Points(double sigmaMin, double sigmaMax, int n = 64)
     {
@@ -85,7 +56,7 @@ public class ParameterisationTests
         using var scope = NewDisposeScope();
         using var truth = Mixture();
         var schedule = betas == "linear" ? Linear : Cosine;
-        var net = new ExactNetwork(truth, schedule.TToSigma, VpScale, (xvp, x0, s, a) => VpOutput(prediction, xvp, x0, s, a));
+        var net = ExactNetworks.VpDiscrete(truth, schedule, prediction);
         var model = new PreconditionedDenoiser(net, ScaledFramePreconditioning.VpDiscrete(schedule, prediction));
         var (x, sigma) = Points(schedule.Sigma(0) * 1.01, schedule.Sigma(schedule.T - 1) * 0.99);
         AssertMatchesTruth(model, truth, x, sigma);
@@ -97,16 +68,7 @@ public class ParameterisationTests
         using var scope = NewDisposeScope();
         using var truth = Mixture();
         const double sd = 0.5;
-        // F = (D − c_skip x)/c_out with Karras et al. 2022, Table 1's c_skip = σ_d²/(σ²+σ_d²), c_out = σσ_d/√(σ²+σ_d²).
-        var net = new ExactNetwork(truth, label => (label / (0.25 * EdmPreconditioning.LabelScale)).exp(),
-            sigma => 1 / (sigma * sigma + sd * sd).sqrt(),
-            (xin, x0, s, cin) =>
-            {
-                var x = xin / cin;
-                var cskip = sd * sd / (s * s + sd * sd);
-                var cout = s * sd / (s * s + sd * sd).sqrt();
-                return (x0 - cskip * x) / cout;
-            });
+        var net = ExactNetworks.Edm(truth, sd);
         var model = new PreconditionedDenoiser(net, new EdmPreconditioning(sd));
         var (x, sigma) = Points(0.002, 80);
         AssertMatchesTruth(model, truth, x, sigma);
