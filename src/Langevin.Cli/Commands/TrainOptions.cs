@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default)"),
+        new("method", "NAME", "ncsn (default), ddpm or edm"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -41,6 +41,12 @@ public static class TrainOptions
         new("steps-per-level", "T", "annealed Langevin steps per level"),
         new("step-size", "EPS", "annealed Langevin ε (default: NCSNv2 Technique 4)"),
         new("no-final-denoise", null, "skip NCSNv2's final denoising step"),
+        new("timesteps", "T", "DDPM diffusion steps (default 1000)"),
+        new("betas", "linear|cosine", "DDPM β schedule"),
+        new("prediction", "eps|x0|v|score", "DDPM network target"),
+        new("loss", "simple", "DDPM loss"),
+        new("sigma-data", "X", "EDM σ_data (default: the data's standard deviation)"),
+        new("sample-steps", "N", "DDIM (ddpm) or Heun (edm) steps for previews and sampling (default 50 / 18)"),
     ];
 
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
@@ -53,6 +59,7 @@ public static class TrainOptions
         }
         var n = c.Network;
         var s = c.Ncsn;
+        var d = c.Ddpm;
         c = c with
         {
             Data = a.String("data") ?? c.Data,
@@ -93,6 +100,15 @@ public static class TrainOptions
                 StepsPerLevel = a.Int("steps-per-level") ?? s.StepsPerLevel,
                 StepSize = a.Double("step-size") ?? s.StepSize,
                 FinalDenoise = !a.Flag("no-final-denoise") && s.FinalDenoise,
+            },
+            Ddpm = d with
+            {
+                Timesteps = a.Int("timesteps") ?? d.Timesteps,
+                Betas = a.String("betas") ?? d.Betas,
+                Prediction = a.String("prediction") ?? d.Prediction,
+                Loss = a.String("loss") ?? d.Loss,
+                SigmaData = a.Double("sigma-data") ?? d.SigmaData,
+                SampleSteps = a.Int("sample-steps") ?? d.SampleSteps,
             },
         };
         c.Validate();
