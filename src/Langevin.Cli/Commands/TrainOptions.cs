@@ -26,7 +26,7 @@ public static class TrainOptions
         new("device", "cpu|cuda", "compute device"),
         new("flip", null, "random horizontal flips of images"),
         new("limit", "N", "use only the first N training items"),
-        new("net", "auto|mlp|unet", "network (auto: mlp for points, unet for images)"),
+        new("net", "auto|mlp|unet|adm", "network (auto: mlp for points, unet for images; adm: improved-DDPM U-Net)"),
         new("width", "N", "MLP hidden width"),
         new("depth", "N", "MLP hidden layers"),
         new("fourier", "K", "MLP Fourier features sin/cos(2^k π x/4), k < K, of the input (0: off)"),
@@ -35,6 +35,9 @@ public static class TrainOptions
         new("res-blocks", "N", "U-Net residual blocks per resolution"),
         new("attn", "R,...", "U-Net attention resolutions, e.g. 7 or 8,16"),
         new("dropout", "X", "U-Net dropout"),
+        new("heads", "N", "ADM attention heads"),
+        new("no-scale-shift", null, "ADM: add the embedding instead of adaptive group norm"),
+        new("no-biggan", null, "ADM: conv resampling instead of BigGAN up/down residual blocks"),
         new("sigma-max", "X", "NCSN largest noise level (default: NCSNv2 Technique 1)"),
         new("sigma-min", "X", "NCSN smallest noise level"),
         new("levels", "N", "NCSN number of noise levels (default: NCSNv2 Technique 2)"),
@@ -91,6 +94,12 @@ public static class TrainOptions
                 NumResBlocks = a.Int("res-blocks") ?? n.NumResBlocks,
                 AttnResolutions = a.IntList("attn") ?? n.AttnResolutions,
                 Dropout = a.Double("dropout") ?? n.Dropout,
+                Adm = n.Adm with
+                {
+                    Heads = a.Int("heads") ?? n.Adm.Heads,
+                    ScaleShiftNorm = !a.Flag("no-scale-shift") && n.Adm.ScaleShiftNorm,
+                    ResblockUpdown = !a.Flag("no-biggan") && n.Adm.ResblockUpdown,
+                },
             },
             Ncsn = s with
             {
