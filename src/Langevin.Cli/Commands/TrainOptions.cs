@@ -47,7 +47,7 @@ public static class TrainOptions
         new("timesteps", "T", "DDPM diffusion steps (default 1000)"),
         new("betas", "linear|cosine", "DDPM β schedule"),
         new("prediction", "eps|x0|v|score", "DDPM network target"),
-        new("loss", "simple", "DDPM loss"),
+        new("loss", "simple|hybrid", "DDPM loss (hybrid: + λ L_vlb with learned variances; needs --net adm)"),
         new("sigma-data", "X", "EDM σ_data (default: the data's standard deviation)"),
         new("sample-steps", "N", "DDIM (ddpm) or Heun (edm) steps for previews and sampling (default 50 / 18)"),
     ];

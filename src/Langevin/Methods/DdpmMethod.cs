@@ -40,6 +40,9 @@ public sealed class DdpmMethod : IGenerativeMethod
     public int FunctionEvaluations => Evaluations(DefaultSampleSteps);
     public IReadOnlyList<string> SamplerNames { get; }
 
+    /// <summary>Whether the network also outputs improved DDPM's variance interpolation v (channels C…2C−1).</summary>
+    public bool LearnedVariance => Config.Ddpm.Loss == "hybrid";
+
     public Device Device => Network.parameters().First().device;
 
     /// <summary>Builds from a resolved config (see <see cref="Resolve"/>).</summary>
@@ -49,7 +52,11 @@ public sealed class DdpmMethod : IGenerativeMethod
         d.Validate();
         Config = config;
         ItemShape = itemShape;
-        var network = Networks.Create(config.Network, itemShape);
+        bool hybrid = d.Loss == "hybrid";
+        if (hybrid && (IsEdm || Predictions.Parse(d.Prediction) != Prediction.Epsilon || Networks.ResolveKind(config.Network, itemShape) != "adm"))
+            throw new UsageException("--loss hybrid is for --method ddpm with --prediction eps and --net adm (whose learned-variance output it trains)");
+        if (IsEdm && d.Loss != "simple") throw new UsageException($"--loss: --method edm trains with EDM's own loss (got '{d.Loss}')");
+        var network = Networks.Create(hybrid ? config.Network with { Adm = config.Network.Adm with { LearnSigma = true } } : config.Network, itemShape);
         if (IsEdm)
         {
             double sigmaData = d.SigmaData ?? throw new InvalidOperationException("EDM's σ_data must be resolved before building the method");
@@ -62,7 +69,7 @@ public sealed class DdpmMethod : IGenerativeMethod
         {
             Schedule = new VpDiscreteSchedule(d.Timesteps, d.Betas);
             Denoiser = new PreconditionedDenoiser(network, ScaledFramePreconditioning.VpDiscrete(Schedule, Predictions.Parse(d.Prediction)));
-            _objective = new DdpmSimpleLoss(Schedule);
+            _objective = hybrid ? new HybridLoss(Schedule, discretised: Networks.IsImage(itemShape)) : new DdpmSimpleLoss(Schedule);
             (SigmaMin, SigmaMax) = (Schedule.Sigma(0), Schedule.Sigma(Schedule.T - 1));
             SamplerNames = ["ddim"];
         }

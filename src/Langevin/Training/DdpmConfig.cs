@@ -15,7 +15,8 @@ public sealed record DdpmConfig
     public string Betas { get; init; } = VpDiscreteSchedule.Linear;
     /// <summary>DDPM: what the network predicts: eps, x0, v or score.</summary>
     public string Prediction { get; init; } = "eps";
-    /// <summary>DDPM: simple (L_simple, Ho et al. 2020 Eq. 14).</summary>
+    /// <summary>DDPM: simple (L_simple, Ho et al. 2020 Eq. 14) or hybrid (L_simple + λ L_vlb with learned variances,
+    /// Nichol &amp; Dhariwal 2021; needs --net adm and ε-prediction).</summary>
     public string Loss { get; init; } = "simple";
     /// <summary>EDM: σ_data of the preconditioning and loss weight (default: the data's standard deviation).</summary>
     public double? SigmaData { get; init; }
@@ -28,7 +29,7 @@ public sealed record DdpmConfig
     /// <summary>Sampler steps for previews and `langevin sample` without --steps (DDIM for ddpm, EDM's Heun for edm).</summary>
     public int? SampleSteps { get; init; }
 
-    public static readonly IReadOnlyList<string> Losses = ["simple"];
+    public static readonly IReadOnlyList<string> Losses = ["simple", "hybrid"];
 
     public void Validate()
     {
