@@ -42,6 +42,11 @@ internal static class ExactNetworks
     public static nn.Module<Tensor, Tensor, Tensor> Vp(GaussianMixtureScore truth, Func<Tensor, Tensor> labelToSigma, Prediction prediction) =>
         new Exact(truth, labelToSigma, VpScale, (xvp, x0, s, a) => VpOutput(prediction, xvp, x0, s, a));
 
+    /// <summary>A model in a frame x_s = s(σ)·x with any scale s (e.g. the sub-VP SDE's mean coefficient).</summary>
+    public static nn.Module<Tensor, Tensor, Tensor> Scaled(GaussianMixtureScore truth, Func<Tensor, Tensor> labelToSigma,
+        Func<Tensor, Tensor> frameScale, Prediction prediction) =>
+        new Exact(truth, labelToSigma, frameScale, (xs, x0, s, a) => VpOutput(prediction, xs, x0, s, a));
+
     public static nn.Module<Tensor, Tensor, Tensor> VpDiscrete(GaussianMixtureScore truth, VpDiscreteSchedule schedule, Prediction prediction) =>
         Vp(truth, schedule.TToSigma, prediction);
 
