@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default), ddpm or edm"),
+        new("method", "NAME", "ncsn (default), ddpm, edm or sde"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -49,6 +49,9 @@ public static class TrainOptions
         new("prediction", "eps|x0|v|score", "DDPM network target"),
         new("loss", "simple|hybrid", "DDPM loss (hybrid: + λ L_vlb with learned variances; needs --net adm)"),
         new("sigma-data", "X", "EDM σ_data (default: the data's standard deviation)"),
+        new("sub-vp", null, "SDE: the sub-VP SDE instead of VP"),
+        new("likelihood-weighting", null, "SDE: weight the DSM loss by g(t)² (maximum-likelihood training)"),
+        new("importance-sampling", null, "SDE: draw t ∝ g²/std² (with --likelihood-weighting, VP only)"),
         new("sample-steps", "N", "DDIM (ddpm) or Heun (edm) steps for previews and sampling (default 50 / 18)"),
     ];
 
@@ -118,6 +121,9 @@ public static class TrainOptions
                 Loss = a.String("loss") ?? d.Loss,
                 SigmaData = a.Double("sigma-data") ?? d.SigmaData,
                 SampleSteps = a.Int("sample-steps") ?? d.SampleSteps,
+                SubVp = a.Flag("sub-vp") || d.SubVp,
+                LikelihoodWeighting = a.Flag("likelihood-weighting") || d.LikelihoodWeighting,
+                ImportanceSampling = a.Flag("importance-sampling") || d.ImportanceSampling,
             },
         };
         c.Validate();

@@ -15,6 +15,8 @@ namespace Langevin.Methods;
 /// σ's of a leading spacing.
 /// <c>edm</c> — EDM's preconditioning and loss (Karras et al. 2022, Table 1); sampled by EDM's deterministic Heun
 /// (Alg. 1) on Karras σ's.
+/// <c>sde</c> — the continuous VP / sub-VP SDE (Song et al. 2021) with its DSM loss (optionally likelihood-weighted);
+/// sampled by Euler on the probability-flow ODE over σ(t) at t uniform in [10⁻³, 1].
 /// Either way the trained model is <see cref="Denoiser"/>, an <see cref="IScoreModel"/> every σ-frame sampler can run.
 /// </summary>
 public sealed class DdpmMethod : IGenerativeMethod
@@ -36,6 +38,15 @@ public sealed class DdpmMethod : IGenerativeMethod
     public double SigmaMax { get; }
 
     public bool IsEdm => Config.Method == "edm";
+    public bool IsSde => Config.Method == "sde";
+
+    /// <summary>The continuous process of <c>--method sde</c> (null otherwise).</summary>
+    public VpSde? Sde { get; }
+
+    /// <summary>score_sde samples the probability-flow ODE from t = 1 down to t = 10⁻³.</summary>
+    const double SdeSamplingEpsilon = 1e-3;
+
+    double SdeSigma(double t) { using var tt = tensor(t, float64); using var s = Sde!.Sigma(tt); return s.item<double>(); }
     public int DefaultSampleSteps => Config.Ddpm.SampleSteps ?? (IsEdm ? 18 : 50);
     public int FunctionEvaluations => Evaluations(DefaultSampleSteps);
     public IReadOnlyList<string> SamplerNames { get; }
@@ -55,9 +66,19 @@ public sealed class DdpmMethod : IGenerativeMethod
         bool hybrid = d.Loss == "hybrid";
         if (hybrid && (IsEdm || Predictions.Parse(d.Prediction) != Prediction.Epsilon || Networks.ResolveKind(config.Network, itemShape) != "adm"))
             throw new UsageException("--loss hybrid is for --method ddpm with --prediction eps and --net adm (whose learned-variance output it trains)");
-        if (IsEdm && d.Loss != "simple") throw new UsageException($"--loss: --method edm trains with EDM's own loss (got '{d.Loss}')");
+        if ((IsEdm || IsSde) && d.Loss != "simple") throw new UsageException($"--loss: --method edm trains with EDM's own loss (got '{d.Loss}')");
         var network = Networks.Create(hybrid ? config.Network with { Adm = config.Network.Adm with { LearnSigma = true } } : config.Network, itemShape);
-        if (IsEdm)
+        if (IsSde)
+        {
+            Sde = new VpSde(subVp: d.SubVp);
+            var sde = Sde;
+            Denoiser = new PreconditionedDenoiser(network,
+                new ScaledFramePreconditioning(Predictions.Parse(d.Prediction), sde.InputScale, sigma => sde.SigmaToT(sigma) * 999)); // score_sde: labels 999·t
+            _objective = new ContinuousDsmLoss(sde, d.LikelihoodWeighting, d.ImportanceSampling);
+            (SigmaMin, SigmaMax) = (SdeSigma(SdeSamplingEpsilon), SdeSigma(1));
+            SamplerNames = ["euler"];
+        }
+        else if (IsEdm)
         {
             double sigmaData = d.SigmaData ?? throw new InvalidOperationException("EDM's σ_data must be resolved before building the method");
             Denoiser = new PreconditionedDenoiser(network, new EdmPreconditioning(sigmaData));
@@ -89,9 +110,9 @@ public sealed class DdpmMethod : IGenerativeMethod
 
     /// <summary>The σ's a sampler visits with <paramref name="steps"/> steps, ending in 0.</summary>
     public double[] SigmasFor(int steps) =>
-        Schedule is null
-            ? Samplers.SamplingSigmas.Karras(steps, SigmaMin, SigmaMax)
-            : Samplers.SamplingSigmas.FromSpacing(Schedule, steps, "leading");
+        IsSde ? [.. Enumerable.Range(0, steps).Select(i => SdeSigma(1 - (1 - SdeSamplingEpsilon) * i / Math.Max(1, steps - 1))), 0.0] // uniform in t
+        : Schedule is null ? Samplers.SamplingSigmas.Karras(steps, SigmaMin, SigmaMax)
+        : Samplers.SamplingSigmas.FromSpacing(Schedule, steps, "leading");
 
     int Evaluations(int steps) =>
         IsEdm ? DiffusionSamplers.HeunEvaluations(SigmasFor(steps)) : DiffusionSamplers.FirstOrderEvaluations(SigmasFor(steps));

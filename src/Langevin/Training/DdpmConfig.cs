@@ -4,7 +4,8 @@ using Langevin.Processes;
 namespace Langevin.Training;
 
 /// <summary>
-/// Settings of the diffusion methods <c>ddpm</c> (discrete VP, Ho et al. 2020) and <c>edm</c> (Karras et al. 2022).
+/// Settings of the diffusion methods <c>ddpm</c> (discrete VP, Ho et al. 2020), <c>edm</c> (Karras et al. 2022) and
+/// <c>sde</c> (continuous VP / sub-VP, Song et al. 2021).
 /// <see cref="SigmaData"/> is filled from the data when EDM training starts and written back into config.json.
 /// </summary>
 public sealed record DdpmConfig
@@ -26,6 +27,12 @@ public sealed record DdpmConfig
     /// <summary>EDM: the σ range of sampling (Karras et al. 2022, Table 1: 0.002 … 80).</summary>
     public double SigmaMin { get; init; } = 0.002;
     public double SigmaMax { get; init; } = 80;
+    /// <summary>SDE: the sub-VP SDE instead of the VP SDE (Song et al. 2021, Eq. 13).</summary>
+    public bool SubVp { get; init; }
+    /// <summary>SDE: λ(t) = g(t)² (likelihood weighting) instead of λ(t) = std(t)².</summary>
+    public bool LikelihoodWeighting { get; init; }
+    /// <summary>SDE: draw t ∝ g²/std² (VP only; needs likelihood weighting).</summary>
+    public bool ImportanceSampling { get; init; }
     /// <summary>Sampler steps for previews and `langevin sample` without --steps (DDIM for ddpm, EDM's Heun for edm).</summary>
     public int? SampleSteps { get; init; }
 
@@ -40,6 +47,7 @@ public sealed record DdpmConfig
         if (SigmaData is { } sd && !(sd > 0 && double.IsFinite(sd))) throw new UsageException($"--sigma-data must be > 0 (got {sd})");
         if (!(PStd > 0) || !double.IsFinite(PMean)) throw new UsageException($"--p-std must be > 0 and --p-mean finite (got {PMean}, {PStd})");
         if (!(SigmaMin > 0) || !(SigmaMax > SigmaMin) || !double.IsFinite(SigmaMax)) throw new UsageException($"need 0 < σ_min < σ_max (got {SigmaMin}, {SigmaMax})");
+        if (ImportanceSampling && (!LikelihoodWeighting || SubVp)) throw new UsageException("--importance-sampling needs --likelihood-weighting and the VP SDE (not --sub-vp)");
         if (SampleSteps is < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");
     }
 }

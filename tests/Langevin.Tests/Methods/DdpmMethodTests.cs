@@ -65,6 +65,7 @@ public class DdpmMethodTests(ITestOutputHelper output)
     [InlineData("ddpm", "eps")]
     [InlineData("ddpm", "v")]
     [InlineData("edm", "eps")]
+    [InlineData("sde", "eps")]
     public void LossIsFiniteAndSamplesHaveTheDataShape(string method, string prediction)
     {
         using var scope = NewDisposeScope();
@@ -80,7 +81,9 @@ public class DdpmMethodTests(ITestOutputHelper output)
         Assert.True(x.isfinite().all().item<bool>());
         Assert.Equal(m.FunctionEvaluations, nfe);
         Assert.Equal(method == "edm" ? 7 : 4, nfe);      // Heun: 2 per step but the last
-        Assert.Equal(method == "edm" ? null : m.Schedule, m.Schedule);
+        Assert.Equal(method == "ddpm", m.Schedule is not null);
+        Assert.Equal(method == "sde", m.Sde is not null);
+        Assert.True(m.SigmaMin > 0 && m.SigmaMax > m.SigmaMin);
         Assert.Throws<UsageException>(() => m.Sample(2, gen, sampler: new SamplerSettings("ald")));
         Assert.Throws<UsageException>(() => m.Sample(2, gen, noise: zeros(3, 2)));
     }
