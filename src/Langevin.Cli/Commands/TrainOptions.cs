@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default)"),
+        new("method", "NAME", "ncsn (default), ddpm, edm or sde"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -26,7 +26,7 @@ public static class TrainOptions
         new("device", "cpu|cuda", "compute device"),
         new("flip", null, "random horizontal flips of images"),
         new("limit", "N", "use only the first N training items"),
-        new("net", "auto|mlp|unet", "network (auto: mlp for points, unet for images)"),
+        new("net", "auto|mlp|unet|adm", "network (auto: mlp for points, unet for images; adm: improved-DDPM U-Net)"),
         new("width", "N", "MLP hidden width"),
         new("depth", "N", "MLP hidden layers"),
         new("fourier", "K", "MLP Fourier features sin/cos(2^k π x/4), k < K, of the input (0: off)"),
@@ -35,12 +35,24 @@ public static class TrainOptions
         new("res-blocks", "N", "U-Net residual blocks per resolution"),
         new("attn", "R,...", "U-Net attention resolutions, e.g. 7 or 8,16"),
         new("dropout", "X", "U-Net dropout"),
+        new("heads", "N", "ADM attention heads"),
+        new("no-scale-shift", null, "ADM: add the embedding instead of adaptive group norm"),
+        new("no-biggan", null, "ADM: conv resampling instead of BigGAN up/down residual blocks"),
         new("sigma-max", "X", "NCSN largest noise level (default: NCSNv2 Technique 1)"),
         new("sigma-min", "X", "NCSN smallest noise level"),
         new("levels", "N", "NCSN number of noise levels (default: NCSNv2 Technique 2)"),
         new("steps-per-level", "T", "annealed Langevin steps per level"),
         new("step-size", "EPS", "annealed Langevin ε (default: NCSNv2 Technique 4)"),
         new("no-final-denoise", null, "skip NCSNv2's final denoising step"),
+        new("timesteps", "T", "DDPM diffusion steps (default 1000)"),
+        new("betas", "linear|cosine", "DDPM β schedule"),
+        new("prediction", "eps|x0|v|score", "DDPM network target"),
+        new("loss", "simple|hybrid", "DDPM loss (hybrid: + λ L_vlb with learned variances; needs --net adm)"),
+        new("sigma-data", "X", "EDM σ_data (default: the data's standard deviation)"),
+        new("sub-vp", null, "SDE: the sub-VP SDE instead of VP"),
+        new("likelihood-weighting", null, "SDE: weight the DSM loss by g(t)² (maximum-likelihood training)"),
+        new("importance-sampling", null, "SDE: draw t ∝ g²/std² (with --likelihood-weighting, VP only)"),
+        new("sample-steps", "N", "DDIM (ddpm) or Heun (edm) steps for previews and sampling (default 50 / 18)"),
     ];
 
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
@@ -53,6 +65,7 @@ public static class TrainOptions
         }
         var n = c.Network;
         var s = c.Ncsn;
+        var d = c.Ddpm;
         c = c with
         {
             Data = a.String("data") ?? c.Data,
@@ -84,6 +97,12 @@ public static class TrainOptions
                 NumResBlocks = a.Int("res-blocks") ?? n.NumResBlocks,
                 AttnResolutions = a.IntList("attn") ?? n.AttnResolutions,
                 Dropout = a.Double("dropout") ?? n.Dropout,
+                Adm = n.Adm with
+                {
+                    Heads = a.Int("heads") ?? n.Adm.Heads,
+                    ScaleShiftNorm = !a.Flag("no-scale-shift") && n.Adm.ScaleShiftNorm,
+                    ResblockUpdown = !a.Flag("no-biggan") && n.Adm.ResblockUpdown,
+                },
             },
             Ncsn = s with
             {
@@ -93,6 +112,18 @@ public static class TrainOptions
                 StepsPerLevel = a.Int("steps-per-level") ?? s.StepsPerLevel,
                 StepSize = a.Double("step-size") ?? s.StepSize,
                 FinalDenoise = !a.Flag("no-final-denoise") && s.FinalDenoise,
+            },
+            Ddpm = d with
+            {
+                Timesteps = a.Int("timesteps") ?? d.Timesteps,
+                Betas = a.String("betas") ?? d.Betas,
+                Prediction = a.String("prediction") ?? d.Prediction,
+                Loss = a.String("loss") ?? d.Loss,
+                SigmaData = a.Double("sigma-data") ?? d.SigmaData,
+                SampleSteps = a.Int("sample-steps") ?? d.SampleSteps,
+                SubVp = a.Flag("sub-vp") || d.SubVp,
+                LikelihoodWeighting = a.Flag("likelihood-weighting") || d.LikelihoodWeighting,
+                ImportanceSampling = a.Flag("importance-sampling") || d.ImportanceSampling,
             },
         };
         c.Validate();

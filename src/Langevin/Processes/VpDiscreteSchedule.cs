@@ -89,6 +89,35 @@ public sealed class VpDiscreteSchedule
         return (1 - w) * low + w * high;
     }
 
+    /// <summary>
+    /// <see cref="SigmaToT(double)"/> for a tensor of σ's (any shape), computed in float64 and returned in σ's dtype:
+    /// k-diffusion's vectorised DiscreteSchedule.sigma_to_t (log-σ interpolation, clamped to [0, T − 1]).
+    /// </summary>
+    public Tensor SigmaToT(Tensor sigma)
+    {
+        using var scope = NewDisposeScope();
+        var table = tensor(_logSigmas, ScalarType.Float64, sigma.device);                   // [T], increasing
+        var logSigma = sigma.to(ScalarType.Float64).log();
+        var low = (logSigma.unsqueeze(-1) >= table).sum([-1]).sub(1).clamp(0, T - 2);      // last i with log σ ≥ log σ_i
+        var lo = table.index_select(0, low.flatten()).reshape(low.shape);
+        var hi = table.index_select(0, (low + 1).flatten()).reshape(low.shape);
+        var w = ((lo - logSigma) / (lo - hi)).clamp(0, 1);                                  // k-diffusion sigma_to_t
+        return ((1 - w) * low.to(ScalarType.Float64) + w * (low + 1).to(ScalarType.Float64)).to(sigma.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>σ at a continuous timestep t ∈ [0, T − 1]: exp of the linear interpolation of log σ (k-diffusion's t_to_sigma).</summary>
+    public Tensor TToSigma(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        var table = tensor(_logSigmas, ScalarType.Float64, t.device);
+        var tt = t.to(ScalarType.Float64).clamp(0, T - 1);
+        var low = tt.floor().clamp(0, T - 2).to(ScalarType.Int64);
+        var w = tt - low.to(ScalarType.Float64);
+        var lo = table.index_select(0, low.flatten()).reshape(low.shape);
+        var hi = table.index_select(0, (low + 1).flatten()).reshape(low.shape);
+        return ((1 - w) * lo + w * hi).exp().to(t.dtype).MoveToOuterDisposeScope();
+    }
+
     /// <summary>ᾱ used for the step after the last one (t = −1): 1 if set_alpha_to_one, else ᾱ_0 (diffusers DDIMScheduler).</summary>
     public double FinalAlphaCumprod(bool setAlphaToOne) => setAlphaToOne ? 1.0 : AlphasCumprod[0];
 }

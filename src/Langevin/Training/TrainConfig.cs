@@ -29,6 +29,7 @@ public sealed record TrainConfig
     public int? DataLimit { get; init; }
     public NetworkConfig Network { get; init; } = new();
     public NcsnConfig Ncsn { get; init; } = new();
+    public DdpmConfig Ddpm { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -91,10 +92,11 @@ public sealed record NetworkConfig
     public int NumResBlocks { get; init; } = 2;
     public int[] AttnResolutions { get; init; } = [];
     public double Dropout { get; init; }
+    public AdmNetworkConfig Adm { get; init; } = new();
 
     public void Validate()
     {
-        if (Kind is not ("auto" or "mlp" or "unet")) throw new UsageException($"--net must be auto, mlp or unet (got '{Kind}')");
+        if (Kind is not ("auto" or "mlp" or "unet" or "adm")) throw new UsageException($"--net must be auto, mlp, unet or adm (got '{Kind}')");
         if (Width < 1 || Depth < 1) throw new UsageException("--width and --depth must be ≥ 1");
         if (FourierFeatures is < 0 or > 16) throw new UsageException($"--fourier must be in 0..16 (got {FourierFeatures})");
         if (BaseChannels < 8 || BaseChannels % 8 != 0) throw new UsageException($"--channels must be a positive multiple of 8 (got {BaseChannels})");
