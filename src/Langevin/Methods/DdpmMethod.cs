@@ -19,7 +19,7 @@ namespace Langevin.Methods;
 /// sampled by Euler on the probability-flow ODE over σ(t) at t uniform in [10⁻³, 1].
 /// Either way the trained model is <see cref="Denoiser"/>, an <see cref="IScoreModel"/> every σ-frame sampler can run.
 /// </summary>
-public sealed class DdpmMethod : IGenerativeMethod
+public sealed class DdpmMethod : IDenoisingMethod
 {
     readonly IDenoiserObjective _objective;
 
@@ -144,6 +144,15 @@ public sealed class DdpmMethod : IGenerativeMethod
         if (Networks.IsImage(ItemShape)) result = result.clamp(-1, 1); // images live in [−1, 1]
         return result.cpu().MoveToOuterDisposeScope();
     }
+
+    IScoreModel IDenoisingMethod.Denoiser => Denoiser;
+
+    /// <summary>The process the catalog's samplers follow: DDPM's discrete VP table, or EDM's / the SDE's σ range (Karras σ's).</summary>
+    public SamplingProcess Process => Schedule is not null
+        ? new SamplingProcess(SamplingProcess.Vp, Schedule)
+        : new SamplingProcess(SamplingProcess.Edm, SigmaMin: SigmaMin, SigmaMax: SigmaMax);
+
+    public Tensor ToData(Tensor x) => Networks.IsImage(ItemShape) ? x.clamp(-1, 1) : x.alias();
 
     public void Dispose() => Network.Dispose();
 }
