@@ -10,7 +10,7 @@ namespace Langevin.Cli
     {
         public static readonly IReadOnlyList<ICommand> Commands =
         [
-            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new EvalCommand(), new DatasetsCommand(),
+            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new EvalCommand(), new DatasetsCommand(), new FeaturesTrainCommand(),
         ];
 
         public static string Overview() => string.Join('\n',
@@ -31,13 +31,13 @@ namespace Langevin.Cli
                 Console.WriteLine(Overview());
                 return args.Length == 0 ? 2 : 0;
             }
-            var command = Commands.FirstOrDefault(c => c.Name == args[0]);
+            var command = Commands.FirstOrDefault(c => args.Length > 1 && c.Name == $"{args[0]} {args[1]}") ?? Commands.FirstOrDefault(c => c.Name == args[0]);
             if (command is null)
             {
                 Console.Error.WriteLine($"error: unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
                 return 2;
             }
-            var rest = args.Skip(1).ToList();
+            var rest = args.Skip(command.Name.Count(ch => ch == ' ') + 1).ToList();   // two-word commands: "features train"
             if (rest.Contains("--help") || rest.Contains("-h"))
             {
                 Console.WriteLine(Help.For(command));
