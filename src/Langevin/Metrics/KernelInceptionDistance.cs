@@ -42,7 +42,8 @@ public static class KernelInceptionDistance
 
     /// <summary>
     /// KID of x against y: <paramref name="subsets"/> times, draw min(<paramref name="subsetSize"/>, M, N) rows of each
-    /// without replacement and take the unbiased MMD²; returns their mean and standard deviation.
+    /// without replacement and take the unbiased MMD²; returns their mean and standard deviation. When a subset would
+    /// hold both whole sets (M = N ≤ subset size), the one full-set value is returned (standard deviation 0, 1 subset).
     /// </summary>
     public static KidResult Compute(Tensor x, Tensor y, Generator gen, int subsets = DefaultSubsets, int subsetSize = DefaultSubsetSize)
     {
@@ -51,6 +52,8 @@ public static class KernelInceptionDistance
         using var a = PairwiseSums.AsPoints(x, "samples", "KID", 2);
         using var b = PairwiseSums.AsPoints(y, "reference", "KID", 2);
         int m = (int)Math.Min(subsetSize, Math.Min(a.shape[0], b.shape[0]));
+        // Subsets that hold both whole sets are permutations of them: every draw gives the same value.
+        if (m == a.shape[0] && m == b.shape[0]) return new KidResult(UnbiasedMmd2(a, b), 0, 1, m);
         var values = new double[subsets];
         for (int s = 0; s < subsets; s++)
         {

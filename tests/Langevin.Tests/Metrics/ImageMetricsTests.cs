@@ -86,8 +86,12 @@ public class ImageMetricsTests
         using var g = new Generator(7);
         var kid = KernelInceptionDistance.Compute(x25, ySame, g, subsets: 3, subsetSize: 1000);
         Assert.Equal(25, kid.SubsetSize);
+        Assert.Equal(1, kid.Subsets);
         Assert.Equal(KernelInceptionDistance.UnbiasedMmd2(x25, ySame), kid.Mean, 10);
         Assert.True(kid.Std < 1e-10);
+        var sub = KernelInceptionDistance.Compute(x, y0, g, subsets: 4, subsetSize: 20);   // real subsets: they vary
+        Assert.Equal((4, 20), (sub.Subsets, sub.SubsetSize));
+        Assert.True(sub.Std > 0);
     }
 
     static double[,] ToArray(Tensor t)
