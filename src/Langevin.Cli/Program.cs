@@ -10,7 +10,7 @@ namespace Langevin.Cli
     {
         public static readonly IReadOnlyList<ICommand> Commands =
         [
-            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new EvalCommand(), new DatasetsCommand(), new FeaturesTrainCommand(),
+            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new EvalCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(),
         ];
 
         public static string Overview() => string.Join('\n',
@@ -38,6 +38,7 @@ namespace Langevin.Cli
                 return 2;
             }
             var rest = args.Skip(command.Name.Count(ch => ch == ' ') + 1).ToList();   // two-word commands: "features train"
+            if (command is IPositionalCommand p && rest.Count > 0 && !rest[0].StartsWith('-')) rest.Insert(0, "--" + p.PositionalOption);
             if (rest.Contains("--help") || rest.Contains("-h"))
             {
                 Console.WriteLine(Help.For(command));
