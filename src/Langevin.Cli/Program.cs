@@ -20,7 +20,7 @@ namespace Langevin.Cli
             "usage: langevin COMMAND [options]     (langevin COMMAND --help for its options)",
             "",
             "commands:",
-            .. Commands.Select(c => $"  {c.Name,-10}{c.Summary}"),
+            .. Commands.Select(c => $"  {c.Name,-16}{c.Summary}"),
         ]);
 
         /// <summary>Runs a command line; returns the exit code (0 ok, 1 data error, 2 usage error).</summary>

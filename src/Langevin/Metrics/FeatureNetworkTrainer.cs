@@ -10,7 +10,7 @@ namespace Langevin.Metrics;
 /// <param name="Steps">Adam steps (batches drawn uniformly with replacement, as the main trainer does).</param>
 /// <param name="LearningRate">Peak learning rate; cosine decay to 0 over <paramref name="Steps"/> (Loshchilov &amp; Hutter 2017, Eq. 5).</param>
 /// <param name="Flip">Random horizontal flips (right for Fashion-MNIST, CIFAR-10 and shapes).</param>
-public sealed record FeatureTrainSettings(int Steps = 2000, int BatchSize = 128, double LearningRate = 2e-3, int Seed = 0,
+public sealed record FeatureTrainSettings(int Steps = 1000, int BatchSize = 128, double LearningRate = 2e-3, int Seed = 0,
     int Width = 32, int FeatureDim = 128, bool Flip = true);
 
 /// <summary>Trains a <see cref="FeatureNetwork"/> by cross-entropy on labelled images and measures its accuracy.</summary>
