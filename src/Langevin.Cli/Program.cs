@@ -10,7 +10,8 @@ namespace Langevin.Cli
     {
         public static readonly IReadOnlyList<ICommand> Commands =
         [
-            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(), new DatasetsCommand(),
+            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(),
+            new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(),
         ];
 
         public static string Overview() => string.Join('\n',
@@ -20,7 +21,7 @@ namespace Langevin.Cli
             "usage: langevin COMMAND [options]     (langevin COMMAND --help for its options)",
             "",
             "commands:",
-            .. Commands.Select(c => $"  {c.Name,-10}{c.Summary}"),
+            .. Commands.Select(c => $"  {c.Name,-16}{c.Summary}"),
         ]);
 
         /// <summary>Runs a command line; returns the exit code (0 ok, 1 data error, 2 usage error).</summary>
@@ -31,13 +32,14 @@ namespace Langevin.Cli
                 Console.WriteLine(Overview());
                 return args.Length == 0 ? 2 : 0;
             }
-            var command = Commands.FirstOrDefault(c => c.Name == args[0]);
+            var command = Commands.FirstOrDefault(c => args.Length > 1 && c.Name == $"{args[0]} {args[1]}") ?? Commands.FirstOrDefault(c => c.Name == args[0]);
             if (command is null)
             {
                 Console.Error.WriteLine($"error: unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}");
                 return 2;
             }
-            var rest = args.Skip(1).ToList();
+            var rest = args.Skip(command.Name.Count(ch => ch == ' ') + 1).ToList();   // two-word commands: "features train"
+            if (command is IPositionalCommand p && rest.Count > 0 && !rest[0].StartsWith('-')) rest.Insert(0, "--" + p.PositionalOption);
             if (rest.Contains("--help") || rest.Contains("-h"))
             {
                 Console.WriteLine(Help.For(command));

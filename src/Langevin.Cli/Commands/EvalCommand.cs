@@ -1,51 +1,65 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Langevin.Data;
 using Langevin.IO;
 using Langevin.Metrics;
+using Langevin.Training;
 using static TorchSharp.torch;
 
 namespace Langevin.Cli.Commands;
 
 /// <summary>
-/// <c>langevin eval</c>: 2-D sample quality against a reference distribution (see <see cref="PointSetEvaluation"/>),
-/// with the floor a second fresh reference set scores, as a table and optionally JSON.
+/// <c>langevin eval</c>: sample quality against a reference — 2-D points (see <see cref="PointSetEvaluation"/>) or images in a
+/// feature network's space (see <see cref="ImageSetEvaluation"/>) — with the floor a set of real data scores, as a table and
+/// optionally JSON; <c>--calibrate DATA</c> prints the calibration table of the image metrics.
 /// </summary>
 public sealed class EvalCommand : ICommand
 {
     public string Name => "eval";
-    public string Summary => "score 2-D samples against a reference: sliced Wasserstein, MMD, energy distance, mode coverage, support";
-    public string Usage => "langevin eval --samples S.npy --ref SPEC [--metrics swd,mmd,energy,modes,support] [--n N] [--seed S] [--json FILE]";
+    public string Summary => "score samples against a reference: 2-D distances and log-likelihood, or image FD, KID, precision/recall, IS";
+    public string Usage => "langevin eval --samples S.npy --ref SPEC [--metrics LIST] [--features FILE] [--n N] [--seed S] [--json FILE]\n" +
+                           "       langevin eval --calibrate fashion-mnist [--calibrate-n 1000,10000] [--features FILE] [--json FILE] [--markdown FILE]";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
-        new("samples", "S.npy", "the samples to score: [N, 2] points (float32 or float64)"),
-        new("ref", "SPEC", "the reference: a 2-D dataset (8gaussians, checkerboard, ...) or a data spec of [M, 2] points, e.g. npy:FILE with M ≥ 2N"),
-        new("metrics", "LIST", $"comma-separated, from {string.Join(", ", PointSetEvaluation.KnownMetrics)} (default: swd, mmd, energy, plus modes for mixtures and support for checkerboard)"),
+        new("samples", "S.npy", "the samples to score: [N, 2] points, or [N, C, H, W] images in [0, 1] (float32/64, as 'langevin sample --out' writes)"),
+        new("ref", "SPEC", "the reference: a 2-D dataset (8gaussians, ...), npy:FILE of [M, 2] points, or an image dataset (fashion-mnist[:test], cifar10:DIR[:test], shapes:32)"),
+        new("metrics", "LIST", $"comma-separated; points: {string.Join(", ", PointSetEvaluation.KnownMetrics)} (default: those that apply); images: {string.Join(", ", ImageSetEvaluation.KnownMetrics)} (default: all)"),
+        new("features", "FILE", "images: the feature network (safetensors from 'langevin features train'); default: the cached one for the reference dataset, trained once if missing"),
         new("n", "N", "score only the first N samples (default: all); the metrics depend on N"),
-        new("seed", "S", "seed for the reference draws and the SWD directions (default 0)"),
+        new("seed", "S", "seed for the reference draws, SWD directions and KID subsets (default 0)"),
         new("json", "FILE", "also write the results as JSON to FILE"),
+        new("calibrate", "DATA", "instead of scoring samples: the calibration table of the image metrics on DATA (train split vs test split)"),
+        new("calibrate-n", "LIST", "calibrate: the sample sizes N (default 1000,10000)"),
+        new("markdown", "FILE", "calibrate: also write the table as Markdown"),
+        new("threads", "N", "CPU threads (default: the core count)"),
+        new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
 
     public int Run(ParsedArgs a)
     {
-        string path = a.String("samples") ?? throw new UsageException("eval: --samples is required (an .npy file of [N, 2] points)");
-        string refSpec = a.String("ref") ?? throw new UsageException("eval: --ref is required (a 2-D dataset such as 8gaussians, or npy:FILE of [M, 2] points)");
+        ComputeDevice.SetThreads(a.Int("threads"));
+        if (a.String("calibrate") is { } calibrate) return Calibrate(a, calibrate);
+        string path = a.String("samples") ?? throw new UsageException("eval: --samples is required (an .npy file of [N, 2] points or [N, C, H, W] images in [0, 1])");
+        string refSpec = a.String("ref") ?? throw new UsageException("eval: --ref is required (a 2-D dataset such as 8gaussians, or an image dataset such as fashion-mnist:test)");
         int seed = a.Int("seed") ?? 0;
         int? nOpt = a.Int("n");
         if (nOpt is < 2) throw new UsageException($"eval: --n must be at least 2 (got {nOpt})");
         string[]? metrics = a.String("metrics")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (metrics is { Length: 0 }) throw new UsageException($"eval: --metrics is empty; give a comma-separated list of: {string.Join(", ", PointSetEvaluation.KnownMetrics)}");
+        if (metrics is { Length: 0 }) throw new UsageException($"eval: --metrics is empty; give a comma-separated list of: {string.Join(", ", PointSetEvaluation.KnownMetrics.Concat(ImageSetEvaluation.KnownMetrics))}");
         string? jsonPath = a.String("json");
 
         using var scope = NewDisposeScope();
         var samples = NpyFile.Read(path);
-        if (samples.dim() != 2 || samples.shape[1] != 2)
-            throw new DataException($"{path}: eval needs [N, 2] points, got shape [{string.Join(", ", samples.shape)}]; save the samples as an [N, 2] float array");
+        if (samples.shape.Length > 0 && samples.shape[0] == 0) throw new DataException($"{path}: holds no samples (its first dimension is 0)");
         if (samples.dtype is not (ScalarType.Float32 or ScalarType.Float64))
-            throw new DataException($"{path}: eval needs float32 or float64 points, got {samples.dtype}; save the samples as floats");
+            throw new DataException($"{path}: eval needs float32 or float64 samples, got {samples.dtype}; save images as floats in [0, 1] (what 'langevin sample --out' writes)");
         if (!samples.isfinite().all().item<bool>())
             throw new DataException($"{path}: the samples contain NaN or infinite values; the sampler diverged or the file is damaged");
+        if (samples.dim() == 4) return EvalImages(a, path, samples, refSpec, metrics, nOpt, seed, jsonPath);
+        if (samples.dim() != 2 || samples.shape[1] != 2)
+            throw new DataException($"{path}: eval needs [N, 2] points or [N, C, H, W] images, got shape [{string.Join(", ", samples.shape)}]");
         long total = samples.shape[0];
         if (total < 2) throw new DataException($"{path}: eval needs at least 2 points, got {total}");
         if (nOpt is int n0 && n0 > total) throw new UsageException($"eval: --n {n0} is more than the {total} samples in {path}");
@@ -55,18 +69,13 @@ public sealed class EvalCommand : ICommand
         var rows = PointSetEvaluation.Evaluate(used, refSpec, metrics, seed);
 
         Console.WriteLine($"samples {path} vs reference {refSpec}: N = {n}, seed {seed}; floor = a second fresh reference set of N points");
-        var cells = rows.Select(r => (r.Metric, Format(r.Metric, r.Samples), Format(r.Metric, r.Floor))).ToList();
-        int w0 = Math.Max("metric".Length, cells.Max(c => c.Metric.Length));
-        int w1 = Math.Max("samples".Length, cells.Max(c => c.Item2.Length));
-        int w2 = Math.Max("floor".Length, cells.Max(c => c.Item3.Length));
-        Console.WriteLine($"{"metric".PadRight(w0)}  {"samples".PadLeft(w1)}  {"floor".PadLeft(w2)}");
-        foreach (var (m, s, f) in cells) Console.WriteLine($"{m.PadRight(w0)}  {s.PadLeft(w1)}  {f.PadLeft(w2)}");
+        PrintTable(["metric", "samples", "floor"], rows.Select(r => new[] { r.Metric, Format(r.Metric, r.Samples), Format(r.Metric, r.Floor) }).ToList());
 
         if (jsonPath is not null)
         {
             var results = new JsonObject();
-            foreach (var r in rows) results[r.Metric] = new JsonObject { ["samples"] = r.Samples, ["floor"] = r.Floor };
-            var json = new JsonObject
+            foreach (var r in rows) results[r.Metric] = new JsonObject { ["samples"] = Json(r.Samples), ["floor"] = Json(r.Floor) };
+            WriteJson(jsonPath, new JsonObject
             {
                 ["samples"] = path,
                 ["ref"] = refSpec,
@@ -75,11 +84,173 @@ public sealed class EvalCommand : ICommand
                 ["swd_projections"] = PointSetEvaluation.Projections,
                 ["mmd_bandwidths"] = "median pairwise distance of the reference set times 0.5, 1, 2",
                 ["metrics"] = results,
-            };
-            AtomicFile.WriteAllText(jsonPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            Console.WriteLine($"wrote {jsonPath}");
+            });
         }
         return 0;
+    }
+
+    /// <summary>Most reference images used for FD and KID (and, first N of them, precision/recall).</summary>
+    public const int MaxReference = 10_000;
+
+    int EvalImages(ParsedArgs a, string path, Tensor samples, string refSpec, string[]? metrics, int? nOpt, int seed, string? jsonPath)
+    {
+        var requested = ImageSetEvaluation.Resolve(metrics);
+        long total = samples.shape[0];
+        if (total < 4) throw new DataException($"{path}: image metrics need at least 4 samples (precision/recall uses 3 neighbours), got {total}");
+        double lo = samples.min().to(ScalarType.Float64).item<double>(), hi = samples.max().to(ScalarType.Float64).item<double>();
+        if (lo < 0 || hi > 1)
+            throw new DataException($"{path}: image samples must be in [0, 1] (got values in [{lo:G4}, {hi:G4}]); write them as 'langevin sample --out' does (x in [−1, 1] → (x + 1)/2)");
+        if (nOpt is int n0 && n0 > total) throw new UsageException($"eval: --n {n0} is more than the {total} samples in {path}");
+        int n = nOpt ?? checked((int)total);
+        long[] itemShape = samples.shape[1..];
+
+        using var data = DataSources.Load(refSpec, new DataOptions(Seed: seed));
+        if (!data.IsImage) throw new UsageException($"--ref '{refSpec}': the samples are images [{string.Join(", ", itemShape)}] but the reference holds points; give an image dataset such as fashion-mnist:test");
+        if (!data.ItemShape.SequenceEqual(itemShape))
+            throw new DataException($"{path}: samples are [{string.Join(", ", itemShape)}] images but {refSpec} holds [{string.Join(", ", data.ItemShape)}]; sample from a model trained on that data");
+        using var net = OpenFeatureNetwork(a.String("features"), refSpec, itemShape, a.Flag("quiet"));
+
+        // The reference: at most MaxReference images, drawn without replacement (seeded); the floor: N real images from the other split.
+        using var gen = new TorchSharp.torch.Generator((ulong)seed);
+        long m = Math.Min(MaxReference, data.Count);
+        using var refIdx = randperm(data.Count, generator: gen).narrow(0, 0, m);
+        using var ref01 = data.X.index_select(0, refIdx).add(1).div(2);
+        var floorSpec = OtherSplit(refSpec);
+        Console.WriteLine($"embedding {n} samples and {m} reference images with {net.Shape.FeatureDim}-d features");
+        using var refE = FeatureEmbedding.OfUnitImages(net, ref01);
+        using var sampleE = FeatureEmbedding.OfUnitImages(net, samples.narrow(0, 0, n));
+        var rows = ImageSetEvaluation.Score(sampleE, refE, requested, seed);
+        IReadOnlyList<(string Metric, double Value)>? floorRows = null;
+        if (floorSpec is not null)
+        {
+            using var other = DataSources.Load(floorSpec, new DataOptions(Seed: seed + 1));
+            if (other.Count >= n)
+            {
+                using var fIdx = randperm(other.Count, generator: gen).narrow(0, 0, n);
+                using var f01 = other.X.index_select(0, fIdx).add(1).div(2);
+                using var floorE = FeatureEmbedding.OfUnitImages(net, f01);
+                floorRows = ImageSetEvaluation.Score(floorE, refE, requested, seed);
+            }
+        }
+
+        Console.WriteLine($"samples {path} vs reference {refSpec}: N = {n} samples, {m} reference images, seed {seed}" +
+                          (floorRows is null ? "" : $"; floor = N real images from {floorSpec}"));
+        var table = rows.Select((r, i) => floorRows is null
+            ? new[] { r.Metric, Format(r.Metric, r.Value) }
+            : new[] { r.Metric, Format(r.Metric, r.Value), Format(r.Metric, floorRows[i].Value) }).ToList();
+        PrintTable(floorRows is null ? ["metric", "samples"] : ["metric", "samples", "floor"], table);
+
+        if (jsonPath is not null)
+        {
+            var results = new JsonObject();
+            for (int i = 0; i < rows.Count; i++)
+            {
+                var o = new JsonObject { ["samples"] = Json(rows[i].Value) };
+                if (floorRows is not null) o["floor"] = Json(floorRows[i].Value);
+                results[rows[i].Metric] = o;
+            }
+            WriteJson(jsonPath, new JsonObject
+            {
+                ["samples"] = path,
+                ["ref"] = refSpec,
+                ["n"] = n,
+                ["n_reference"] = m,
+                ["floor"] = floorSpec,
+                ["seed"] = seed,
+                ["feature_dim"] = net.Shape.FeatureDim,
+                ["kid"] = $"cubic polynomial kernel, {KernelInceptionDistance.DefaultSubsets} subsets of min({KernelInceptionDistance.DefaultSubsetSize}, N)",
+                ["precision_recall_k"] = PrecisionRecall.DefaultK,
+                ["metrics"] = results,
+            });
+        }
+        return 0;
+    }
+
+    /// <summary><c>fashion-mnist:test</c> ↔ <c>fashion-mnist</c>; null for data without splits.</summary>
+    static string? OtherSplit(string refSpec)
+    {
+        string s = refSpec.Trim();
+        string kind = s.Split(':')[0].ToLowerInvariant();
+        if (kind is not ("fashion-mnist" or "mnist" or "cifar10")) return null;
+        string train = FeatureNetworkCache.TrainingSpec(s);
+        return s.EndsWith(":test", StringComparison.OrdinalIgnoreCase) ? train : train + ":test";
+    }
+
+    static FeatureNetwork OpenFeatureNetwork(string? file, string refSpec, long[] itemShape, bool quiet)
+    {
+        if (file is not null) return FeatureNetwork.Load(file, itemShape);
+        string cached = FeatureNetworkCache.DefaultPath(refSpec, itemShape);
+        if (File.Exists(cached))
+        {
+            Console.WriteLine($"feature network: {cached} (cached)");
+            return FeatureNetwork.Load(cached, itemShape);
+        }
+        var settings = new FeatureTrainSettings();
+        Console.WriteLine($"no feature network for {FeatureNetworkCache.TrainingSpec(refSpec)} [{string.Join(", ", itemShape)}] yet: training the default one once " +
+                          $"({settings.Steps} steps, a few minutes) and caching it in {cached}");
+        FeatureTraining.TrainAndSave(refSpec, cached, settings, quiet);
+        return FeatureNetwork.Load(cached, itemShape);
+    }
+
+    int Calibrate(ParsedArgs a, string dataSpec)
+    {
+        int seed = a.Int("seed") ?? 0;
+        int[] ns = a.IntList("calibrate-n") ?? [1000, 10_000];
+        string trainSpec = FeatureNetworkCache.TrainingSpec(dataSpec);
+        string testSpec = OtherSplit(trainSpec) ?? throw new UsageException($"eval --calibrate: {dataSpec} has no train/test split; use fashion-mnist, mnist:DIR or cifar10:DIR");
+        using var train = DataSources.Load(trainSpec, new DataOptions(Seed: seed));
+        using var test = DataSources.Load(testSpec, new DataOptions(Seed: seed));
+        using var net = OpenFeatureNetwork(a.String("features"), trainSpec, train.ItemShape, a.Flag("quiet"));
+        using var train01 = train.X.add(1).div(2);
+        using var test01 = test.X.narrow(0, 0, Math.Min(MaxReference, test.Count)).add(1).div(2);
+        Console.WriteLine($"calibrating on {trainSpec} (samples) vs {testSpec} ({test01.shape[0]} reference images), N = {string.Join(", ", ns)}");
+        int conditions = 2 + MetricCalibration.BlurSigmas.Count + MetricCalibration.NoiseStds.Count;
+        IReadOnlyList<CalibrationRow> rows = [];
+        ProgressDisplay.Run("calibrate", conditions * ns.Length, 0, a.Flag("quiet"), "rows", p =>
+        {
+            int done = 0;
+            rows = MetricCalibration.Run(net, train01, test01, ns, seed, r => p.Report(++done, $"{r.Condition} N={r.N}"));
+        });
+        var metricNames = rows[0].Values.Select(v => v.Metric).ToArray();
+        var table = rows.Select(r => new[] { r.Condition, r.N.ToString(CultureInfo.InvariantCulture) }
+            .Concat(r.Values.Select(v => Format(v.Metric, v.Value))).ToArray()).ToList();
+        string[] header = ["condition", "N", .. metricNames];
+        PrintTable(header, table);
+        if (a.String("markdown") is { } md)
+        {
+            var lines = new List<string> { "| " + string.Join(" | ", header) + " |", "|" + string.Concat(header.Select((_, i) => i < 1 ? "---|" : "---:|")) };
+            lines.AddRange(table.Select(r => "| " + string.Join(" | ", r) + " |"));
+            AtomicFile.WriteAllText(md, string.Join('\n', lines) + "\n");
+            Console.WriteLine($"wrote {md}");
+        }
+        if (a.String("json") is { } jsonPath)
+        {
+            var arr = new JsonArray();
+            foreach (var r in rows)
+            {
+                var o = new JsonObject { ["condition"] = r.Condition, ["n"] = r.N };
+                foreach (var (m, v) in r.Values) o[m] = Json(v);
+                arr.Add(o);
+            }
+            WriteJson(jsonPath, new JsonObject { ["data"] = trainSpec, ["reference"] = testSpec, ["n_reference"] = test01.shape[0], ["seed"] = seed, ["rows"] = arr });
+        }
+        return 0;
+    }
+
+    static JsonNode? Json(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    static void WriteJson(string path, JsonObject json)
+    {
+        AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        Console.WriteLine($"wrote {path}");
+    }
+
+    static void PrintTable(string[] header, IReadOnlyList<string[]> rows)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i])));
+        Console.WriteLine(Line(header));
+        foreach (var r in rows) Console.WriteLine(Line(r));
     }
 
     static string Format(string metric, double v) => metric == "modes_covered"

@@ -13,6 +13,7 @@ namespace Langevin.Metrics;
 /// <item><c>energy</c>: energy distance (<see cref="EnergyDistance"/>).</item>
 /// <item><c>modes</c> (Gaussian-mixture toys only) → rows <c>modes_near</c> (fraction within 3·std of a mode) and <c>modes_covered</c> (count; see <see cref="ModeCoverage"/>).</item>
 /// <item><c>support</c> (checkerboard only): fraction of points on the checkerboard's 8 data squares.</item>
+/// <item><c>loglik</c> (8gaussians, 25gaussians, rings; checkerboard on request): mean exact log-density of the points in nats (<see cref="Toy2DLogDensity"/>); the floor's is minus the entropy up to Monte-Carlo error. On the checkerboard it is −log 32 or −∞ (see <c>support</c>).</item>
 /// </list>
 /// </summary>
 public static class PointSetEvaluation
@@ -21,7 +22,7 @@ public static class PointSetEvaluation
     public const int Projections = 500;
 
     /// <summary>The metric names accepted by <see cref="Evaluate"/>.</summary>
-    public static IReadOnlyList<string> KnownMetrics { get; } = ["swd", "mmd", "energy", "modes", "support"];
+    public static IReadOnlyList<string> KnownMetrics { get; } = ["swd", "mmd", "energy", "modes", "support", "loglik"];
 
     /// <summary>The metrics that apply to a reference spec: swd, mmd, energy, plus modes for mixtures and support for the checkerboard.</summary>
     public static IReadOnlyList<string> DefaultMetrics(string refSpec)
@@ -31,6 +32,7 @@ public static class PointSetEvaluation
         var list = new List<string> { "swd", "mmd", "energy" };
         if (toy?.Modes is not null) list.Add("modes");
         if (toy?.Name == "checkerboard") list.Add("support");
+        if (toy is not null && toy.Name != "checkerboard" && Toy2DLogDensity.Has(toy.Name)) list.Add("loglik");
         return list;
     }
 
@@ -54,6 +56,8 @@ public static class PointSetEvaluation
         var toy = Toy2D.TryGet(refSpec.Trim());
         if (requested.Contains("modes") && toy?.Modes is null)
             throw new UsageException($"--metrics: 'modes' needs a Gaussian-mixture reference (8gaussians, 25gaussians), not '{refSpec}'");
+        if (requested.Contains("loglik") && (toy is null || !Toy2DLogDensity.Has(toy.Name)))
+            throw new UsageException($"--metrics: 'loglik' needs a reference with a closed-form density ({string.Join(", ", Toy2DLogDensity.Names)}), not '{refSpec}'");
         if (requested.Contains("support") && toy?.Name != "checkerboard")
             throw new UsageException($"--metrics: 'support' needs the checkerboard reference, not '{refSpec}'");
 
@@ -90,6 +94,9 @@ public static class PointSetEvaluation
                 }
                 case "support":
                     rows.Add(("support", OnSquares(x), OnSquares(floor)));
+                    break;
+                case "loglik":
+                    rows.Add(("loglik", Toy2DLogDensity.Mean(toy!.Name, x), Toy2DLogDensity.Mean(toy.Name, floor)));
                     break;
             }
         }

@@ -20,13 +20,17 @@ public static class CliRunner
 
     public static Result Run(params string[] args) => RunIn(Directory.GetCurrentDirectory(), args);
 
-    public static Result RunIn(string workingDir, params string[] args)
+    public static Result RunIn(string workingDir, params string[] args) => RunWith(workingDir, null, args);
+
+    /// <summary>Runs with extra environment variables (e.g. LANGEVIN_CACHE).</summary>
+    public static Result RunWith(string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDir };
         psi.ArgumentList.Add(CliDll.Value);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CI"] = "true";
         psi.Environment.Remove("LANGEVIN_DEBUG");
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -57,13 +57,14 @@ public class ModeCoverageAndEvaluationTests
         using var g = new Generator(7);
         using var exact = Eight.Sample(1000, g);
         var good = PointSetEvaluation.Evaluate(exact, "8gaussians", null, seed: 3);
-        Assert.Equal(["swd", "mmd2", "energy", "modes_near", "modes_covered"], good.Select(r => r.Metric));
+        Assert.Equal(["swd", "mmd2", "energy", "modes_near", "modes_covered", "loglik"], good.Select(r => r.Metric));
         var byName = good.ToDictionary(r => r.Metric);
         Assert.Equal(8, byName["modes_covered"].Samples);
         Assert.Equal(8, byName["modes_covered"].Floor);
         Assert.True(byName["swd"].Samples < 3 * byName["swd"].Floor + 0.05);
         Assert.True(Math.Abs(byName["mmd2"].Samples) < 0.01);
         Assert.True(Math.Abs(byName["energy"].Samples) < 0.05);
+        Assert.True(Math.Abs(byName["loglik"].Samples - byName["loglik"].Floor) < 0.15);   // both ≈ −entropy; MC sd ≈ 1.1/√1000 each
 
         using var blob = randn([1000, 2], generator: g);   // one Gaussian at the centre
         var bad = PointSetEvaluation.Evaluate(blob, "8gaussians", ["swd", "mmd", "energy", "modes"], seed: 3).ToDictionary(r => r.Metric);
