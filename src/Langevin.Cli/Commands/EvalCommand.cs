@@ -176,7 +176,7 @@ public sealed class EvalCommand : ICommand
         return s.EndsWith(":test", StringComparison.OrdinalIgnoreCase) ? train : train + ":test";
     }
 
-    static FeatureNetwork OpenFeatureNetwork(string? file, string refSpec, long[] itemShape, bool quiet)
+    internal static FeatureNetwork OpenFeatureNetwork(string? file, string refSpec, long[] itemShape, bool quiet)
     {
         if (file is not null) return FeatureNetwork.Load(file, itemShape);
         string cached = FeatureNetworkCache.DefaultPath(refSpec, itemShape);
