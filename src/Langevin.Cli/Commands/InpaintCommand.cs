@@ -1,6 +1,7 @@
 using Langevin.Data;
 using Langevin.IO;
 using Langevin.Methods;
+using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace Langevin.Cli.Commands;
 public sealed class InpaintCommand : ICommand
 {
     public string Name => "inpaint";
-    public string Summary => "fill masked pixels of images by annealed Langevin dynamics with the known pixels clamped";
+    public string Summary => "fill masked pixels of images: NCSN by annealed Langevin, diffusion models by replacement";
     public string Usage => "langevin inpaint (--run RUN | --checkpoint FILE) [--data SPEC] [--mask right-half|left-half|top-half|bottom-half|center] [--n N] --grid FILE.png";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -21,6 +22,7 @@ public sealed class InpaintCommand : ICommand
         new("n", "N", "number of images (default 8)"),
         new("grid", "FILE.png", "rows: masked input, inpainted, original"),
         new("out", "FILE.npy", "the inpainted images, float32 [N, C, H, W] in [0, 1]"),
+        new("steps", "N", "diffusion models: ancestral steps of the replacement sampler (default 100)"),
     ];
 
     public int Run(ParsedArgs a)
@@ -32,7 +34,8 @@ public sealed class InpaintCommand : ICommand
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
         using var __ = gen;
-        if (method is not NcsnMethod ncsn) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting yet");
+        if (method is not (NcsnMethod or IDenoisingMethod)) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting");
+        if (method is NcsnMethod && a.Has("steps")) throw new UsageException("--steps applies to diffusion models; NCSN inpaints with its trained σ's and T");
         if (method.ItemShape.Length != 3) throw new UsageException("inpaint: the model was trained on points, not images");
         string spec = a.String("data") ?? TestSplit(method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: 0, Limit: n));
@@ -41,8 +44,23 @@ public sealed class InpaintCommand : ICommand
         using var original = data.X.narrow(0, 0, Math.Min(n, data.X.shape[0])).to(float32);
         using var mask = Mask(a.String("mask", "right-half"), original.shape);
         Tensor? filled = null;
-        ProgressDisplay.Run("inpaint", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
-            filled = ncsn.Inpaint(original, mask, gen, (done, _) => p.Report(done)));
+        if (method is NcsnMethod ncsn)
+            ProgressDisplay.Run("inpaint", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
+                filled = ncsn.Inpaint(original, mask, gen, (done, _) => p.Report(done)));
+        else
+        {
+            var denoising = (IDenoisingMethod)method;
+            method.Network.eval();
+            var plan = SamplerCatalog.Plan(new SamplerRequest { Sampler = "euler-ancestral", Steps = a.Int("steps") ?? 100 }, denoising.Process);
+            var device = method.Network.parameters().First().device;
+            ProgressDisplay.Run("inpaint", plan.Steps, 0, a.Flag("quiet"), "NFE", p =>
+            {
+                using var scope = NewDisposeScope();
+                var init = randn(original.shape, generator: gen, device: device) * plan.InitialScale;
+                var x = DiffusionTasks.Inpaint(denoising.Denoiser, original.to(device), mask.to(device), init, plan.Sigmas, gen, (done, _) => p.Report(done));
+                filled = denoising.ToData(x).cpu().MoveToOuterDisposeScope();
+            });
+        }
         using var result = filled!;
         if (gridPath is not null)
         {
