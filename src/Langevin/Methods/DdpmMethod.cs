@@ -66,7 +66,7 @@ public sealed class DdpmMethod : IDenoisingMethod
         bool hybrid = d.Loss == "hybrid";
         if (hybrid && (IsEdm || Predictions.Parse(d.Prediction) != Prediction.Epsilon || Networks.ResolveKind(config.Network, itemShape) != "adm"))
             throw new UsageException("--loss hybrid is for --method ddpm with --prediction eps and --net adm (whose learned-variance output it trains)");
-        if ((IsEdm || IsSde) && d.Loss != "simple") throw new UsageException($"--loss: --method edm trains with EDM's own loss (got '{d.Loss}')");
+        if ((IsEdm || IsSde) && d.Loss != "simple") throw new UsageException($"--loss: --method {config.Method} trains with its own loss; --loss simple|hybrid is for --method ddpm (got '{d.Loss}')");
         var network = Networks.Create(hybrid ? config.Network with { Adm = config.Network.Adm with { LearnSigma = true } } : config.Network, itemShape);
         if (IsSde)
         {
@@ -101,7 +101,7 @@ public sealed class DdpmMethod : IDenoisingMethod
     {
         config.Ddpm.Validate();
         if (config.Method != "edm" || config.Ddpm.SigmaData is not null) return config;
-        double sd = data.to(float64).std().item<double>();
+        double sd = data.std().to(float64).item<double>();
         if (!(sd > 0) || !double.IsFinite(sd)) throw new DataException($"{config.Data}: the data's standard deviation is {sd}; is the dataset constant?");
         return config with { Ddpm = config.Ddpm with { SigmaData = sd } };
     }

@@ -71,6 +71,7 @@ public sealed record TrainConfig
         if (WarmupSteps < 0) throw new UsageException($"--warmup must be ≥ 0 (got {WarmupSteps})");
         Network.Validate();
         Ncsn.Validate();
+        Ddpm.Validate();
     }
 
     /// <summary>Learning rate at a step: linear warm-up over <see cref="WarmupSteps"/>, then constant.</summary>
