@@ -10,7 +10,7 @@ namespace Langevin.Cli
     {
         public static readonly IReadOnlyList<ICommand> Commands =
         [
-            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new EvalCommand(), new DatasetsCommand(),
+            new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new EvalCommand(), new DatasetsCommand(), new McmcCommand(),
         ];
 
         public static string Overview() => string.Join('\n',
