@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default)"),
+        new("method", "NAME", "ncsn (default) or ebm"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -41,6 +41,19 @@ public static class TrainOptions
         new("steps-per-level", "T", "annealed Langevin steps per level"),
         new("step-size", "EPS", "annealed Langevin ε (default: NCSNv2 Technique 4)"),
         new("no-final-denoise", null, "skip NCSNv2's final denoising step"),
+        new("ebm-sampler", "sgld|esh", "EBM negative sampler during training"),
+        new("sgld-steps", "K", "EBM: sampler steps per training step (SGLD steps or ESH leapfrog steps)"),
+        new("sgld-step", "A", "EBM: SGLD step α on −∇E"),
+        new("sgld-noise", "S", "EBM: SGLD noise standard deviation σ per step"),
+        new("sgld-clip", "C", "EBM: clip ∇E elementwise to ±C in SGLD steps (0: off)"),
+        new("esh-step", "E", "EBM: ESH leapfrog step size"),
+        new("buffer-size", "N", "EBM: replay buffer size"),
+        new("reinit", "P", "EBM: probability of re-initialising a buffer chain from noise"),
+        new("energy-reg", "X", "EBM: L2 energy-magnitude regulariser coefficient"),
+        new("energy-limit", "X", "EBM: stop when |E| exceeds X"),
+        new("no-spectral-norm", null, "EBM: no spectral normalisation"),
+        new("sample-steps", "N", "EBM: chain length of sampling from noise"),
+        new("buffer-file", "B.npy", "EBM: fill the replay buffer from this .npy"),
     ];
 
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
@@ -53,6 +66,7 @@ public static class TrainOptions
         }
         var n = c.Network;
         var s = c.Ncsn;
+        var e = c.Ebm;
         c = c with
         {
             Data = a.String("data") ?? c.Data,
@@ -93,6 +107,22 @@ public static class TrainOptions
                 StepsPerLevel = a.Int("steps-per-level") ?? s.StepsPerLevel,
                 StepSize = a.Double("step-size") ?? s.StepSize,
                 FinalDenoise = !a.Flag("no-final-denoise") && s.FinalDenoise,
+            },
+            Ebm = e with
+            {
+                Sampler = a.String("ebm-sampler") ?? e.Sampler,
+                SgldSteps = a.Int("sgld-steps") ?? e.SgldSteps,
+                SgldStepSize = a.Double("sgld-step") ?? e.SgldStepSize,
+                SgldNoise = a.Double("sgld-noise") ?? e.SgldNoise,
+                SgldGradClip = a.Double("sgld-clip") ?? e.SgldGradClip,
+                EshStepSize = a.Double("esh-step") ?? e.EshStepSize,
+                BufferSize = a.Int("buffer-size") ?? e.BufferSize,
+                ReinitProbability = a.Double("reinit") ?? e.ReinitProbability,
+                EnergyRegularizer = a.Double("energy-reg") ?? e.EnergyRegularizer,
+                EnergyLimit = a.Double("energy-limit") ?? e.EnergyLimit,
+                SpectralNorm = !a.Flag("no-spectral-norm") && e.SpectralNorm,
+                SampleSteps = a.Int("sample-steps") ?? e.SampleSteps,
+                BufferFile = a.String("buffer-file") ?? e.BufferFile,
             },
         };
         c.Validate();

@@ -29,6 +29,7 @@ public sealed record TrainConfig
     public int? DataLimit { get; init; }
     public NetworkConfig Network { get; init; } = new();
     public NcsnConfig Ncsn { get; init; } = new();
+    public EbmConfig Ebm { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -70,6 +71,7 @@ public sealed record TrainConfig
         if (WarmupSteps < 0) throw new UsageException($"--warmup must be ≥ 0 (got {WarmupSteps})");
         Network.Validate();
         Ncsn.Validate();
+        Ebm.Validate();
     }
 
     /// <summary>Learning rate at a step: linear warm-up over <see cref="WarmupSteps"/>, then constant.</summary>
