@@ -10,22 +10,23 @@ public sealed record EbmConfig
     public string Sampler { get; init; } = "sgld";
     public int SgldSteps { get; init; } = 20;
     /// <summary>α: the step on −∇E.</summary>
-    public double SgldStepSize { get; init; } = 0.05;
+    public double SgldStepSize { get; init; } = 1.0;
     /// <summary>σ: the standard deviation of the noise added per step.</summary>
     public double SgldNoise { get; init; } = 0.005;
     /// <summary>Elementwise clip of ∇E in SGLD steps (IGEBM §3.3); 0 disables it.</summary>
-    public double SgldGradClip { get; init; } = 1.0;
+    public double SgldGradClip { get; init; } = 0.1;
     /// <summary>ESH leapfrog step size (in data units) when <see cref="Sampler"/> is esh.</summary>
     public double EshStepSize { get; init; } = 0.05;
     public int BufferSize { get; init; } = 10000;
     public double ReinitProbability { get; init; } = 0.05;
     /// <summary>Coefficient of the L2 energy-magnitude regulariser α_reg (E(x⁺)² + E(x⁻)²) (IGEBM §3.3).</summary>
-    public double EnergyRegularizer { get; init; } = 0.1;
-    public bool SpectralNorm { get; init; } = true;
+    public double EnergyRegularizer { get; init; } = 1.0;
+    /// <summary>Spectral normalisation of every layer (null: resolved to on for images, off for points, where it kept 8gaussians' samples from moving off the noise).</summary>
+    public bool? SpectralNorm { get; init; }
     /// <summary>Training stops when |E| of any positive or negative sample exceeds this.</summary>
     public double EnergyLimit { get; init; } = 1e4;
     /// <summary>Chain length of <c>langevin sample</c> from noise.</summary>
-    public int SampleSteps { get; init; } = 200;
+    public int? SampleSteps { get; init; }
     /// <summary>Range of the uniform noise that starts chains (resolved from the data: its bounding box; [−1, 1] for images).</summary>
     public double? InitLow { get; init; }
     public double? InitHigh { get; init; }
@@ -44,6 +45,6 @@ public sealed record EbmConfig
         if (ReinitProbability is < 0 or > 1) throw new UsageException($"--reinit must be in [0, 1] (got {ReinitProbability})");
         if (!(EnergyRegularizer >= 0)) throw new UsageException($"--energy-reg must be ≥ 0 (got {EnergyRegularizer})");
         if (!(EnergyLimit > 0)) throw new UsageException($"--energy-limit must be > 0 (got {EnergyLimit})");
-        if (SampleSteps < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");
+        if (SampleSteps is < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");
     }
 }

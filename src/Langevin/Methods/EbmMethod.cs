@@ -37,7 +37,7 @@ public sealed class EbmMethod : IGenerativeMethod
     public long[] ItemShape { get; }
     public EnergyModel Model { get; }
     public nn.Module Network => Model;
-    public int FunctionEvaluations => _e.SampleSteps;
+    public int FunctionEvaluations => _e.SampleSteps ?? 1000;
     public IReadOnlyList<string> SamplerNames { get; } = ["sgld", "esh"];
 
     /// <summary>Mean energies of the last training batch: (positives, negatives).</summary>
@@ -46,12 +46,12 @@ public sealed class EbmMethod : IGenerativeMethod
     public EbmMethod(TrainConfig config, long[] itemShape)
     {
         _e = config.Ebm;
-        if (_e.InitLow is null || _e.InitHigh is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
+        if (_e.InitLow is null || _e.InitHigh is null || _e.SpectralNorm is null || _e.SampleSteps is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
         Config = config;
         ItemShape = itemShape;
         nn.Module<Tensor, Tensor> net = Networks.IsImage(itemShape)
-            ? new EnergyCnn((int)itemShape[0], config.Network.BaseChannels, _e.SpectralNorm)
-            : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], config.Network.Width, config.Network.Depth, _e.SpectralNorm)
+            ? new EnergyCnn((int)itemShape[0], config.Network.BaseChannels, _e.SpectralNorm.Value)
+            : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], config.Network.Width, config.Network.Depth, _e.SpectralNorm.Value)
             : throw new UsageException($"--method ebm needs points [N, D] or images [N, C, H, W]; got items of shape [{string.Join(", ", itemShape)}]");
         Tensor buffer;
         if (_e.BufferFile is { } file)
@@ -66,7 +66,7 @@ public sealed class EbmMethod : IGenerativeMethod
         Model = new EnergyModel(net, buffer);
     }
 
-    /// <summary>Fills the noise range from the data: its bounding box widened by 10% (images: [−1, 1]).</summary>
+    /// <summary>Fills the noise range from the data (its bounding box widened by 10%; images: [−1, 1]), spectral norm and the sampling length.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data)
     {
         var e = config.Ebm;
@@ -79,7 +79,9 @@ public sealed class EbmMethod : IGenerativeMethod
             double pad = 0.1 * (hi - lo);
             (lo, hi) = (lo - pad, hi + pad);
         }
-        return config with { Ebm = e with { InitLow = e.InitLow ?? lo, InitHigh = e.InitHigh ?? hi } };
+        bool image = data.dim() == 4;
+        return config with { Ebm = e with { InitLow = e.InitLow ?? lo, InitHigh = e.InitHigh ?? hi,
+            SpectralNorm = e.SpectralNorm ?? image, SampleSteps = e.SampleSteps ?? (image ? 100 : 1000) } };
     }
 
     Tensor Uniform(long[] shape, Generator gen, Device device) =>
@@ -141,7 +143,7 @@ public sealed class EbmMethod : IGenerativeMethod
     {
         string name = sampler?.Name ?? "sgld";
         if (!SamplerNames.Contains(name)) throw new UsageException($"--sampler: an EBM samples with: {string.Join(", ", SamplerNames)} (got '{name}')");
-        int steps = sampler?.Steps ?? _e.SampleSteps;
+        int steps = sampler?.Steps ?? _e.SampleSteps!.Value;
         if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
         using var scope = NewDisposeScope();
         Model.eval();
