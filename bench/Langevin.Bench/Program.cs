@@ -13,6 +13,7 @@ try
     return args[0] switch
     {
         "ref-unet" => ReferenceUNetBench.Run(ReferenceUNetBench.Options.Parse(args[1..])),
+        "mlp" => MlpBench.Run(args[1..]),
         _ => throw new ArgumentException($"unknown benchmark '{args[0]}'"),
     };
 }

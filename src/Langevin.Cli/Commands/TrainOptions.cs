@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default), ddpm, edm or sde"),
+        new("method", "NAME", "ncsn (default), ddpm, edm, sde or ebm"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -52,7 +52,20 @@ public static class TrainOptions
         new("sub-vp", null, "SDE: the sub-VP SDE instead of VP"),
         new("likelihood-weighting", null, "SDE: weight the DSM loss by g(t)² (maximum-likelihood training)"),
         new("importance-sampling", null, "SDE: draw t ∝ g²/std² (with --likelihood-weighting, VP only)"),
-        new("sample-steps", "N", "DDIM (ddpm) or Heun (edm) steps for previews and sampling (default 50 / 18)"),
+        new("sample-steps", "N", "steps of the method's own sampler: DDIM (ddpm), Heun (edm), EBM chain length"),
+        new("ebm-sampler", "sgld|esh", "EBM negative sampler during training"),
+        new("sgld-steps", "K", "EBM: sampler steps per training step (SGLD steps or ESH leapfrog steps)"),
+        new("sgld-step", "A", "EBM: SGLD step α on −∇E"),
+        new("sgld-noise", "S", "EBM: SGLD noise standard deviation σ per step"),
+        new("sgld-clip", "C", "EBM: clip ∇E elementwise to ±C in SGLD steps (0: off)"),
+        new("esh-step", "E", "EBM: ESH leapfrog step size"),
+        new("buffer-size", "N", "EBM: replay buffer size"),
+        new("reinit", "P", "EBM: probability of re-initialising a buffer chain from noise"),
+        new("energy-reg", "X", "EBM: L2 energy-magnitude regulariser coefficient"),
+        new("energy-limit", "X", "EBM: stop when |E| exceeds X"),
+        new("spectral-norm", null, "EBM: spectral normalisation (default: on for images, off for points)"),
+        new("no-spectral-norm", null, "EBM: no spectral normalisation"),
+        new("buffer-file", "B.npy", "EBM: fill the replay buffer from this .npy"),
     ];
 
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
@@ -66,6 +79,7 @@ public static class TrainOptions
         var n = c.Network;
         var s = c.Ncsn;
         var d = c.Ddpm;
+        var e = c.Ebm;
         c = c with
         {
             Data = a.String("data") ?? c.Data,
@@ -124,6 +138,22 @@ public static class TrainOptions
                 SubVp = a.Flag("sub-vp") || d.SubVp,
                 LikelihoodWeighting = a.Flag("likelihood-weighting") || d.LikelihoodWeighting,
                 ImportanceSampling = a.Flag("importance-sampling") || d.ImportanceSampling,
+            },
+            Ebm = e with
+            {
+                Sampler = a.String("ebm-sampler") ?? e.Sampler,
+                SgldSteps = a.Int("sgld-steps") ?? e.SgldSteps,
+                SgldStepSize = a.Double("sgld-step") ?? e.SgldStepSize,
+                SgldNoise = a.Double("sgld-noise") ?? e.SgldNoise,
+                SgldGradClip = a.Double("sgld-clip") ?? e.SgldGradClip,
+                EshStepSize = a.Double("esh-step") ?? e.EshStepSize,
+                BufferSize = a.Int("buffer-size") ?? e.BufferSize,
+                ReinitProbability = a.Double("reinit") ?? e.ReinitProbability,
+                EnergyRegularizer = a.Double("energy-reg") ?? e.EnergyRegularizer,
+                EnergyLimit = a.Double("energy-limit") ?? e.EnergyLimit,
+                SpectralNorm = a.Flag("spectral-norm") ? true : a.Flag("no-spectral-norm") ? false : e.SpectralNorm,
+                SampleSteps = a.Int("sample-steps") ?? e.SampleSteps,
+                BufferFile = a.String("buffer-file") ?? e.BufferFile,
             },
         };
         c.Validate();

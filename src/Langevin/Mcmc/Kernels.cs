@@ -30,11 +30,22 @@ public abstract class McmcKernel : IMcmcKernel
 
     public void ResetAcceptance() { _accepted = 0; _proposed = 0; }
 
+    /// <summary>Gradient (score) evaluations per chain so far: the cost unit of "ESS per gradient evaluation".</summary>
+    public long GradientEvaluations { get; private set; }
+
     public abstract Tensor Step(Tensor x, Generator? gen);
 
+    /// <summary>The target's score, counted as one gradient evaluation per chain.</summary>
+    protected Tensor Score(Tensor x)
+    {
+        GradientEvaluations++;
+        return Target.Score(x);
+    }
+
+    /// <summary>The target's score (counted); NaN anywhere is a <see cref="DataException"/> naming the step.</summary>
     protected Tensor CheckedScore(Tensor x)
     {
-        var s = Target.Score(x);
+        var s = Score(x);
         using var nan = s.isnan().any();
         if (nan.item<bool>()) { s.Dispose(); throw new DataException($"target returned NaN gradients at step {StepCount + 1}"); }
         return s;
@@ -51,7 +62,7 @@ public abstract class McmcKernel : IMcmcKernel
         return where(accept.unsqueeze(1), y, x);
     }
 
-    protected static void CheckStepSize(double stepSize)
+    protected internal static void CheckStepSize(double stepSize)
     {
         if (!(stepSize > 0) || double.IsInfinity(stepSize)) throw new UsageException($"step size must be a positive finite number, got {stepSize}");
     }
@@ -99,7 +110,7 @@ public sealed class Mala : McmcKernel
         var sx = CheckedScore(x);
         var y = LangevinStep.Apply(x, sx, a, gen);
         // the proposal's score is not checked: a non-finite proposal makes log α NaN and is rejected, not a data error
-        var sy = Target.Score(y);
+        var sy = Score(y);
         // log q(y|x) = −|y − x − α∇log p(x)|² / (4α) + const (Roberts & Tweedie 1996, MALA proposal with h = 2α)
         var logQyx = -(y - x - a * sx).square().sum(1) / (4 * a);
         var logQxy = -(x - y - a * sy).square().sum(1) / (4 * a);
@@ -148,7 +159,7 @@ public sealed class Hmc : McmcKernel
         {
             q = q + eps * p;
             // not checked: a trajectory that blows up (inf/NaN) is a divergence and is rejected below, not a data error
-            var s = Target.Score(q);
+            var s = Score(q);
             p = l < LeapfrogSteps ? p + eps * s : p + 0.5 * eps * s;
         }
         var h1 = -Target.LogDensity(q) + 0.5 * p.square().sum(1);

@@ -7,13 +7,14 @@ namespace Langevin.Methods;
 /// <summary>The registry of methods `langevin train --method NAME` knows.</summary>
 public static class MethodFactory
 {
-    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde"];
+    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde", "ebm"];
 
     /// <summary>Resolves automatic settings from the data (before training) and returns the final config.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen) => config.Method switch
     {
         "ncsn" => NcsnMethod.Resolve(config, data, gen),
         "ddpm" or "edm" or "sde" => DdpmMethod.Resolve(config, data),
+        "ebm" => EbmMethod.Resolve(config, data),
         _ => throw Unknown(config.Method),
     };
 
@@ -22,6 +23,7 @@ public static class MethodFactory
     {
         "ncsn" => new NcsnMethod(config, itemShape),
         "ddpm" or "edm" or "sde" => new DdpmMethod(config, itemShape),
+        "ebm" => new EbmMethod(config, itemShape),
         _ => throw Unknown(config.Method),
     };
 

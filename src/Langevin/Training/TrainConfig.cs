@@ -30,6 +30,7 @@ public sealed record TrainConfig
     public NetworkConfig Network { get; init; } = new();
     public NcsnConfig Ncsn { get; init; } = new();
     public DdpmConfig Ddpm { get; init; } = new();
+    public EbmConfig Ebm { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -72,6 +73,7 @@ public sealed record TrainConfig
         Network.Validate();
         Ncsn.Validate();
         Ddpm.Validate();
+        Ebm.Validate();
     }
 
     /// <summary>Learning rate at a step: linear warm-up over <see cref="WarmupSteps"/>, then constant.</summary>

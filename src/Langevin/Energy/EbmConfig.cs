@@ -1,0 +1,50 @@
+namespace Langevin.Training;
+
+/// <summary>
+/// IGEBM settings (Du &amp; Mordatch 2019). Negatives come from K steps of SGLD, x ← x − α clip(∇E) + σ z, started from a
+/// replay buffer; the stationary law of that chain is ∝ exp(−2αE/σ²), so α and σ set the temperature of the learned energy.
+/// </summary>
+public sealed record EbmConfig
+{
+    /// <summary>sgld or esh: the negative-sample sampler during training.</summary>
+    public string Sampler { get; init; } = "sgld";
+    public int SgldSteps { get; init; } = 20;
+    /// <summary>α: the step on −∇E.</summary>
+    public double SgldStepSize { get; init; } = 1.0;
+    /// <summary>σ: the standard deviation of the noise added per step.</summary>
+    public double SgldNoise { get; init; } = 0.005;
+    /// <summary>Elementwise clip of ∇E in SGLD steps (IGEBM §3.3); 0 disables it.</summary>
+    public double SgldGradClip { get; init; } = 0.1;
+    /// <summary>ESH leapfrog step size (in data units) when <see cref="Sampler"/> is esh.</summary>
+    public double EshStepSize { get; init; } = 0.05;
+    public int BufferSize { get; init; } = 10000;
+    public double ReinitProbability { get; init; } = 0.05;
+    /// <summary>Coefficient of the L2 energy-magnitude regulariser α_reg (E(x⁺)² + E(x⁻)²) (IGEBM §3.3).</summary>
+    public double EnergyRegularizer { get; init; } = 1.0;
+    /// <summary>Spectral normalisation of every layer (null: resolved to on for images, off for points, where it kept 8gaussians' samples from moving off the noise).</summary>
+    public bool? SpectralNorm { get; init; }
+    /// <summary>Training stops when |E| of any positive or negative sample exceeds this.</summary>
+    public double EnergyLimit { get; init; } = 1e4;
+    /// <summary>Chain length of <c>langevin sample</c> from noise.</summary>
+    public int? SampleSteps { get; init; }
+    /// <summary>Range of the uniform noise that starts chains (resolved from the data: its bounding box; [−1, 1] for images).</summary>
+    public double? InitLow { get; init; }
+    public double? InitHigh { get; init; }
+    /// <summary>Optional .npy that fills the replay buffer at the start of training.</summary>
+    public string? BufferFile { get; init; }
+
+    public void Validate()
+    {
+        if (Sampler is not ("sgld" or "esh")) throw new UsageException($"--ebm-sampler must be sgld or esh (got '{Sampler}')");
+        if (SgldSteps < 1) throw new UsageException($"--sgld-steps must be ≥ 1 (got {SgldSteps})");
+        if (!(SgldStepSize > 0)) throw new UsageException($"--sgld-step must be > 0 (got {SgldStepSize})");
+        if (!(SgldNoise >= 0)) throw new UsageException($"--sgld-noise must be ≥ 0 (got {SgldNoise})");
+        if (!(SgldGradClip >= 0)) throw new UsageException($"--sgld-clip must be ≥ 0 (got {SgldGradClip})");
+        if (!(EshStepSize > 0)) throw new UsageException($"--esh-step must be > 0 (got {EshStepSize})");
+        if (BufferSize < 1) throw new UsageException($"--buffer-size must be ≥ 1 (got {BufferSize})");
+        if (ReinitProbability is < 0 or > 1) throw new UsageException($"--reinit must be in [0, 1] (got {ReinitProbability})");
+        if (!(EnergyRegularizer >= 0)) throw new UsageException($"--energy-reg must be ≥ 0 (got {EnergyRegularizer})");
+        if (!(EnergyLimit > 0)) throw new UsageException($"--energy-limit must be > 0 (got {EnergyLimit})");
+        if (SampleSteps is < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");
+    }
+}

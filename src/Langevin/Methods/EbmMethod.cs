@@ -1,0 +1,166 @@
+using Langevin.Energy;
+using Langevin.Mcmc;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Methods;
+
+/// <summary>An energy network E(x) → [B] with the replay buffer as a module buffer (saved in every checkpoint).</summary>
+public sealed class EnergyModel : nn.Module<Tensor, Tensor>
+{
+    readonly nn.Module<Tensor, Tensor> energy;
+    readonly Tensor replay;
+
+    public EnergyModel(nn.Module<Tensor, Tensor> energyNet, Tensor initialBuffer) : base(nameof(EnergyModel))
+    {
+        energy = energyNet;
+        replay = initialBuffer;
+        RegisterComponents();
+    }
+
+    public Tensor Replay => replay;
+
+    public override Tensor forward(Tensor x) => energy.forward(x);
+}
+
+/// <summary>
+/// IGEBM (Du &amp; Mordatch 2019): an energy E(x) trained by contrastive divergence, loss E(x⁺) − E(x⁻) + α_reg (E(x⁺)² + E(x⁻)²)
+/// (Eq. 2 with §3.3's regulariser), with negatives x⁻ from short-run SGLD (Eq. 4, gradients clipped) or ESH dynamics
+/// (Versteeg 2021) started from a replay buffer re-initialised from uniform noise with probability 5% (§3.1).
+/// </summary>
+public sealed class EbmMethod : IGenerativeMethod
+{
+    readonly EbmConfig _e;
+
+    public TrainConfig Config { get; }
+    public long[] ItemShape { get; }
+    public EnergyModel Model { get; }
+    public nn.Module Network => Model;
+    public int FunctionEvaluations => _e.SampleSteps ?? 1000;
+    public IReadOnlyList<string> SamplerNames { get; } = ["sgld", "esh"];
+
+    /// <summary>Mean energies of the last training batch: (positives, negatives).</summary>
+    public (double Positive, double Negative) LastEnergies { get; private set; }
+
+    public EbmMethod(TrainConfig config, long[] itemShape)
+    {
+        _e = config.Ebm;
+        if (_e.InitLow is null || _e.InitHigh is null || _e.SpectralNorm is null || _e.SampleSteps is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
+        Config = config;
+        ItemShape = itemShape;
+        nn.Module<Tensor, Tensor> net = Networks.IsImage(itemShape)
+            ? new EnergyCnn((int)itemShape[0], config.Network.BaseChannels, _e.SpectralNorm.Value)
+            : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], config.Network.Width, config.Network.Depth, _e.SpectralNorm.Value)
+            : throw new UsageException($"--method ebm needs points [N, D] or images [N, C, H, W]; got items of shape [{string.Join(", ", itemShape)}]");
+        Tensor buffer;
+        if (_e.BufferFile is { } file)
+        {
+            buffer = ReplayBuffer.Load(file, itemShape);
+        }
+        else
+        {
+            using var g = new Generator((ulong)config.Seed + 104729UL);
+            buffer = Uniform([_e.BufferSize, .. itemShape], g, CPU);
+        }
+        Model = new EnergyModel(net, buffer);
+    }
+
+    /// <summary>Fills the noise range from the data (its bounding box widened by 10%; images: [−1, 1]), spectral norm and the sampling length.</summary>
+    public static TrainConfig Resolve(TrainConfig config, Tensor data)
+    {
+        var e = config.Ebm;
+        e.Validate();
+        double lo, hi;
+        if (data.dim() == 4) (lo, hi) = (-1, 1);
+        else
+        {
+            lo = data.min().item<float>(); hi = data.max().item<float>();
+            double pad = 0.1 * (hi - lo);
+            (lo, hi) = (lo - pad, hi + pad);
+        }
+        bool image = data.dim() == 4;
+        return config with { Ebm = e with { InitLow = e.InitLow ?? lo, InitHigh = e.InitHigh ?? hi,
+            SpectralNorm = e.SpectralNorm ?? image, SampleSteps = e.SampleSteps ?? (image ? 100 : 1000) } };
+    }
+
+    Tensor Uniform(long[] shape, Generator gen, Device device) =>
+        rand(shape, generator: gen, device: device) * (_e.InitHigh!.Value - _e.InitLow!.Value) + _e.InitLow!.Value;
+
+    Device Device => Model.parameters().First().device;
+
+    /// <summary>∇ₓE(x) by autograd (the weights' gradients are untouched).</summary>
+    public Tensor EnergyGradient(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = enable_grad();
+        var xg = x.detach().requires_grad_(true);
+        var g = autograd.grad([Model.forward(xg).sum()], [xg])[0];
+        return g.detach().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>K steps of SGLD: x ← x − α clip(∇E(x), c) + σ z (Du &amp; Mordatch 2019, Eq. 4 and §3.3).</summary>
+    public Tensor Sgld(Tensor x, int steps, Generator gen, Action<int>? onStep = null)
+    {
+        for (int k = 0; k < steps; k++)
+        {
+            using var scope = NewDisposeScope();
+            var g = EnergyGradient(x);
+            if (_e.SgldGradClip > 0) g = g.clamp(-_e.SgldGradClip, _e.SgldGradClip);
+            var next = x - _e.SgldStepSize * g + _e.SgldNoise * randn(x.shape, generator: gen, device: x.device);
+            x = next.MoveToOuterDisposeScope();
+            onStep?.Invoke(k + 1);
+        }
+        return x;
+    }
+
+    /// <summary>One ESH trajectory of K leapfrog steps over −∇E (end point, as Versteeg 2021 uses for EBM training).</summary>
+    public Tensor Esh(Tensor x, int steps, Generator gen) =>
+        EshDynamics.Trajectory(x, z => -EnergyGradient(z), _e.EshStepSize, steps, reservoir: false, gen);
+
+    public Tensor Loss(Tensor batch, Generator gen)
+    {
+        var device = batch.device;
+        int b = (int)batch.shape[0];
+        var buffer = Model.Replay;
+        var (start, idx) = ReplayBuffer.Draw(buffer, b, _e.ReinitProbability, n => Uniform([n, .. ItemShape], gen, device), gen);
+        Model.eval();                                   // no power-iteration updates inside the sampler
+        var neg = _e.Sampler == "esh" ? Esh(start, _e.SgldSteps, gen) : Sgld(start, _e.SgldSteps, gen);
+        Model.train();
+        ReplayBuffer.Update(buffer, idx, neg);
+        var ePos = Model.forward(batch);
+        var eNeg = Model.forward(neg.detach());
+        double maxAbs = Math.Max(ePos.abs().max().item<float>(), eNeg.abs().max().item<float>());
+        if (!(maxAbs <= _e.EnergyLimit))
+            throw new TrainingDivergedException($"training stopped: the energy magnitude reached {maxAbs:G3} (limit {_e.EnergyLimit:G3}, --energy-limit); raise --energy-reg or lower --lr");
+        LastEnergies = (ePos.mean().item<float>(), eNeg.mean().item<float>());
+        // L = E(x⁺) − E(x⁻) + α_reg (E(x⁺)² + E(x⁻)²)  (Du & Mordatch 2019, Eq. 2 + §3.3)
+        return ePos.mean() - eNeg.mean() + _e.EnergyRegularizer * (ePos.square().mean() + eNeg.square().mean());
+    }
+
+    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        SamplerSettings? sampler = null)
+    {
+        string name = sampler?.Name ?? "sgld";
+        if (!SamplerNames.Contains(name)) throw new UsageException($"--sampler: an EBM samples with: {string.Join(", ", SamplerNames)} (got '{name}')");
+        int steps = sampler?.Steps ?? _e.SampleSteps!.Value;
+        if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        using var scope = NewDisposeScope();
+        Model.eval();
+        var device = Device;
+        long[] shape = [n, .. ItemShape];
+        Tensor x;
+        if (noise is not null)
+        {
+            if (!noise.shape.SequenceEqual(shape)) throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
+            // unit Gaussian noise → uniform on [low, high] through Φ
+            using (no_grad()) x = special.ndtr(noise.to(float32).to(device)) * (_e.InitHigh!.Value - _e.InitLow!.Value) + _e.InitLow!.Value;
+        }
+        else x = Uniform(shape, gen, device);
+        onFrame?.Invoke(x);
+        x = name == "esh" ? Esh(x, steps, gen) : Sgld(x, steps, gen, k => onStep?.Invoke(k, steps));
+        using (no_grad()) return x.detach().cpu().MoveToOuterDisposeScope();
+    }
+
+    public void Dispose() => Model.Dispose();
+}
