@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default)"),
+        new("method", "NAME", "ncsn (default), cld"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -41,6 +41,10 @@ public static class TrainOptions
         new("steps-per-level", "T", "annealed Langevin steps per level"),
         new("step-size", "EPS", "annealed Langevin ε (default: NCSNv2 Technique 4)"),
         new("no-final-denoise", null, "skip NCSNv2's final denoising step"),
+        new("mass", "M", "CLD velocity mass M > 0 (Γ = 2√M; default 0.25)"),
+        new("beta", "X", "CLD time scaling β > 0 (default 4)"),
+        new("velocity-var", "G", "CLD initial velocity variance as a fraction γ of M (default 0.04)"),
+        new("hsm-weighting", "eps|likelihood", "CLD hybrid score matching weighting (default eps)"),
     ];
 
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
@@ -93,6 +97,13 @@ public static class TrainOptions
                 StepsPerLevel = a.Int("steps-per-level") ?? s.StepsPerLevel,
                 StepSize = a.Double("step-size") ?? s.StepSize,
                 FinalDenoise = !a.Flag("no-final-denoise") && s.FinalDenoise,
+            },
+            Cld = c.Cld with
+            {
+                Mass = a.Double("mass") ?? c.Cld.Mass,
+                Beta = a.Double("beta") ?? c.Cld.Beta,
+                VelocityVariance = a.Double("velocity-var") ?? c.Cld.VelocityVariance,
+                Weighting = a.String("hsm-weighting") ?? c.Cld.Weighting,
             },
         };
         c.Validate();

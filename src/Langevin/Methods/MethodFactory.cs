@@ -7,12 +7,13 @@ namespace Langevin.Methods;
 /// <summary>The registry of methods `langevin train --method NAME` knows.</summary>
 public static class MethodFactory
 {
-    public static readonly IReadOnlyList<string> Names = ["ncsn"];
+    public static readonly IReadOnlyList<string> Names = ["ncsn", "cld"];
 
     /// <summary>Resolves automatic settings from the data (before training) and returns the final config.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen) => config.Method switch
     {
         "ncsn" => NcsnMethod.Resolve(config, data, gen),
+        "cld" => CldMethod.Resolve(config, data, gen),
         _ => throw Unknown(config.Method),
     };
 
@@ -20,6 +21,7 @@ public static class MethodFactory
     public static IGenerativeMethod Create(TrainConfig config, long[] itemShape) => config.Method switch
     {
         "ncsn" => new NcsnMethod(config, itemShape),
+        "cld" => new CldMethod(config, itemShape),
         _ => throw Unknown(config.Method),
     };
 

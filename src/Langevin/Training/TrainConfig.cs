@@ -29,6 +29,7 @@ public sealed record TrainConfig
     public int? DataLimit { get; init; }
     public NetworkConfig Network { get; init; } = new();
     public NcsnConfig Ncsn { get; init; } = new();
+    public CldConfig Cld { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
