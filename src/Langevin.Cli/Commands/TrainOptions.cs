@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default), cld"),
+        new("method", "NAME", "ncsn (default), cld, walkjump"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -45,6 +45,8 @@ public static class TrainOptions
         new("beta", "X", "CLD time scaling β > 0 (default 4)"),
         new("velocity-var", "G", "CLD initial velocity variance as a fraction γ of M (default 0.04)"),
         new("hsm-weighting", "eps|likelihood", "CLD hybrid score matching weighting (default eps)"),
+        new("m", "M", "walk-jump: number of noisy measurements M ≥ 1 (default 4)"),
+        new("sigma", "X", "walk-jump: measurement noise σ > 0 (default 1)"),
     ];
 
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
@@ -104,6 +106,11 @@ public static class TrainOptions
                 Beta = a.Double("beta") ?? c.Cld.Beta,
                 VelocityVariance = a.Double("velocity-var") ?? c.Cld.VelocityVariance,
                 Weighting = a.String("hsm-weighting") ?? c.Cld.Weighting,
+            },
+            WalkJump = c.WalkJump with
+            {
+                Measurements = a.Int("m") ?? c.WalkJump.Measurements,
+                Sigma = a.Double("sigma") ?? c.WalkJump.Sigma,
             },
         };
         c.Validate();

@@ -7,13 +7,14 @@ namespace Langevin.Methods;
 /// <summary>The registry of methods `langevin train --method NAME` knows.</summary>
 public static class MethodFactory
 {
-    public static readonly IReadOnlyList<string> Names = ["ncsn", "cld"];
+    public static readonly IReadOnlyList<string> Names = ["ncsn", "cld", "walkjump"];
 
     /// <summary>Resolves automatic settings from the data (before training) and returns the final config.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen) => config.Method switch
     {
         "ncsn" => NcsnMethod.Resolve(config, data, gen),
         "cld" => CldMethod.Resolve(config, data, gen),
+        "walkjump" => WalkJumpMethod.Resolve(config, data, gen),
         _ => throw Unknown(config.Method),
     };
 
@@ -22,6 +23,7 @@ public static class MethodFactory
     {
         "ncsn" => new NcsnMethod(config, itemShape),
         "cld" => new CldMethod(config, itemShape),
+        "walkjump" => new WalkJumpMethod(config, itemShape),
         _ => throw Unknown(config.Method),
     };
 

@@ -30,6 +30,7 @@ public sealed record TrainConfig
     public NetworkConfig Network { get; init; } = new();
     public NcsnConfig Ncsn { get; init; } = new();
     public CldConfig Cld { get; init; } = new();
+    public WalkJumpConfig WalkJump { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
