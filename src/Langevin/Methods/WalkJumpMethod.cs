@@ -69,12 +69,12 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         var score = Denoiser.Score(q);
         var kernel = new UnderdampedLangevin(Denoiser.Score, StepSize, Friction);
         var jumps = new List<Tensor>(n);
-        int done = 0, total = n * (walk + 1);
         for (int i = 0; i < n; i++)
         {
-            for (int k = 0; k < walk; k++) { kernel.Step(ref q, ref p, ref score, gen); onStep?.Invoke(++done, total); }
+            for (int k = 0; k < walk; k++) kernel.Step(ref q, ref p, ref score, gen);
             var x = Denoiser.Estimate(q);                                        // jump: x̂(y)
-            onStep?.Invoke(++done, total);
+            // progress on the scale of one sample's cost (walk + 1 NFE), which the chain spends n times in sequence
+            onStep?.Invoke((int)((long)(i + 1) * (walk + 1) / n), walk + 1);
             onFrame?.Invoke(x);
             jumps.Add(x);
         }
