@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default), ddpm, edm, sde or ebm"),
+        new("method", "NAME", "ncsn (default), ddpm, edm, sde, ebm, cld or walkjump"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -66,6 +66,12 @@ public static class TrainOptions
         new("spectral-norm", null, "EBM: spectral normalisation (default: on for images, off for points)"),
         new("no-spectral-norm", null, "EBM: no spectral normalisation"),
         new("buffer-file", "B.npy", "EBM: fill the replay buffer from this .npy"),
+        new("mass", "M", "CLD velocity mass M > 0 (Γ = 2√M; default 0.25)"),
+        new("beta", "X", "CLD time scaling β > 0 (default 4)"),
+        new("velocity-var", "G", "CLD initial velocity variance as a fraction γ of M (default 0.04)"),
+        new("hsm-weighting", "eps|likelihood", "CLD hybrid score matching weighting (default eps)"),
+        new("m", "M", "walk-jump: number of noisy measurements M ≥ 1 (default 4)"),
+        new("sigma", "X", "walk-jump: measurement noise σ > 0 (default 1)"),
     ];
 
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
@@ -154,6 +160,18 @@ public static class TrainOptions
                 SpectralNorm = a.Flag("spectral-norm") ? true : a.Flag("no-spectral-norm") ? false : e.SpectralNorm,
                 SampleSteps = a.Int("sample-steps") ?? e.SampleSteps,
                 BufferFile = a.String("buffer-file") ?? e.BufferFile,
+            },
+            Cld = c.Cld with
+            {
+                Mass = a.Double("mass") ?? c.Cld.Mass,
+                Beta = a.Double("beta") ?? c.Cld.Beta,
+                VelocityVariance = a.Double("velocity-var") ?? c.Cld.VelocityVariance,
+                Weighting = a.String("hsm-weighting") ?? c.Cld.Weighting,
+            },
+            WalkJump = c.WalkJump with
+            {
+                Measurements = a.Int("m") ?? c.WalkJump.Measurements,
+                Sigma = a.Double("sigma") ?? c.WalkJump.Sigma,
             },
         };
         c.Validate();

@@ -31,6 +31,8 @@ public sealed record TrainConfig
     public NcsnConfig Ncsn { get; init; } = new();
     public DdpmConfig Ddpm { get; init; } = new();
     public EbmConfig Ebm { get; init; } = new();
+    public CldConfig Cld { get; init; } = new();
+    public WalkJumpConfig WalkJump { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {

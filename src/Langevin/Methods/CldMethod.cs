@@ -1,0 +1,89 @@
+using Langevin.Models;
+using Langevin.Objectives;
+using Langevin.Processes;
+using Langevin.Samplers;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Methods;
+
+/// <summary>
+/// CLD-SGM (Dockhorn, Vahdat &amp; Kreis 2022): critically-damped Langevin diffusion on (x, v), a velocity-score network
+/// trained by hybrid score matching, sampled by SSCS, Euler–Maruyama or the probability-flow ODE (RK4).
+/// The network sees [x, v] (twice the data's channels) and the time.
+/// </summary>
+public sealed class CldMethod : IGenerativeMethod
+{
+    readonly HybridScoreMatching _objective;
+
+    public TrainConfig Config { get; }
+    public long[] ItemShape { get; }
+    public CriticallyDampedLangevin Process { get; }
+    public CldScoreModel ScoreModel { get; }
+    public nn.Module Network => ScoreModel.Network;
+    public IReadOnlyList<string> SamplerNames => CldSamplers.Names;
+    public int FunctionEvaluations => CldSamplers.FunctionEvaluations(Config.Cld.Sampler, Config.Cld.SamplerSteps);
+    public Device Device => Network.parameters().First().device;
+
+    public CldMethod(TrainConfig config, long[] itemShape)
+    {
+        var c = config.Cld;
+        c.Validate();
+        Config = config;
+        ItemShape = itemShape;
+        Process = new CriticallyDampedLangevin(c.Mass, c.Beta, c.VelocityVariance, c.NumericalEps);
+        _objective = new HybridScoreMatching(c.Weighting, c.TrainMinTime);
+        long[] stateShape = [2 * itemShape[0], .. itemShape[1..]];              // u = [x, v] along the first axis
+        ScoreModel = new CldScoreModel(Networks.Create(config.Network, stateShape), Process, c.MixedScore);
+    }
+
+    /// <summary>Nothing is resolved from the data; the settings are checked before training starts.</summary>
+    public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen)
+    {
+        config.Cld.Validate();
+        _ = new CriticallyDampedLangevin(config.Cld.Mass, config.Cld.Beta, config.Cld.VelocityVariance, config.Cld.NumericalEps);
+        _ = new HybridScoreMatching(config.Cld.Weighting, config.Cld.TrainMinTime);
+        return config;
+    }
+
+    public Tensor Loss(Tensor batch, Generator gen) => _objective.Loss(ScoreModel, batch, gen);
+
+    /// <summary>
+    /// Samples with <paramref name="sampler"/>'s name and steps (defaults: the config's). <paramref name="noise"/>, if
+    /// given, is the prior's x ~ N(0, I) of shape [n, …ItemShape]; the velocity is drawn from N(0, M I).
+    /// </summary>
+    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        SamplerSettings? sampler = null)
+    {
+        string name = sampler?.Name ?? Config.Cld.Sampler;
+        if (!CldSamplers.Names.Contains(name))
+            throw new UsageException($"--sampler: a CLD model samples with: {string.Join(", ", CldSamplers.Names)} (got '{name}')");
+        if (sampler?.Options is { Count: > 0 } options)
+            throw new UsageException($"--{options.Keys.First()}: CLD samplers take no such option");
+        int steps = sampler?.Steps ?? Config.Cld.SamplerSteps;
+        var times = CldSamplers.Times(steps, Config.Cld.SampleMinTime);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Network.eval();
+        var device = Device;
+        long[] shape = [n, .. ItemShape];
+        var u = Process.SamplePrior(n, ItemShape, gen, device);
+        if (noise is not null)
+        {
+            if (!noise.shape.SequenceEqual(shape))
+                throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
+            u = cat([noise.to(float32).to(device), CriticallyDampedLangevin.Split(u).V], 1);
+        }
+        onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X);
+        var result = name switch
+        {
+            "sscs" => CldSamplers.Sscs(ScoreModel, u, times, gen, onStep, onFrame),
+            "em" => CldSamplers.EulerMaruyama(ScoreModel, u, times, gen, onStep, onFrame),
+            _ => CldSamplers.ProbabilityFlow(ScoreModel, u, times, onStep, onFrame),
+        };
+        return CriticallyDampedLangevin.Split(result).X.cpu().MoveToOuterDisposeScope();
+    }
+
+    public void Dispose() => Network.Dispose();
+}
