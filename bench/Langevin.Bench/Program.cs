@@ -2,7 +2,10 @@ using Langevin.Bench;
 
 // Benchmarks. Each mode prints human-readable lines and, as its last line, one line of JSON.
 //   ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]
-string usage = "usage: Langevin.Bench ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]";
+//   mlp [--threads N] [--no-peer]      the 2-D MLP train step and 1,000-step DDIM sampling, against bench/peers/torch_mlp.py
+//   micro                              BenchmarkDotNet: sampler-step overhead beside network forwards, 2-D metrics
+string usage = "usage: Langevin.Bench ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]\n" +
+               "       Langevin.Bench mlp [--threads N] [--no-peer]\n       Langevin.Bench micro";
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine(usage);
@@ -14,6 +17,7 @@ try
     {
         "ref-unet" => ReferenceUNetBench.Run(ReferenceUNetBench.Options.Parse(args[1..])),
         "mlp" => MlpBench.Run(args[1..]),
+        "micro" => MicroBenchmarks.Run(args[1..]),
         _ => throw new ArgumentException($"unknown benchmark '{args[0]}'"),
     };
 }
