@@ -37,7 +37,7 @@ public sealed class TrainCommand : ICommand
         }
         else
         {
-            config = TrainOptions.Build(a, new TrainConfig());
+            config = TrainOptions.Build(a, TrainOptions.MethodDefaults(a.String("method") ?? "ncsn", a.String("data") ?? new TrainConfig().Data));
             runDir = a.String("out") ?? Path.Combine("runs", $"{config.Method}-{SafeName(config.Data)}");
         }
         using var data = DataSources.Load(config.Data, new DataOptions(Seed: config.Seed, Limit: config.DataLimit));
