@@ -40,11 +40,8 @@ public static class DiffusionSamplers
         if (!(churn >= 0) || !double.IsFinite(churn)) throw new UsageException($"--churn must be ≥ 0 (got {churn})");
         int steps = Validate(sigmas);
         var d = new Denoiser(model, HeunEvaluations(sigmas), onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        for (int i = 0; i < steps; i++)
+        return Loop(x, steps, (x, i) =>
         {
-            using var scope = NewDisposeScope();
             double sigma = sigmas[i], next = sigmas[i + 1];
             double gamma = churn > 0 && sigma >= tMin && sigma <= tMax ? Math.Min(churn / steps, Math.Sqrt(2) - 1) : 0;
             double sigmaHat = sigma * (1 + gamma);                                   // Alg. 2 l. 5
@@ -53,11 +50,10 @@ public static class DiffusionSamplers
                 : x;
             var di = ToD(xHat, sigmaHat, d.At(xHat, sigmaHat));                       // Alg. 2 l. 7
             var euler = xHat + (next - sigmaHat) * di;                                // Alg. 2 l. 8
-            if (next == 0) { Replace(ref x, euler); continue; }                      // Alg. 2 l. 9: no correction at σ = 0
+            if (next == 0) return euler;                                              // Alg. 2 l. 9: no correction at σ = 0
             var d2 = ToD(euler, next, d.At(euler, next));                             // Alg. 2 l. 10
-            Replace(ref x, xHat + (next - sigmaHat) * 0.5 * (di + d2));               // Alg. 2 l. 11
-        }
-        return x;
+            return xHat + (next - sigmaHat) * 0.5 * (di + d2);                        // Alg. 2 l. 11
+        });
     }
 
     /// <summary>
@@ -70,16 +66,12 @@ public static class DiffusionSamplers
         CheckEta(eta);
         int steps = Validate(sigmas);
         var d = new Denoiser(model, steps, onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        for (int i = 0; i < steps; i++)
+        return Loop(x, steps, (x, i) =>
         {
-            using var scope = NewDisposeScope();
             var (down, up) = AncestralStep(sigmas[i], sigmas[i + 1], eta);
             var next = x + (down - sigmas[i]) * ToD(x, sigmas[i], d.At(x, sigmas[i]));   // Euler step to σ_down
-            Replace(ref x, AddNoise(next, up, gen));                                        // re-noise to σ_{i+1}
-        }
-        return x;
+            return AddNoise(next, up, gen);                                                 // re-noise to σ_{i+1}
+        });
     }
 
     /// <summary>
@@ -95,19 +87,15 @@ public static class DiffusionSamplers
         CheckEta(eta);
         int steps = Validate(sigmas);
         var d = new Denoiser(model, steps, onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        for (int i = 0; i < steps; i++)
+        return Loop(x, steps, (x, i) =>
         {
-            using var scope = NewDisposeScope();
             double sigma = sigmas[i], prev = targets?[i] ?? sigmas[i + 1];
             var denoised = d.At(x, sigma);
             var eps = (x - denoised) / sigma;                                         // ε̂ = (x_t − √ᾱ x̂₀)/√(1−ᾱ) in the σ-frame
             var x0 = clipDenoised ? denoised.clamp(-1, 1) : denoised;
             var (down, up) = AncestralStep(sigma, prev, eta);
-            Replace(ref x, AddNoise(x0 + down * eps, up, gen) * (carry?[i] ?? 1));
-        }
-        return x;
+            return AddNoise(x0 + down * eps, up, gen) * (carry?[i] ?? 1);
+        });
     }
 
     /// <summary>
@@ -122,11 +110,8 @@ public static class DiffusionSamplers
     {
         int steps = Validate(sigmas);
         var d = new Denoiser(model, steps, onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        for (int i = 0; i < steps; i++)
+        return Loop(x, steps, (x, i) =>
         {
-            using var scope = NewDisposeScope();
             double sigma = sigmas[i], prev = sigmas[i + 1];
             var x0 = d.At(x, sigma);
             if (clipDenoised) x0 = x0.clamp(-1, 1);
@@ -135,9 +120,8 @@ public static class DiffusionSamplers
             double std = last ? 0 : fixedLarge
                 ? Math.Sqrt((sigma * sigma - prev * prev) * (1 + prev * prev) / (1 + sigma * sigma))
                 : AncestralStep(sigma, prev, 1).Up;
-            Replace(ref x, AddNoise(mean, std, gen));
-        }
-        return x;
+            return AddNoise(mean, std, gen);
+        });
     }
 
     /// <summary>
@@ -338,19 +322,15 @@ public static class DiffusionSamplers
     {
         int steps = Validate(sigmas);
         var d = new Denoiser(model, steps, onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        for (int i = 0; i < steps; i++)
+        return Loop(x, steps, (x, i) =>
         {
-            using var scope = NewDisposeScope();
             double sigma = sigmas[i], next = sigmas[i + 1];
             var denoised = d.At(x, sigma);
-            if (next == 0) { Replace(ref x, denoised); continue; }
+            if (next == 0) return denoised;
             double dt = sigma - next;
             var score = (denoised - x) / (sigma * sigma);                           // s = (D − x)/σ²
-            Replace(ref x, AddNoise(x + 2 * sigma * dt * score, Math.Sqrt(2 * sigma * dt), gen));
-        }
-        return x;
+            return AddNoise(x + 2 * sigma * dt * score, Math.Sqrt(2 * sigma * dt), gen);
+        });
     }
 
     /// <summary>
@@ -392,27 +372,21 @@ public static class DiffusionSamplers
         if (correctorSteps < 0) throw new UsageException($"--corrector-steps must be ≥ 0 (got {correctorSteps})");
         int steps = Validate(sigmas);
         var d = new Denoiser(model, PredictorCorrectorEvaluations(sigmas, correctorSteps), onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        for (int i = 0; i < steps; i++)
+        return Loop(x, steps, (x, i) =>
         {
             double sigma = sigmas[i], next = sigmas[i + 1];
-            using var scope = NewDisposeScope();
-            if (next == 0) { Replace(ref x, d.At(x, sigma)); continue; }
+            if (next == 0) return d.At(x, sigma);
             for (int c = 0; c < correctorSteps; c++)
             {
-                using var inner = NewDisposeScope();
                 var score = (d.At(x, sigma) - x) / (sigma * sigma);
                 var z = randn(x.shape, generator: gen, dtype: x.dtype, device: x.device);
-                double ratio = MeanNorm(z) / MeanNorm(score);
-                double eps = 2 * Math.Pow(snr * ratio, 2);                              // Alg. 4: ε = 2α (r ‖z‖/‖s‖)², α = 1
-                Replace(ref x, x + eps * score + Math.Sqrt(2 * eps) * z);
+                double eps = 2 * Math.Pow(snr * MeanNorm(z) / MeanNorm(score), 2);      // Alg. 4: ε = 2α (r ‖z‖/‖s‖)², α = 1
+                x = x + eps * score + Math.Sqrt(2 * eps) * z;
             }
             var s = (d.At(x, sigma) - x) / (sigma * sigma);
             double g2 = sigma * sigma - next * next;
-            Replace(ref x, AddNoise(x + g2 * s, Math.Sqrt(g2), gen));                 // reverse diffusion predictor
-        }
-        return x;
+            return AddNoise(x + g2 * s, Math.Sqrt(g2), gen);                              // reverse diffusion predictor
+        });
     }
 
     /// <summary>Mean over the batch of the per-sample L2 norms (score_sde's LangevinCorrector).</summary>
@@ -437,6 +411,23 @@ public static class DiffusionSamplers
     static void CheckEta(double eta)
     {
         if (!(eta >= 0) || !double.IsFinite(eta)) throw new UsageException($"--eta must be ≥ 0 (got {eta})");
+    }
+
+    /// <summary>
+    /// The loop the one-state samplers share: a copy of x, no_grad, and per step a dispose scope in which
+    /// <paramref name="step"/>(x, i) computes the next state, which then replaces x.
+    /// </summary>
+    static Tensor Loop(Tensor x, int steps, Func<Tensor, int, Tensor> step)
+    {
+        using var _ = no_grad();
+        x = x.clone();
+        for (int i = 0; i < steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            var next = step(x, i);
+            if (!ReferenceEquals(next, x)) Replace(ref x, next);
+        }
+        return x;
     }
 
     /// <summary>Keeps <paramref name="next"/> beyond the current dispose scope and disposes the previous state.</summary>
