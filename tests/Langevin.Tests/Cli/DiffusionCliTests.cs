@@ -42,6 +42,10 @@ public class DiffusionCliTests
         Assert.Contains("bits/dim", l.Stdout);
         Assert.Contains("bits_per_dim", File.ReadAllText(json));
 
+        var vlb = CliRunner.Run("likelihood", "--run", run, "--data", "shapes:16", "--n", "2", "--vlb", "--vlb-timesteps", "3");
+        Assert.True(vlb.ExitCode == 0, vlb.Stderr + vlb.Stdout);
+        Assert.Contains("bits/dim ≤", vlb.Stdout);
+
         var c = CliRunner.Run("compare", "--run", run, "--samplers", "ddim,heun", "--nfe", "2,3", "--n", "8", "--features", "NONE");
         Assert.NotEqual(0, c.ExitCode);   // a missing feature file is a one-line error, not a crash
         Assert.DoesNotContain("   at ", c.Stderr);
