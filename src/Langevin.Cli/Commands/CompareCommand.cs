@@ -29,6 +29,7 @@ public sealed class CompareCommand : ICommand
     [
         .. ModelSource.Specs,
         new("model", "analytic:FILE.json", "an analytic Gaussian mixture (exact denoiser; quality against exact samples)"),
+        new("dtype", "float32|float64", "analytic models: precision (default float64)"),
         new("samplers", "LIST", "comma-separated sampler names (default ddim, euler, heun, lms, dpmpp-2m, unipc, edm)"),
         new("nfe", "LIST", "NFE budgets (default 5,10,20,50,100,1000; 5,10,20,50 for images)"),
         new("n", "N", "samples per cell (default 2000 points, 500 images)"),
@@ -59,10 +60,8 @@ public sealed class CompareCommand : ICommand
         Func<Tensor, Tensor> toData = x => x;
         var keep = new List<IDisposable>();
         ComputeDevice.SetThreads(a.Int("threads"));
-        if (a.String("model") is { } m)
+        if (ModelSource.Analytic(a, Name, "float64") is { } mixture)
         {
-            if (!m.StartsWith("analytic:", StringComparison.Ordinal)) throw new UsageException($"--model must be analytic:FILE.json (got '{m}')");
-            var mixture = AnalyticMixtureFile.Load(m["analytic:".Length..], ScalarType.Float64);
             (model, owner) = (mixture, mixture);
             process = new SamplingProcess(SamplingProcess.Vp, new VpDiscreteSchedule());
             itemShape = [mixture.Means.shape[1]];
@@ -72,7 +71,7 @@ public sealed class CompareCommand : ICommand
             quality = x => SlicedWasserstein.Distance(x.to(float64), reference, 256, gen);
             using (var second = mixture.Sample(n0, gen)) floor = quality(second);   // two exact sets: the floor at this N
             qualityName = "SW2 vs exact samples";
-            title = Path.GetFileName(m);
+            title = Path.GetFileName(a.String("model")!);
             outDir = a.String("out") ?? ".";
         }
         else

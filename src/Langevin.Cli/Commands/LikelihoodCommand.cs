@@ -62,16 +62,10 @@ public sealed class LikelihoodCommand : ICommand
         GaussianMixtureScore? mixture = null;
         var dtype = ScalarType.Float32;
         var device = CPU;
-        if (a.String("model") is { } m)
+        if (ModelSource.Analytic(a, Name, "float64") is { } analytic)
         {
-            if (!m.StartsWith("analytic:", StringComparison.Ordinal)) throw new UsageException($"--model must be analytic:FILE.json (got '{m}')");
-            if (a.Has("run") || a.Has("checkpoint")) throw new UsageException("likelihood: give either --model or --run/--checkpoint, not both");
-            dtype = a.String("dtype", "float64") switch
-            {
-                "float32" => ScalarType.Float32, "float64" => ScalarType.Float64,
-                var d => throw new UsageException($"--dtype must be float32 or float64 (got '{d}')"),
-            };
-            mixture = AnalyticMixtureFile.Load(m["analytic:".Length..], dtype);
+            mixture = analytic;
+            dtype = mixture.Means.dtype;
             (model, owner) = (mixture, mixture);
             flow = a.String("process", "vp") switch
             {
@@ -82,7 +76,7 @@ public sealed class LikelihoodCommand : ICommand
         }
         else
         {
-            if (a.Has("process") || a.Has("dtype")) throw new UsageException("--process and --dtype apply to analytic models; a trained model brings its own process");
+            if (a.Has("process")) throw new UsageException("--process applies to analytic models; a trained model brings its own process");
             var (method, gen0) = ModelSource.Open(a, Name);
             gen0.Dispose();
             if (method is not IDenoisingMethod denoising)

@@ -29,6 +29,33 @@ public static class ModelSource
         return (method, new Generator((ulong)(a.Int("seed") ?? 0), device));
     }
 
+    /// <summary>
+    /// `--model analytic:FILE.json` (null when --model is absent): the exact Gaussian-mixture denoiser in `--dtype`
+    /// (default <paramref name="defaultDtype"/>), refusing the options that only trained models take.
+    /// </summary>
+    public static Langevin.Models.GaussianMixtureScore? Analytic(ParsedArgs a, string command, string defaultDtype)
+    {
+        if (a.String("model") is not { } model)
+        {
+            if (a.Has("dtype")) throw new UsageException("--dtype applies to analytic models (--model analytic:FILE.json) only");
+            return null;
+        }
+        const string prefix = "analytic:";
+        if (!model.StartsWith(prefix, StringComparison.Ordinal))
+            throw new UsageException($"--model must be analytic:FILE.json (got '{model}'); trained models are given with --run or --checkpoint");
+        if (a.Has("run") || a.Has("checkpoint")) throw new UsageException($"{command}: give either --model or --run/--checkpoint, not both");
+        if (a.Has("no-ema")) throw new UsageException("--no-ema applies to trained models only");
+        if (a.String("device", "cpu") != "cpu") throw new UsageException("--device: analytic models run on the CPU (they cost no network evaluations)");
+        var dtype = a.String("dtype", defaultDtype) switch
+        {
+            "float32" => ScalarType.Float32,
+            "float64" => ScalarType.Float64,
+            var d => throw new UsageException($"--dtype must be float32 or float64 (got '{d}')"),
+        };
+        ComputeDevice.SetThreads(a.Int("threads"));
+        return Langevin.Models.AnalyticMixtureFile.Load(model[prefix.Length..], dtype);
+    }
+
     public static IGenerativeMethod Load(ParsedArgs a, string command)
     {
         string? runDir = a.String("run"), file = a.String("checkpoint");

@@ -67,8 +67,8 @@ public sealed class SampleCommand : ICommand
         if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
         if (noise is not null && noise.shape[0] != n) throw new UsageException($"--noise: holds {noise.shape[0]} items but --n is {n}");
         if (noise is not null && !noise.isfinite().all().item<bool>()) throw new DataException($"{a.String("noise")}: the noise holds NaN or infinite values");
-        if (a.String("model") is { } model) return RunAnalytic(a, model, n, noise, outPath, gridPath, gifPath);
-        if (a.Has("dtype")) throw new UsageException("--dtype applies to analytic models (--model analytic:FILE.json) only");
+        if (gifPath is not null && a.Has("model")) throw new UsageException("--gif applies to trained models only");
+        if (ModelSource.Analytic(a, Name, "float32") is { } analytic) return RunAnalytic(a, analytic, n, noise, outPath, gridPath);
 
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
@@ -111,24 +111,11 @@ public sealed class SampleCommand : ICommand
     }
 
     /// <summary>`--model analytic:FILE.json`: the exact denoiser of a Gaussian mixture under any sampler and process.</summary>
-    int RunAnalytic(ParsedArgs a, string model, int n, Tensor? noise, string? outPath, string? gridPath, string? gifPath)
+    int RunAnalytic(ParsedArgs a, GaussianMixtureScore analytic, int n, Tensor? noise, string? outPath, string? gridPath)
     {
-        const string prefix = "analytic:";
-        if (!model.StartsWith(prefix, StringComparison.Ordinal))
-            throw new UsageException($"--model must be analytic:FILE.json (got '{model}'); trained models are given with --run or --checkpoint");
-        if (a.Has("run") || a.Has("checkpoint")) throw new UsageException("sample: give either --model or --run/--checkpoint, not both");
-        if (a.Has("no-ema")) throw new UsageException("--no-ema applies to trained models only");
-        if (gifPath is not null) throw new UsageException("--gif applies to trained models only");
-        var dtype = a.String("dtype", "float32") switch
-        {
-            "float32" => ScalarType.Float32,
-            "float64" => ScalarType.Float64,
-            var d => throw new UsageException($"--dtype must be float32 or float64 (got '{d}')"),
-        };
-        ComputeDevice.SetThreads(a.Int("threads"));
-        if (a.String("device", "cpu") != "cpu") throw new UsageException("--device: analytic models run on the CPU (they cost no network evaluations)");
+        using var mixture = analytic;
+        var dtype = mixture.Means.dtype;
         var device = CPU;
-        using var mixture = AnalyticMixtureFile.Load(model[prefix.Length..], dtype);
         long dim = mixture.Means.shape[1];
         var request = Request(a) with { Sampler = a.String("sampler") ?? "ddim" };
         var process = new SamplingProcess(request.Process ?? (request.Sampler.StartsWith("edm", StringComparison.Ordinal) ? SamplingProcess.Edm : SamplingProcess.Vp),
@@ -147,7 +134,7 @@ public sealed class SampleCommand : ICommand
             result = SamplerCatalog.Run(mixture, z, request, process, gen, (done, _) => p.Report(done)));
         using var output = result!.Output.cpu();
         Console.WriteLine(Describe(request, result));
-        Write(output, outPath, gridPath, $"{request.Sampler} on {Path.GetFileName(model[prefix.Length..])} (N = {n})", keepDtype: true);
+        Write(output, outPath, gridPath, $"{request.Sampler} on {Path.GetFileName(a.String("model")!)} (N = {n})", keepDtype: true);
         return 0;
     }
 
