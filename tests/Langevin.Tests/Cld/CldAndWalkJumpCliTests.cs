@@ -32,5 +32,9 @@ public sealed class CldAndWalkJumpCliTests
         var s = CliRunner.Run("sample", "--run", run, "--n", "8", "--out", npy, "--threads", "1", "--quiet");
         Assert.True(s.ExitCode == 0, s.Stderr + s.Stdout);
         Assert.True(File.Exists(npy));
+        if (method != "cld") return;
+        var ode = CliRunner.Run("sample", "--run", run, "--sampler", "ode", "--steps", "3", "--n", "8", "--out", npy, "--threads", "1", "--quiet");
+        Assert.True(ode.ExitCode == 0, ode.Stderr + ode.Stdout);
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--sampler", "ddim", "--out", npy), 2, "sscs");   // a CLD run given to a VP sampler
     }
 }
