@@ -4,8 +4,9 @@ using Langevin.Bench;
 //   ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]
 //   mlp [--threads N] [--no-peer]      the 2-D MLP train step and 1,000-step DDIM sampling, against bench/peers/torch_mlp.py
 //   micro                              BenchmarkDotNet: sampler-step overhead beside network forwards, 2-D metrics
+//   all [--threads N]                  all of the above; the last line is one JSON object keyed by benchmark
 string usage = "usage: Langevin.Bench ref-unet [--threads N] [--bf16] [--no-peer] [--no-peak] [--breakdown] [--train-reps N] [--infer-reps N]\n" +
-               "       Langevin.Bench mlp [--threads N] [--no-peer]\n       Langevin.Bench micro";
+               "       Langevin.Bench mlp [--threads N] [--no-peer]\n       Langevin.Bench micro\n       Langevin.Bench all [--threads N]";
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine(usage);
@@ -18,6 +19,7 @@ try
         "ref-unet" => ReferenceUNetBench.Run(ReferenceUNetBench.Options.Parse(args[1..])),
         "mlp" => MlpBench.Run(args[1..]),
         "micro" => MicroBenchmarks.Run(args[1..]),
+        "all" => AllBenchmarks.Run(args[1..]),
         _ => throw new ArgumentException($"unknown benchmark '{args[0]}'"),
     };
 }
