@@ -36,23 +36,22 @@ public static class CldSamplers
     {
         var p = model.Process;
         int steps = times.Length - 1;
-        using var _ = no_grad();
-        u = u.clone();
-        for (int i = 0; i < steps; i++)
+        return DiffusionSamplers.Loop(u, steps, (u, i) =>
         {
-            using var scope = NewDisposeScope();
             double h = times[i] - times[i + 1];
             var next = AnalyticHalfStep(p, u, h / 2, gen);
             var score = model.VelocityScore(next, TimeVector(next, times[i]));
             var (x, v) = CriticallyDampedLangevin.Split(next);
             // S: v ← v + h · 2Γβ (s_θ + M⁻¹ v) (App. D, the score half of the splitting, Euler)
             next = cat([x, v + h * p.DiffusionSquared * (score + v / p.Mass)], 1);
-            next = AnalyticHalfStep(p, next, h / 2, gen);
-            Replace(ref u, next);
-            onStep?.Invoke(i + 1, steps);
-            onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X);
-        }
-        return u;
+            return AnalyticHalfStep(p, next, h / 2, gen);
+        }, (u, i) => Report(u, i, steps, onStep, onFrame));
+    }
+
+    static void Report(Tensor u, int i, int steps, Action<int, int>? onStep, Action<Tensor>? onFrame)
+    {
+        onStep?.Invoke(i + 1, steps);
+        onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X);
     }
 
     /// <summary>
@@ -85,20 +84,14 @@ public static class CldSamplers
     {
         var p = model.Process;
         int steps = times.Length - 1;
-        using var _ = no_grad();
-        u = u.clone();
-        for (int i = 0; i < steps; i++)
+        return DiffusionSamplers.Loop(u, steps, (u, i) =>
         {
-            using var scope = NewDisposeScope();
             double h = times[i] - times[i + 1];
             var drift = ReverseDrift(model, u, times[i], 1.0);
             var (x, v) = CriticallyDampedLangevin.Split(u + h * drift);
             var z = randn(v.shape, generator: gen, dtype: v.dtype, device: v.device);
-            Replace(ref u, cat([x, v + Math.Sqrt(p.DiffusionSquared * h) * z], 1));   // noise only on v: G = (0, √(2Γβ))
-            onStep?.Invoke(i + 1, steps);
-            onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X);
-        }
-        return u;
+            return cat([x, v + Math.Sqrt(p.DiffusionSquared * h) * z], 1);   // noise only on v: G = (0, √(2Γβ))
+        }, (u, i) => Report(u, i, steps, onStep, onFrame));
     }
 
     /// <summary>
@@ -109,22 +102,17 @@ public static class CldSamplers
         Action<int, int>? onStep = null, Action<Tensor>? onFrame = null)
     {
         int steps = times.Length - 1, total = 4 * steps, done = 0;
-        using var _ = no_grad();
-        u = u.clone();
-        Tensor F(Tensor y, double t) { var d = ProbabilityFlowDrift(model, y, t); onStep?.Invoke(++done, total); return d; }
-        for (int i = 0; i < steps; i++)
+        Tensor F(Tensor y, double t) { var d = ProbabilityFlowDrift(model, y, t); done++; onStep?.Invoke(done, total); return d; }
+        return DiffusionSamplers.Loop(u, steps, (u, i) =>
         {
-            using var scope = NewDisposeScope();
             double t = times[i], h = t - times[i + 1], mid = t - h / 2;
             // classical RK4 in reverse time τ = 1 − t
             var k1 = F(u, t);
             var k2 = F(u + h / 2 * k1, mid);
             var k3 = F(u + h / 2 * k2, mid);
             var k4 = F(u + h * k3, times[i + 1]);
-            Replace(ref u, u + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4));
-            onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X);
-        }
-        return u;
+            return u + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+        }, (u, _) => onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X));
     }
 
     /// <summary>du/dτ of the probability-flow ODE in reverse time τ = 1 − t: −f(u) + (0, Γβ s_θ(u, t)) (Song et al. 2021b, Eq. 13).</summary>
@@ -140,11 +128,4 @@ public static class CldSamplers
     }
 
     static Tensor TimeVector(Tensor u, double t) => full([u.shape[0]], t, float64, u.device);
-
-    static void Replace(ref Tensor x, Tensor next)
-    {
-        var old = x;
-        x = next.MoveToOuterDisposeScope();
-        old.Dispose();
-    }
 }

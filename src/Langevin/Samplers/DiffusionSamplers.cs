@@ -414,10 +414,11 @@ public static class DiffusionSamplers
     }
 
     /// <summary>
-    /// The loop the one-state samplers share: a copy of x, no_grad, and per step a dispose scope in which
-    /// <paramref name="step"/>(x, i) computes the next state, which then replaces x.
+    /// The loop the one-state samplers share (here and in <see cref="CldSamplers"/>): a copy of x, no_grad, and per step
+    /// a dispose scope in which <paramref name="step"/>(x, i) computes the next state, which then replaces x;
+    /// <paramref name="after"/>(x, i) sees it (progress, trajectory frames).
     /// </summary>
-    static Tensor Loop(Tensor x, int steps, Func<Tensor, int, Tensor> step)
+    internal static Tensor Loop(Tensor x, int steps, Func<Tensor, int, Tensor> step, Action<Tensor, int>? after = null)
     {
         using var _ = no_grad();
         x = x.clone();
@@ -426,6 +427,7 @@ public static class DiffusionSamplers
             using var scope = NewDisposeScope();
             var next = step(x, i);
             if (!ReferenceEquals(next, x)) Replace(ref x, next);
+            after?.Invoke(x, i);
         }
         return x;
     }
