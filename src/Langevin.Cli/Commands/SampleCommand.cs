@@ -97,6 +97,7 @@ public sealed class SampleCommand : ICommand
                 result = SamplerCatalog.Run(denoising.Denoiser, z.to(gen.device), request, denoising.Process, gen, (done, _) => p.Report(done)));
             using (result!.Output) samples = denoising.ToData(result.Output).cpu();
             Console.WriteLine(Describe(request, result));
+            Record(a, request, result);
         }
         using var drawn = samples!;
         if (gifPath is not null)
@@ -107,6 +108,10 @@ public sealed class SampleCommand : ICommand
             Console.WriteLine($"wrote {gifPath} ({frames.Count} frames)");
         }
         Write(drawn, outPath, gridPath, $"{method.Config.Method} samples (N = {n})", keepDtype: false);
+        a.Result["method"] = method.Config.Method;
+        a.Result["sampler"] ??= a.String("sampler") ?? method.SamplerNames[0];
+        a.Result["nfe"] ??= method.FunctionEvaluations;
+        RecordFiles(a, n, outPath, gridPath, gifPath);
         return 0;
     }
 
@@ -135,7 +140,25 @@ public sealed class SampleCommand : ICommand
         using var output = result!.Output.cpu();
         Console.WriteLine(Describe(request, result));
         Write(output, outPath, gridPath, $"{request.Sampler} on {Path.GetFileName(a.String("model")!)} (N = {n})", keepDtype: true);
+        Record(a, request, result);
+        RecordFiles(a, n, outPath, gridPath, null);
         return 0;
+    }
+
+    /// <summary>What <c>--json FILE</c> records about a catalog sampler's run.</summary>
+    static void Record(ParsedArgs a, SamplerRequest r, SamplerResult result)
+    {
+        a.Result["sampler"] = r.Sampler;
+        a.Result["steps"] = result.Plan.Steps;
+        a.Result["nfe"] = result.Evaluations;
+    }
+
+    static void RecordFiles(ParsedArgs a, int n, string? outPath, string? gridPath, string? gifPath)
+    {
+        a.Result["n"] = n;
+        a.Result["out"] = outPath;
+        a.Result["grid"] = gridPath;
+        a.Result["gif"] = gifPath;
     }
 
     static string Describe(SamplerRequest r, SamplerResult result) => r.Sampler == "ode-rk45"
