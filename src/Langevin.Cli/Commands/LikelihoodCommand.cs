@@ -153,14 +153,7 @@ public sealed class LikelihoodCommand : ICommand
         if (k is < 1) throw new UsageException($"--vlb-timesteps must be ≥ 1 (got {k})");
         bool learned = model is IVarianceModel;
         string variance = a.String("vlb-variance") ?? (learned ? "learned" : "fixed-large");
-        double? mix = variance switch
-        {
-            "fixed-large" => 1,
-            "fixed-small" => -1,
-            "learned" => learned ? null : throw new UsageException("--vlb-variance learned needs a ddpm run trained with --loss hybrid (a network with a variance output)"),
-            _ => throw new UsageException($"--vlb-variance must be fixed-large, fixed-small or learned (got '{variance}')"),
-        };
-        var bound = new VariationalBound(process.Schedule, image, k, mix);
+        var bound = new VariationalBound(process.Schedule, image, k, VariationalBound.VarianceMixFor(variance, learned, "vlb-variance"));
         (Tensor Nats, int Evaluations)? result = null;
         ProgressDisplay.Run("variational bound", k ?? process.Schedule.T, 0, a.Flag("quiet"), "t", p =>
             result = bound.Nats(model, x, gen, (done, _) => p.Report(done)));

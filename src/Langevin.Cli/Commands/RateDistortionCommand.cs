@@ -56,13 +56,7 @@ public sealed class RateDistortionCommand : ICommand
         if (genSteps > schedule.T) throw new UsageException($"--gen-steps must be ≤ T = {schedule.T} (got {genSteps})");
         bool learnedRun = method is DdpmMethod { LearnedVariance: true };
         string variance = a.String("variance") ?? (learnedRun ? "learned" : "fixed-large");
-        double? mix = variance switch
-        {
-            "fixed-large" => 1,
-            "fixed-small" => -1,
-            "learned" => learnedRun ? null : throw new UsageException("--variance learned needs a ddpm run trained with --loss hybrid (a network with a variance output)"),
-            _ => throw new UsageException($"--variance must be fixed-large, fixed-small or learned (got '{variance}')"),
-        };
+        double? mix = VariationalBound.VarianceMixFor(variance, learnedRun, "variance");
         string spec = a.String("data") ?? (method.Config.Data == "fashion-mnist" ? "fashion-mnist:test" : method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: a.Int("seed") ?? 0, Limit: n));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))

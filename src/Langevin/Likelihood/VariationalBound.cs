@@ -19,6 +19,20 @@ namespace Langevin.Likelihood;
 /// </summary>
 public sealed record VariationalBound(VpDiscreteSchedule Schedule, bool Discretised, int? Timesteps = null, double? VarianceMix = 1)
 {
+    /// <summary>
+    /// <see cref="VarianceMix"/> for a variance named as the CLI names it: fixed-large → 1 (β_t), fixed-small → −1 (β̃_t),
+    /// learned → null (the model's own, if <paramref name="modelLearnsVariance"/>); anything else is a one-line usage error
+    /// naming <paramref name="option"/>.
+    /// </summary>
+    public static double? VarianceMixFor(string variance, bool modelLearnsVariance, string option) => variance switch
+    {
+        "fixed-large" => 1,
+        "fixed-small" => -1,
+        "learned" => modelLearnsVariance ? null
+            : throw new UsageException($"--{option} learned needs a ddpm run trained with --loss hybrid (a network with a variance output)"),
+        _ => throw new UsageException($"--{option} must be fixed-large, fixed-small or learned (got '{variance}')"),
+    };
+
     /// <summary>The bound per item in nats ([B]) and the network evaluations spent.</summary>
     public (Tensor Nats, int Evaluations) Nats(IScoreModel model, Tensor x0, Generator? gen, Action<int, int>? onStep = null)
     {
