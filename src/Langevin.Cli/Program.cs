@@ -15,6 +15,7 @@ namespace Langevin.Cli
         [
             new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(),
             new InterpolateCommand(), new CompareCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(),
+            new RateDistortionCommand(),
         ];
 
         public static string Overview() => string.Join('\n',

@@ -36,7 +36,8 @@ public sealed class LikelihoodCommand : ICommand
         new("process", "vp|edm", "analytic models: the σ range and prior (vp: diffusers' linear table, σ 0.01–157, prior N(0, I) in the VP frame; edm: 0.002–80)"),
         new("dtype", "float32|float64", "analytic models: precision (default float64)"),
         new("json", "FILE", "also write the results as JSON"),
-        new("vlb", null, "instead: DDPM's variational bound (vp process only; reverse variance β_t), T network evaluations per item"),
+        new("vlb", null, "instead: DDPM's variational bound (vp process only), T network evaluations per item"),
+        new("vlb-variance", "fixed-large|fixed-small|learned", "with --vlb: the reverse variance, β_t, β̃_t or the learned Σ of a --loss hybrid run (default: learned for such runs, else fixed-large)"),
         new("vlb-timesteps", "K", "with --vlb: estimate the sum over t from K random timesteps (default: all T)"),
     ];
 
@@ -111,7 +112,7 @@ public sealed class LikelihoodCommand : ICommand
         }
         long dims = x[0].numel();
         if (a.Flag("vlb")) return Bound(a, spec, model, process!, data.IsImage, data.X.narrow(0, 0, n).to(dtype).to(device), gen, mixture, flow.SigmaMin);
-        if (a.Has("vlb-timesteps")) throw new UsageException("--vlb-timesteps applies with --vlb");
+        if (a.Has("vlb-timesteps") || a.Has("vlb-variance")) throw new UsageException($"--{(a.Has("vlb-timesteps") ? "vlb-timesteps" : "vlb-variance")} applies with --vlb");
         ProbabilityFlowLikelihood.Result? result = null;
         ProgressDisplay.Run("likelihood", 0, 0, a.Flag("quiet"), "NFE", p =>
             result = flow.LogDensity(model, x, gen, done => p.Report(done)));
@@ -150,7 +151,9 @@ public sealed class LikelihoodCommand : ICommand
             throw new UsageException($"--vlb needs the discrete VP process (a ddpm run or --process vp); this model's process is {process.Kind}");
         int? k = a.Int("vlb-timesteps");
         if (k is < 1) throw new UsageException($"--vlb-timesteps must be ≥ 1 (got {k})");
-        var bound = new VariationalBound(process.Schedule, image, k);
+        bool learned = model is IVarianceModel;
+        string variance = a.String("vlb-variance") ?? (learned ? "learned" : "fixed-large");
+        var bound = new VariationalBound(process.Schedule, image, k, VariationalBound.VarianceMixFor(variance, learned, "vlb-variance"));
         (Tensor Nats, int Evaluations)? result = null;
         ProgressDisplay.Run("variational bound", k ?? process.Schedule.T, 0, a.Flag("quiet"), "t", p =>
             result = bound.Nats(model, x, gen, (done, _) => p.Report(done)));
@@ -158,9 +161,9 @@ public sealed class LikelihoodCommand : ICommand
         var bpd = (result!.Value.Nats / (dims * Math.Log(2))).to(float64);
         int n = (int)x.shape[0];
         double mean = bpd.mean().item<double>(), se = n > 1 ? bpd.std().item<double>() / Math.Sqrt(n) : double.NaN;
-        Console.WriteLine($"{spec}: N = {n}, {dims} dims, variational bound over {k?.ToString(CultureInfo.InvariantCulture) ?? "all"} timesteps, NFE {result.Value.Evaluations}");
+        Console.WriteLine($"{spec}: N = {n}, {dims} dims, variational bound over {k?.ToString(CultureInfo.InvariantCulture) ?? "all"} timesteps, reverse variance {variance}, NFE {result.Value.Evaluations}");
         Console.WriteLine($"bits/dim ≤ {mean.ToString("F4", CultureInfo.InvariantCulture)} ± {se.ToString("F4", CultureInfo.InvariantCulture)} (SE)");
-        var json = new JsonObject { ["data"] = spec, ["n"] = n, ["dims"] = dims, ["bound"] = "ddpm-vlb", ["nfe"] = result.Value.Evaluations, ["bits_per_dim"] = mean };
+        var json = new JsonObject { ["data"] = spec, ["n"] = n, ["dims"] = dims, ["bound"] = "ddpm-vlb", ["variance"] = variance, ["nfe"] = result.Value.Evaluations, ["bits_per_dim"] = mean };
         if (mixture is not null)
         {
             var exact = mixture.LogDensity(x) - 0.5 * dims * Math.Log(2 * Math.PI);

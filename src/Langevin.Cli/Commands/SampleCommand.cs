@@ -34,7 +34,7 @@ public sealed class SampleCommand : ICommand
         new("s-noise", "S", "edm: S_noise (default 1)"),
         new("snr", "R", "pc: corrector signal-to-noise ratio (default 0.16)"),
         new("corrector-steps", "N", "pc: Langevin corrector steps per level (default 1)"),
-        new("variance", "fixed-small|fixed-large", "ddpm: posterior variance β̃_t (default) or β_t"),
+        new("variance", "fixed-small|fixed-large|learned", "ddpm: posterior variance β̃_t (default), β_t, or the learned Σ of a --loss hybrid run (Nichol & Dhariwal 2021, Eq. 15)"),
         new("order", "K", "lms (default 4), unipc (default 2): solver order"),
         new("rtol", "TOL", "ode-rk45: relative tolerance (default 1e-5)"),
         new("atol", "TOL", "ode-rk45: absolute tolerance (default 1e-5)"),

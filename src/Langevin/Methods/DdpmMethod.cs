@@ -145,7 +145,8 @@ public sealed class DdpmMethod : IDenoisingMethod
         return result.cpu().MoveToOuterDisposeScope();
     }
 
-    IScoreModel IDenoisingMethod.Denoiser => Denoiser;
+    /// <summary>The denoiser the catalog's samplers see: with a learned variance, also its Σ (<see cref="LearnedVarianceModel"/>).</summary>
+    IScoreModel IDenoisingMethod.Denoiser => LearnedVariance ? new LearnedVarianceModel(Denoiser) : Denoiser;
 
     /// <summary>The process the catalog's samplers follow: DDPM's discrete VP table, or EDM's / the SDE's σ range (Karras σ's).</summary>
     public SamplingProcess Process => Schedule is not null

@@ -100,28 +100,48 @@ public static class DiffusionSamplers
 
     /// <summary>
     /// DDPM ancestral sampling (Ho et al. 2020, Alg. 2) over possibly strided timesteps, in the σ-frame: the posterior
-    /// q(x_{t−1} | x_t, x̂₀) has mean x̂₀ + (σ_{t−1}²/σ_t²)(x_t − x̂₀) (Eq. 7 divided by √ᾱ_{t−1}) and variance β̃ = σ_up²
-    /// (<c>fixed-small</c>) or β_t/ᾱ_{t−1} = (σ_t² − σ_{t−1}²)(1 + σ_{t−1}²)/(1 + σ_t²) (<c>fixed-large</c>, Ho et al. §3.2);
-    /// no noise on the last step unless <paramref name="noiseLastStep"/> (diffusers adds noise whenever t &gt; 0, so a last timestep
-    /// above 0 is noised too). With <paramref name="clipDenoised"/> the mean uses the clamped x̂₀, as diffusers' DDPMScheduler.
+    /// q(x_{t−1} | x_t, x̂₀) has mean x̂₀ + (σ_{t−1}²/σ_t²)(x_t − x̂₀) (Eq. 7 divided by √ᾱ_{t−1}) and the variance of
+    /// <paramref name="variance"/> (<see cref="DdpmVariances"/>: β̃_t, β_t, or improved DDPM's learned interpolation between
+    /// them, which needs an <see cref="IVarianceModel"/>); no noise on the last step unless <paramref name="noiseLastStep"/>
+    /// (diffusers adds noise whenever t &gt; 0, so a last timestep above 0 is noised too). With <paramref name="clipDenoised"/>
+    /// the mean uses the clamped x̂₀, as diffusers' DDPMScheduler. <paramref name="onDenoised"/>(x̂₀, i) sees each step's
+    /// prediction (progressive generation, Ho et al. 2020, Fig. 6).
     /// </summary>
-    public static Tensor Ddpm(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, bool fixedLarge = false,
-        bool clipDenoised = false, bool noiseLastStep = false, Action<int, int>? onStep = null)
+    public static Tensor Ddpm(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, DdpmVariance variance = DdpmVariance.FixedSmall,
+        bool clipDenoised = false, bool noiseLastStep = false, Action<int, int>? onStep = null, Action<Tensor, int>? onDenoised = null)
     {
         int steps = Validate(sigmas);
         var d = new Denoiser(model, steps, onStep);
         return Loop(x, steps, (x, i) =>
         {
             double sigma = sigmas[i], prev = sigmas[i + 1];
-            var x0 = d.At(x, sigma);
+            var (x0, v) = variance == DdpmVariance.Learned ? d.WithVariance(x, sigma) : (d.At(x, sigma), (Tensor?)null);
             if (clipDenoised) x0 = x0.clamp(-1, 1);
+            onDenoised?.Invoke(x0, i);
             var mean = x0 + prev * prev / (sigma * sigma) * (x - x0);               // Ho et al. 2020, Eq. 7
-            bool last = i == steps - 1 && !noiseLastStep;
-            double std = last ? 0 : fixedLarge
-                ? Math.Sqrt((sigma * sigma - prev * prev) * (1 + prev * prev) / (1 + sigma * sigma))
-                : AncestralStep(sigma, prev, 1).Up;
-            return AddNoise(mean, std, gen);
+            if (i == steps - 1 && !noiseLastStep) return mean;
+            var (small, large) = DdpmVariances(sigma, prev);
+            return variance switch
+            {
+                DdpmVariance.FixedLarge => AddNoise(mean, Math.Sqrt(large), gen),
+                // Σ = exp(v log β_t + (1 − v) log β̃_t) (Nichol & Dhariwal 2021, Eq. 15); β̃ = 0 at ᾱ_prev = 1 floored at 1e-20 as diffusers
+                DdpmVariance.Learned => mean + (0.5 * (v! * Math.Log(large) + (1 - v!) * Math.Log(Math.Max(small, 1e-20)))).exp()
+                    * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device),
+                _ => AddNoise(mean, Math.Sqrt(small), gen),
+            };
         });
+    }
+
+    /// <summary>
+    /// The two fixed reverse variances of a DDPM step from σ to σ_prev in the σ-frame (Ho et al. 2020, §3.2), for strided
+    /// steps with the β's of the subsequence, β = 1 − ᾱ_t/ᾱ_prev (Nichol &amp; Dhariwal 2021, §4): β̃ = σ_up² =
+    /// σ_prev²(σ² − σ_prev²)/σ² (<c>fixed-small</c>, <see cref="AncestralStep"/> with η = 1) and β/ᾱ_prev =
+    /// (σ² − σ_prev²)(1 + σ_prev²)/(1 + σ²) (<c>fixed-large</c>); both are the VP-frame variances divided by ᾱ_prev.
+    /// </summary>
+    public static (double Small, double Large) DdpmVariances(double sigma, double prev)
+    {
+        double up = AncestralStep(sigma, prev, 1).Up;
+        return (up * up, (sigma * sigma - prev * prev) * (1 + prev * prev) / (1 + sigma * sigma));
     }
 
     /// <summary>
@@ -469,5 +489,18 @@ public static class DiffusionSamplers
             onStep?.Invoke(++Count, Math.Max(total, Count));
             return d;
         }
+
+        /// <summary>D(x, σ) and improved DDPM's variance interpolation v from one counted evaluation of an <see cref="IVarianceModel"/>.</summary>
+        public (Tensor Denoised, Tensor V) WithVariance(Tensor x, double sigma)
+        {
+            if (model is not IVarianceModel learned)
+                throw new UsageException("--variance learned needs a model with a learned variance: a ddpm run trained with --loss hybrid (--net adm)");
+            var result = learned.DenoiseWithVariance(x, full([x.shape[0]], sigma, dtype: x.dtype, device: x.device));
+            onStep?.Invoke(++Count, Math.Max(total, Count));
+            return result;
+        }
     }
 }
+
+/// <summary>DDPM's reverse-process variance: β̃_t (fixed-small), β_t (fixed-large) or learned (Nichol &amp; Dhariwal 2021, Eq. 15).</summary>
+public enum DdpmVariance { FixedSmall, FixedLarge, Learned }

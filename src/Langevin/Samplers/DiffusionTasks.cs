@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace Langevin.Samplers;
 
 /// <summary>
-/// What a denoiser does beyond sampling: DDIM inversion (data → latent), spherical interpolation of latents, and
-/// inpainting by replacement — all in the σ-frame over a plan's σ's, reusing the samplers' steps.
+/// What a denoiser does beyond sampling: DDIM inversion (data → latent), spherical interpolation of latents,
+/// progressive generation (x̂₀ along a DDPM chain) and inpainting by replacement — all in the σ-frame over a plan's σ's, reusing the samplers' steps.
 /// </summary>
 public static class DiffusionTasks
 {
@@ -51,6 +51,28 @@ public static class DiffusionTasks
             return where(sin.abs() < 1e-6, linear, spherical);
         }).ToArray();
         return cat(frames, 0).reshape([ts.Count * b, .. z0.shape.Skip(1)]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Progressive generation (Ho et al. 2020, §4.3, Fig. 6): DDPM ancestral sampling (<see cref="DiffusionSamplers.Ddpm"/>)
+    /// that keeps the prediction x̂₀ of step i for each i in <paramref name="keepSteps"/>; returns the final sample and those
+    /// x̂₀'s in the order of the steps (the caller disposes them).
+    /// </summary>
+    public static (Tensor Sample, Tensor[] Predictions) ProgressiveGeneration(IScoreModel model, Tensor x, double[] sigmas, Generator? gen,
+        DdpmVariance variance, IReadOnlyCollection<int> keepSteps, Action<int, int>? onStep = null)
+    {
+        var kept = new List<Tensor>();
+        void Keep(Tensor x0, int i) { if (keepSteps.Contains(i)) kept.Add(x0.detach().clone().DetachFromDisposeScope()); }
+        try
+        {
+            var sample = DiffusionSamplers.Ddpm(model, x, sigmas, gen, variance, onStep: onStep, onDenoised: Keep);
+            return (sample, [.. kept]);
+        }
+        catch
+        {
+            foreach (var k in kept) k.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

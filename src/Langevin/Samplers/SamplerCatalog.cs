@@ -29,7 +29,7 @@ public sealed record SamplerRequest
     public bool? RoundTimesteps { get; init; }
     public double? Rtol { get; init; }
     public double? Atol { get; init; }
-    /// <summary>DDPM's variance: fixed-small (β̃_t) or fixed-large (β_t).</summary>
+    /// <summary>DDPM's variance: fixed-small (β̃_t), fixed-large (β_t) or learned (improved DDPM, a model trained with the hybrid loss).</summary>
     public string? Variance { get; init; }
     public int? Order { get; init; }
     public double? SigmaMin { get; init; }
@@ -70,7 +70,7 @@ public static class SamplerCatalog
     [
         Info("ddim", "DDIM (Song et al. 2021), η = 0 deterministic … 1 DDPM-like", 50, TimestepSpacing.Leading,
             [.. VpOptions, .. EdmOptions, "set-alpha-to-one", "clip-sample", "eta"]),
-        Info("ddpm", "DDPM ancestral sampling (Ho et al. 2020), β̃_t or β_t variance", 1000, TimestepSpacing.Leading,
+        Info("ddpm", "DDPM ancestral sampling (Ho et al. 2020), β̃_t, β_t or learned variance (Nichol & Dhariwal 2021)", 1000, TimestepSpacing.Leading,
             [.. VpOptions, "clip-sample", "variance"]),
         Info("euler", "Euler on the probability-flow ODE (Karras et al. 2022)", 50, TimestepSpacing.Linspace,
             [.. VpOptions, .. EdmOptions, "karras"]),
@@ -155,8 +155,8 @@ public static class SamplerCatalog
             throw new UsageException($"--betas {r.Betas}: the model was trained with {process.Schedule.BetaSchedule} betas");
         if (r.RoundTimesteps is not null && r.Karras != true)
             throw new UsageException("--round-timesteps matters only with --karras (without it the timesteps are integers already)");
-        if (r.Variance is not null and not ("fixed-small" or "fixed-large"))
-            throw new UsageException($"--variance must be fixed-small or fixed-large (got '{r.Variance}')");
+        if (r.Variance is not null and not ("fixed-small" or "fixed-large" or "learned"))
+            throw new UsageException($"--variance must be fixed-small, fixed-large or learned (got '{r.Variance}')");
         return info;
     }
 
@@ -212,6 +212,8 @@ public static class SamplerCatalog
     {
         var info = Check(r, process);
         var plan = Plan(r, process);
+        if (info.Name == "ddpm" && r.Variance == "learned" && model is not IVarianceModel)
+            throw new UsageException("--variance learned needs a model with a learned variance: a ddpm run trained with --loss hybrid (--net adm)");
         if (RoundsTimesteps(r, process))
         {
             var schedule = process.Schedule ?? new VpDiscreteSchedule(1000, r.Betas ?? VpDiscreteSchedule.Linear);
@@ -226,7 +228,7 @@ public static class SamplerCatalog
         var result = info.Name switch
         {
             "ddim" => DiffusionSamplers.Ddim(model, x, s, r.Eta ?? 0, gen, r.ClipSample ?? false, plan.Targets, plan.Carry, Count),
-            "ddpm" => DiffusionSamplers.Ddpm(model, x, s, gen, r.Variance == "fixed-large", r.ClipSample ?? false,
+            "ddpm" => DiffusionSamplers.Ddpm(model, x, s, gen, DdpmVarianceOf(r), r.ClipSample ?? false,
                 noiseLastStep: plan.Timesteps![^1] > 0, Count),
             "euler" or "edm-euler" => DiffusionSamplers.Euler(model, x, s, Count),
             "euler-ancestral" => DiffusionSamplers.EulerAncestral(model, x, s, gen, r.Eta ?? 1, Count),
@@ -244,6 +246,14 @@ public static class SamplerCatalog
         var output = plan.OutputScale == 1 ? result : result * plan.OutputScale;
         return new SamplerResult(output.MoveToOuterDisposeScope(), evaluations, plan);
     }
+
+    /// <summary>The ddpm sampler's <c>--variance</c> (default fixed-small).</summary>
+    public static DdpmVariance DdpmVarianceOf(SamplerRequest r) => r.Variance switch
+    {
+        "fixed-large" => DdpmVariance.FixedLarge,
+        "learned" => DdpmVariance.Learned,
+        _ => DdpmVariance.FixedSmall,
+    };
 
     /// <summary>
     /// Whether the model is queried at rounded integer timesteps: dpmpp-2m and unipc with Karras σ's on the vp process do

@@ -136,8 +136,8 @@ public class SamplerCatalogTests(ITestOutputHelper output)
         var x = randn([4000, 2], dtype: float64);
         double[] lastStep = [schedule.Sigma(19), 0];
         using var g1 = new Generator(1);
-        var quiet = DiffusionSamplers.Ddpm(mixture, x, lastStep, g1, fixedLarge: true);
-        var noised = DiffusionSamplers.Ddpm(mixture, x, lastStep, g1, fixedLarge: true, noiseLastStep: true);
+        var quiet = DiffusionSamplers.Ddpm(mixture, x, lastStep, g1, variance: DdpmVariance.FixedLarge);
+        var noised = DiffusionSamplers.Ddpm(mixture, x, lastStep, g1, variance: DdpmVariance.FixedLarge, noiseLastStep: true);
         double expected = Math.Sqrt(1 - schedule.AlphasCumprod[19]);   // diffusers: std √β_t = √(1 − ᾱ_19) when prev = −1
         double std = (noised - quiet).std().item<double>();
         output.WriteLine($"last-step noise std {std:F5}, expected {expected:F5}");

@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Langevin.Data;
+using Langevin.IO;
+using Langevin.Likelihood;
+using Langevin.Processes;
+using Langevin.Methods;
+using Langevin.Samplers;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Cli.Commands;
+
+/// <summary>
+/// <c>langevin rate-distortion</c>: DDPM's progressive lossy decompression (Ho et al. 2020, §4.3, Fig. 5–7) — the rate–distortion
+/// curve along the sender's chain (<see cref="RateDistortion"/>), x̂₀ at decreasing t as a grid, and progressive generation
+/// (x̂₀ along a DDPM sampling chain, <see cref="DiffusionTasks.ProgressiveGeneration"/>).
+/// </summary>
+public sealed class RateDistortionCommand : ICommand
+{
+    public string Name => "rate-distortion";
+    public string Summary => "DDPM's progressive lossy decompression: rate–distortion curve, x̂₀ along the chain (Ho et al. 2020, §4.3)";
+    public string Usage => "langevin rate-distortion (--run RUN | --checkpoint FILE) [--data SPEC] [--n N] [--every K] [--variance fixed-large|fixed-small|learned] [--gen-steps N] --out DIR";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        .. ModelSource.Specs,
+        new("data", "SPEC", "the data to compress (default: the run's data, test split where it has one)"),
+        new("n", "N", "items (default 100); the rate and distortion are their means"),
+        new("every", "K", "evaluate the model at every K-th timestep (and all t < K, and T − 1) instead of all T (default 1: exact)"),
+        new("variance", "fixed-large|fixed-small|learned", "the reverse variance p_θ codes with: β_t, β̃_t, or the learned Σ of a --loss hybrid run (default: learned for such runs, else fixed-large)"),
+        new("rows", "R", "images in the grids (default 8)"),
+        new("columns", "C", "x̂₀ columns in the grids, at evenly spaced t from T − 1 to 0 (default 10)"),
+        new("gen-steps", "N", "progressive generation: DDPM ancestral steps (default 1000; 0: no generation grid)"),
+        new("out", "DIR", "writes rd.json, rd.png, decompression.png and generation.png there"),
+    ];
+
+    public int Run(ParsedArgs a)
+    {
+        string outDir = a.String("out") ?? throw new UsageException("rate-distortion: --out DIR is required");
+        int n = a.Int("n") ?? 100, every = a.Int("every") ?? 1, rows = a.Int("rows") ?? 8, columns = a.Int("columns") ?? 10;
+        int genSteps = a.Int("gen-steps") ?? 1000;
+        if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
+        if (every < 1) throw new UsageException($"--every must be ≥ 1 (got {every})");
+        if (rows < 1) throw new UsageException($"--rows must be ≥ 1 (got {rows})");
+        if (columns < 2) throw new UsageException($"--columns must be ≥ 2 (got {columns})");
+        if (genSteps < 0) throw new UsageException($"--gen-steps must be ≥ 0 (got {genSteps})");
+        var (method, gen) = ModelSource.Open(a, Name);
+        using var _ = method;
+        using var __ = gen;
+        if (method is not IDenoisingMethod { Process: { Kind: SamplingProcess.Vp, Schedule: { } schedule } } denoising)
+        {
+            throw new UsageException($"rate-distortion needs a model of the discrete VP process (a ddpm run); this is a {method.Config.Method} run");
+        }
+        if (genSteps > schedule.T) throw new UsageException($"--gen-steps must be ≤ T = {schedule.T} (got {genSteps})");
+        bool learnedRun = method is DdpmMethod { LearnedVariance: true };
+        string variance = a.String("variance") ?? (learnedRun ? "learned" : "fixed-large");
+        double? mix = VariationalBound.VarianceMixFor(variance, learnedRun, "variance");
+        string spec = a.String("data") ?? (method.Config.Data == "fashion-mnist" ? "fashion-mnist:test" : method.Config.Data);
+        using var data = DataSources.Load(spec, new DataOptions(Seed: a.Int("seed") ?? 0, Limit: n));
+        if (!data.ItemShape.SequenceEqual(method.ItemShape))
+            throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model was trained on [{string.Join(", ", method.ItemShape)}]");
+        n = (int)Math.Min(n, data.Count);
+        bool image = data.IsImage;
+        rows = Math.Min(rows, n);
+        Directory.CreateDirectory(outDir);
+        method.Network.eval();
+        var device = method.Network.parameters().First().device;
+        var rd = new RateDistortion(new VariationalBound(schedule, image, VarianceMix: mix), image ? 127.5 : 1, ClampDenoised: image, every);
+        int[] snapshotAt = [.. Enumerable.Range(0, columns).Select(c => (int)Math.Round((schedule.T - 1) * (1 - c / (double)(columns - 1))))];
+        int[]? snapshots = image ? snapshotAt : null;
+        RateDistortionCurve? curve = null;
+        using var x0 = data.X.narrow(0, 0, n).to(float32).to(device);
+        ProgressDisplay.Run("rate-distortion", rd.EvaluatedTimesteps(snapshots).Length, 0, a.Flag("quiet"), "NFE", p =>
+            curve = rd.Measure(denoising.Denoiser, x0, gen, snapshots, rows, (done, _) => p.Report(done)));
+        using var result = curve!;
+        Console.WriteLine($"{spec}: N = {n}, {result.Dimensions} dims, variance {variance}, NFE {result.Evaluations}{(every > 1 ? $" (every {every}-th t: the rate is an estimate)" : "")}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rate at t = 0 {result.TotalRate:F4} bits/dim (L_T {result.PriorRate:G3}), decoder L_0 {result.DecoderRate:F4}, bound {result.Bound:F4}; " +
+            $"distortion {result.Points[0].Distortion:F2} at t = {result.Points[0].Timestep} (data RMS {result.DataRms:F2}) → {result.Points[^1].Distortion:F3} at t = 0"));
+        WriteJson(Path.Combine(outDir, "rd.json"), spec, variance, every, result);
+        Plots.Lines(Path.Combine(outDir, "rd.png"), $"DDPM rate–distortion ({spec}, N = {n}, {variance})",
+            "rate (bits/dim)", image ? "distortion (RMSE, [0, 255])" : "distortion (RMSE)",
+            [("", [.. result.Points.Select(q => q.Rate)], [.. result.Points.Select(q => q.Distortion)])]);
+        Console.WriteLine($"wrote {Path.Combine(outDir, "rd.json")}, {Path.Combine(outDir, "rd.png")}");
+        if (!image) return 0;
+
+        // Fig. 7: rows = images, columns = x̂₀ at decreasing t, then the original
+        using (var grid = Rows([.. result.Snapshots, x0.narrow(0, 0, rows).cpu()]))
+            ImageGrid.SavePng(Path.Combine(outDir, "decompression.png"), grid, columns: columns + 1);
+        Console.WriteLine($"wrote {Path.Combine(outDir, "decompression.png")} ({rows} rows: x̂₀ at t = {string.Join(", ", result.SnapshotTimesteps)}, then x₀)");
+        if (genSteps == 0) return 0;
+
+        // Fig. 6: x̂₀ along a DDPM sampling chain, then the sample
+        var plan = SamplerCatalog.Plan(new SamplerRequest { Sampler = "ddpm", Steps = genSteps, Spacing = TimestepSpacing.Linspace }, denoising.Process);
+        int[] keepSteps = [.. Enumerable.Range(0, columns).Select(c => (int)Math.Round((plan.Steps - 1) * c / (double)(columns - 1)))];
+        var ddpmVariance = variance switch { "learned" => DdpmVariance.Learned, "fixed-small" => DdpmVariance.FixedSmall, _ => DdpmVariance.FixedLarge };
+        Tensor? sample = null;
+        Tensor[] predictions = [];
+        ProgressDisplay.Run("progressive generation", plan.Steps, 0, a.Flag("quiet"), "NFE", p =>
+        {
+            using var z = randn([rows, .. method.ItemShape], generator: gen, device: device);
+            (sample, predictions) = DiffusionTasks.ProgressiveGeneration(denoising.Denoiser, z * plan.InitialScale, plan.Sigmas, gen, ddpmVariance,
+                keepSteps, (done, _) => p.Report(done));
+        });
+        try
+        {
+            using var grid = Rows([.. predictions.Select(t => t.clamp(-1, 1).cpu()), denoising.ToData(sample!).cpu()]);
+            ImageGrid.SavePng(Path.Combine(outDir, "generation.png"), grid, columns: columns + 1);
+        }
+        finally { sample?.Dispose(); foreach (var t in predictions) t.Dispose(); }
+        Console.WriteLine($"wrote {Path.Combine(outDir, "generation.png")} ({rows} rows: x̂₀ at steps {string.Join(", ", keepSteps)} of {plan.Steps} ({variance}), then the sample)");
+        return 0;
+    }
+
+    /// <summary>Columns [R, C, H, W] each → one batch in row-major order (rows = images), mapped to [0, 1].</summary>
+    static Tensor Rows(Tensor[] columns)
+    {
+        using var scope = NewDisposeScope();
+        var stacked = stack(columns, 1);                                           // [R, columns, C, H, W]
+        return SamplePreview.ToUnitRange(stacked.reshape([-1, .. stacked.shape.Skip(2)])).MoveToOuterDisposeScope();
+    }
+
+    static void WriteJson(string path, string spec, string variance, int every, RateDistortionCurve c)
+    {
+        var points = new JsonArray();
+        foreach (var q in c.Points)
+            points.Add(new JsonObject { ["t"] = q.Timestep, ["sigma"] = q.Sigma, ["rate"] = q.Rate, ["distortion"] = q.Distortion, ["term"] = q.Term });
+        var json = new JsonObject
+        {
+            ["data"] = spec, ["n"] = c.Items, ["dims"] = c.Dimensions, ["variance"] = variance, ["every"] = every, ["nfe"] = c.Evaluations,
+            ["rate_unit"] = "bits/dim", ["distortion_unit"] = "RMSE",
+            ["prior_bits_per_dim"] = c.PriorRate, ["decoder_bits_per_dim"] = c.DecoderRate, ["total_rate"] = c.TotalRate, ["bound"] = c.Bound,
+            ["data_rms"] = c.DataRms, ["points"] = points,
+        };
+        AtomicFile.WriteAllText(path, json.ToJsonString(new() { WriteIndented = true }));
+    }
+}
