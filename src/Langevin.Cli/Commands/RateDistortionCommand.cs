@@ -84,6 +84,12 @@ public sealed class RateDistortionCommand : ICommand
             "rate (bits/dim)", image ? "distortion (RMSE, [0, 255])" : "distortion (RMSE)",
             [("", [.. result.Points.Select(q => q.Rate)], [.. result.Points.Select(q => q.Distortion)])]);
         Console.WriteLine($"wrote {Path.Combine(outDir, "rd.json")}, {Path.Combine(outDir, "rd.png")}");
+        a.Result["rd_json"] = Path.Combine(outDir, "rd.json");
+        a.Result["n"] = n;
+        a.Result["rate_bits_per_dim"] = result.TotalRate;
+        a.Result["decoder_bits_per_dim"] = result.DecoderRate;
+        a.Result["bound_bits_per_dim"] = result.Bound;
+        a.Result["nfe"] = result.Evaluations;
         if (!image) return 0;
 
         // Fig. 7: rows = images, columns = x̂₀ at decreasing t, then the original
