@@ -11,7 +11,7 @@ namespace Langevin.Cli
         public static readonly IReadOnlyList<ICommand> Commands =
         [
             new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(),
-            new InterpolateCommand(), new CompareCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(),
+            new InterpolateCommand(), new CompareCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(), new OodCommand(),
         ];
 
         public static string Overview() => string.Join('\n',
