@@ -11,13 +11,10 @@ public sealed record EbmConfig
     public int SgldSteps { get; init; } = 20;
     /// <summary>α: the step on −∇E.</summary>
     public double SgldStepSize { get; init; } = 1.0;
-    /// <summary>σ: the standard deviation of the noise added per step (null: 0.005 for images, 0.001 for points).</summary>
-    public double? SgldNoise { get; init; }
-    /// <summary>
-    /// Elementwise clip of ∇E in SGLD steps (IGEBM §3.3); 0 disables it. Null: 0.1 for images, 0.01 for points — with α = 1
-    /// the clip is the step length, and 0.1 is wider than 25gaussians' components (sd 0.018), so points take 0.01.
-    /// </summary>
-    public double? SgldGradClip { get; init; }
+    /// <summary>σ: the standard deviation of the noise added per step.</summary>
+    public double SgldNoise { get; init; } = 0.005;
+    /// <summary>Elementwise clip of ∇E in SGLD steps (IGEBM §3.3); 0 disables it.</summary>
+    public double SgldGradClip { get; init; } = 0.1;
     /// <summary>ESH leapfrog step size (in data units) when <see cref="Sampler"/> is esh.</summary>
     public double EshStepSize { get; init; } = 0.05;
     public int BufferSize { get; init; } = 10000;
@@ -41,8 +38,8 @@ public sealed record EbmConfig
         if (Sampler is not ("sgld" or "esh")) throw new UsageException($"--ebm-sampler must be sgld or esh (got '{Sampler}')");
         if (SgldSteps < 1) throw new UsageException($"--sgld-steps must be ≥ 1 (got {SgldSteps})");
         if (!(SgldStepSize > 0)) throw new UsageException($"--sgld-step must be > 0 (got {SgldStepSize})");
-        if (SgldNoise is { } noise && !(noise >= 0)) throw new UsageException($"--sgld-noise must be ≥ 0 (got {noise})");
-        if (SgldGradClip is { } clip && !(clip >= 0)) throw new UsageException($"--sgld-clip must be ≥ 0 (got {clip})");
+        if (!(SgldNoise >= 0)) throw new UsageException($"--sgld-noise must be ≥ 0 (got {SgldNoise})");
+        if (!(SgldGradClip >= 0)) throw new UsageException($"--sgld-clip must be ≥ 0 (got {SgldGradClip})");
         if (!(EshStepSize > 0)) throw new UsageException($"--esh-step must be > 0 (got {EshStepSize})");
         if (BufferSize < 1) throw new UsageException($"--buffer-size must be ≥ 1 (got {BufferSize})");
         if (ReinitProbability is < 0 or > 1) throw new UsageException($"--reinit must be in [0, 1] (got {ReinitProbability})");

@@ -46,7 +46,7 @@ public sealed class EbmMethod : IEnergyMethod
     public EbmMethod(TrainConfig config, long[] itemShape)
     {
         _e = config.Ebm;
-        if (_e.InitLow is null || _e.InitHigh is null || _e.SpectralNorm is null || _e.SampleSteps is null || _e.SgldNoise is null || _e.SgldGradClip is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
+        if (_e.InitLow is null || _e.InitHigh is null || _e.SpectralNorm is null || _e.SampleSteps is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
         Config = config;
         ItemShape = itemShape;
         nn.Module<Tensor, Tensor> net = Networks.IsImage(itemShape)
@@ -66,7 +66,7 @@ public sealed class EbmMethod : IEnergyMethod
         Model = new EnergyModel(net, buffer);
     }
 
-    /// <summary>Fills the noise range from the data (its bounding box widened by 10%; images: [−1, 1]), spectral norm, the SGLD noise and clip, and the sampling length.</summary>
+    /// <summary>Fills the noise range from the data (its bounding box widened by 10%; images: [−1, 1]), spectral norm and the sampling length.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data)
     {
         var e = config.Ebm;
@@ -81,8 +81,7 @@ public sealed class EbmMethod : IEnergyMethod
         }
         bool image = data.dim() == 4;
         return config with { Ebm = e with { InitLow = e.InitLow ?? lo, InitHigh = e.InitHigh ?? hi,
-            SpectralNorm = e.SpectralNorm ?? image, SampleSteps = e.SampleSteps ?? (image ? 100 : 1000),
-            SgldNoise = e.SgldNoise ?? (image ? 0.005 : 0.001), SgldGradClip = e.SgldGradClip ?? (image ? 0.1 : 0.01) } };
+            SpectralNorm = e.SpectralNorm ?? image, SampleSteps = e.SampleSteps ?? (image ? 100 : 1000) } };
     }
 
     Tensor Uniform(long[] shape, Generator gen, Device device) =>
@@ -100,7 +99,7 @@ public sealed class EbmMethod : IEnergyMethod
     public Tensor InitialState(long n, Generator gen) => Uniform([n, .. ItemShape], gen, Device);
 
     /// <summary>The SGLD settings of the config: α, σ, clip.</summary>
-    public SgldSettings SgldSettings => new(_e.SgldStepSize, _e.SgldNoise!.Value, _e.SgldGradClip!.Value);
+    public SgldSettings SgldSettings => new(_e.SgldStepSize, _e.SgldNoise, _e.SgldGradClip);
 
     /// <summary>K steps of SGLD: x ← x − α clip(∇E(x), c) + σ z (Du &amp; Mordatch 2019, Eq. 4 and §3.3).</summary>
     public Tensor Sgld(Tensor x, int steps, Generator gen, Action<int>? onStep = null) =>
