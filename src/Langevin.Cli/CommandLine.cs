@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 
 namespace Langevin.Cli;
 
@@ -41,6 +42,12 @@ public sealed class ParsedArgs
             }
         }
     }
+
+    /// <summary>
+    /// The command's results for <c>--json FILE</c> (every command accepts it): what it wrote, measured or decided. A command
+    /// that declares its own <c>json</c> option writes its own document instead.
+    /// </summary>
+    public JsonObject Result { get; } = new();
 
     public bool Has(string name) => _values.ContainsKey(name);
     public string? String(string name) => _values.TryGetValue(name, out var v) ? v : null;
@@ -87,9 +94,10 @@ public static class Help
     public static string For(ICommand c)
     {
         var lines = new List<string> { $"langevin {c.Name} — {c.Summary}", "", $"usage: {c.Usage}", "", "options:" };
-        int width = c.Options.Max(o => o.Name.Length + (o.Value?.Length + 1 ?? 0)) + 4;
+        int width = c.Options.Select(o => o.Name.Length + (o.Value?.Length + 1 ?? 0)).Append("json FILE".Length).Max() + 4;
         foreach (var o in c.Options)
             lines.Add($"  {("--" + o.Name + (o.Value is null ? "" : " " + o.Value)).PadRight(width)}{o.Help}");
+        if (!c.Options.Any(o => o.Name == "json")) lines.Add($"  {"--json FILE".PadRight(width)}also write the results as JSON to FILE");
         lines.Add($"  {"--help".PadRight(width)}show this help");
         return string.Join('\n', lines);
     }

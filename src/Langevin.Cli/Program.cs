@@ -1,6 +1,9 @@
 using Langevin;
 using Langevin.Cli;
 using Langevin.Cli.Commands;
+using Langevin.IO;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 return LangevinCli.Run(args);
 
@@ -45,24 +48,67 @@ namespace Langevin.Cli
                 Console.WriteLine(Help.For(command));
                 return 0;
             }
+            string? jsonPath = null, error = null;
+            ParsedArgs? parsed = null;
+            int code;
             try
             {
-                return command.Run(new ParsedArgs(command.Name, rest, command.Options));
+                if (!command.Options.Any(o => o.Name == "json")) jsonPath = TakeJsonOption(command.Name, rest);
+                parsed = new ParsedArgs(command.Name, rest, command.Options);
+                code = command.Run(parsed);
             }
             catch (LangevinException e)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return e.ExitCode;
+                (error, code) = (e.Message, e.ExitCode);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                (error, code) = (e.Message, 1);
             }
             catch (Exception e) when (Environment.GetEnvironmentVariable("LANGEVIN_DEBUG") is null)
             {
                 Console.Error.WriteLine($"internal error: {e.GetType().Name}: {e.Message.Split('\n')[0]} (set LANGEVIN_DEBUG=1 for the stack trace, and please report it)");
                 return 70;
+            }
+            if (error is not null) Console.Error.WriteLine($"error: {error}");
+            if (jsonPath is not null)
+            {
+                var result = parsed?.Result ?? [];
+                if (error is not null) result["error"] = error;
+                WriteResult(jsonPath, command.Name, code, result, args);
+            }
+            return code;
+        }
+
+        /// <summary>Removes <c>--json FILE</c> (or <c>--json=FILE</c>) from a command's arguments and returns FILE.</summary>
+        static string? TakeJsonOption(string command, List<string> rest)
+        {
+            int i = rest.FindIndex(s => s == "--json" || s.StartsWith("--json=", StringComparison.Ordinal));
+            if (i < 0) return null;
+            string? file = rest[i].Length > 6 ? rest[i][7..] : i + 1 < rest.Count ? rest[i + 1] : null;
+            if (string.IsNullOrEmpty(file) || (rest[i].Length == 6 && file.StartsWith("--", StringComparison.Ordinal)))
+                throw new UsageException($"{command}: --json needs a value (FILE)");
+            rest.RemoveRange(i, rest[i].Length > 6 ? 1 : 2);
+            return file;
+        }
+
+        /// <summary>The <c>--json FILE</c> document: the command, its arguments, its exit code and the results it recorded.</summary>
+        static void WriteResult(string path, string command, int exitCode, JsonObject result, string[] args)
+        {
+            var doc = new JsonObject
+            {
+                ["command"] = command,
+                ["args"] = new JsonArray([.. args.Select(s => (JsonNode?)JsonValue.Create(s))]),
+                ["exit_code"] = exitCode,
+            };
+            foreach (var (key, value) in result) doc[key] = value?.DeepClone();
+            try
+            {
+                AtomicFile.WriteAllText(path, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: --json {path}: {e.Message}");
             }
         }
     }

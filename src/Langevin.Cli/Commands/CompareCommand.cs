@@ -164,6 +164,12 @@ public sealed class CompareCommand : ICommand
             .Select(g => (g.Key, g.Select(c => (double)c.Nfe).ToArray(), g.Select(c => c.Quality).ToArray())).ToList();
         Plots.Lines(png, $"{title}: quality vs NFE (N = {n})", "NFE", qualityName, series, logX: true, logY: true);
         Console.WriteLine($"wrote {json} and {png}");
+        a.Result["compare_json"] = json;
+        a.Result["plot"] = png;
+        a.Result["n"] = n;
+        a.Result["quality"] = qualityName;
+        a.Result["floor"] = double.IsFinite(floor) ? floor : null;
+        a.Result["rows"] = rows.DeepClone();
         return 0;
     }
 

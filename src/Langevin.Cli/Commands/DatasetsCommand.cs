@@ -12,8 +12,13 @@ public sealed class DatasetsCommand : ICommand
     public int Run(ParsedArgs a)
     {
         int width = DataSources.Catalog.Max(c => c.Spec.Length) + 2;
+        var list = new System.Text.Json.Nodes.JsonArray();
         foreach (var (spec, description) in DataSources.Catalog)
+        {
             Console.WriteLine($"{spec.PadRight(width)}{description}");
+            list.Add(new System.Text.Json.Nodes.JsonObject { ["spec"] = spec, ["description"] = description });
+        }
+        a.Result["datasets"] = list;
         return 0;
     }
 }

@@ -89,6 +89,8 @@ public sealed class DemoCommand : ICommand
         Console.WriteLine($"sliced Wasserstein (N = {SampleCount}): samples {metrics["swd_samples"]}, floor {metrics["swd_floor"]}, ceiling {metrics["swd_ceiling"]}");
         Console.WriteLine($"on the checkerboard's squares: {metrics["on_support"]}; square shares {metrics["square_min_share"]}–{metrics["square_max_share"]}");
         Console.WriteLine($"wrote {Path.Combine(dir, "samples.npy")}, samples.png, loss.png, metrics.json");
+        a.Result["folder"] = Path.GetFullPath(dir);
+        a.Result["metrics"] = metrics.DeepClone();
         return 0;
     }
 

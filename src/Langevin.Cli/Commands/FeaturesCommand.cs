@@ -37,7 +37,10 @@ public sealed class FeaturesTrainCommand : ICommand
         };
         if (settings.Steps < 1) throw new UsageException($"features train: --steps must be ≥ 1 (got {settings.Steps})");
         if (settings.Width < 1) throw new UsageException($"features train: --width must be ≥ 1 (got {settings.Width})");
-        FeatureTraining.TrainAndSave(data, a.String("out"), settings, a.Flag("quiet"));
+        string path = FeatureTraining.TrainAndSave(data, a.String("out"), settings, a.Flag("quiet"));
+        a.Result["network"] = Path.GetFullPath(path);
+        a.Result["data"] = data;
+        a.Result["steps"] = settings.Steps;
         return 0;
     }
 }

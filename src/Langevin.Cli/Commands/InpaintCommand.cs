@@ -90,6 +90,9 @@ public sealed class InpaintCommand : ICommand
             NpyFile.Write(outPath, SamplePreview.ToUnitRange(result));
             Console.WriteLine($"wrote {outPath}");
         }
+        a.Result["grid"] = gridPath;
+        a.Result["out"] = outPath;
+        a.Result["n"] = result.shape[0];
         return 0;
     }
 

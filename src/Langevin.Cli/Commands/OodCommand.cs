@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Langevin.Data;
 using Langevin.Energy;
 using Langevin.IO;
@@ -39,12 +40,18 @@ public sealed class OodCommand : ICommand
         using var cpuGen = new Generator((ulong)(a.Int("seed") ?? 0));
         var inScores = EnergyScores.Compute(ebm.Energy, data.X, device);
         Console.WriteLine($"in-distribution: {spec}, N = {data.X.shape[0]}, mean E {inScores.Energy.Average():G4}");
+        a.Result["in"] = spec;
+        a.Result["n"] = data.X.shape[0];
+        a.Result["mean_energy_in"] = inScores.Energy.Average();
+        var sets = new JsonObject();
+        a.Result["out_sets"] = sets;
         Console.WriteLine($"{"out-of-distribution",-24} {"N",6} {"mean E",10} {"AUROC E",8} {"AUROC |∇E|",11}");
         foreach (string set in a.String("out-data", method.ItemShape.Length == 3 ? "noise,flip,rotate" : "noise").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             using var outX = OutSet(set, data.X, ebm, cpuGen, gen);
             var outScores = EnergyScores.Compute(ebm.Energy, outX, device);
             var (aucE, aucG) = EnergyScores.Auroc(inScores, outScores);
+            sets[set] = new JsonObject { ["n"] = outX.shape[0], ["mean_energy"] = outScores.Energy.Average(), ["auroc_energy"] = aucE, ["auroc_grad_norm"] = aucG };
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{set,-24} {outX.shape[0],6} {outScores.Energy.Average(),10:G4} {aucE,8:F4} {aucG,11:F4}"));
         }
         return 0;

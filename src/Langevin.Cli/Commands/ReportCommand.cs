@@ -28,6 +28,7 @@ public sealed class ReportCommand : ICommand, IPositionalCommand
         string run = a.String("run") ?? throw new UsageException("report: give the run folder: langevin report RUN");
         string path = RunReport.Write(run, a.String("out"));
         Console.WriteLine($"wrote {path}");
+        a.Result["report"] = Path.GetFullPath(path);
         return 0;
     }
 }

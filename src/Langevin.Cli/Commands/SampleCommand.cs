@@ -99,6 +99,7 @@ public sealed class SampleCommand : ICommand
                 result = SamplerCatalog.Run(denoising.Denoiser, z.to(gen.device), request, denoising.Process, gen, (done, _) => p.Report(done)));
             using (result!.Output) samples = denoising.ToData(result.Output).cpu();
             Console.WriteLine(Describe(request, result));
+            Record(a, request, result);
         }
         using var drawn = samples!;
         if (gifPath is not null)
@@ -109,6 +110,10 @@ public sealed class SampleCommand : ICommand
             Console.WriteLine($"wrote {gifPath} ({frames.Count} frames)");
         }
         Write(drawn, outPath, gridPath, $"{method.Config.Method} samples (N = {n})", keepDtype: false);
+        a.Result["method"] = method.Config.Method;
+        a.Result["sampler"] ??= a.String("sampler") ?? method.SamplerNames[0];
+        a.Result["nfe"] ??= method.FunctionEvaluations;
+        RecordFiles(a, n, outPath, gridPath, gifPath);
         return 0;
     }
 
@@ -137,6 +142,8 @@ public sealed class SampleCommand : ICommand
         using var output = result!.Output.cpu();
         Console.WriteLine(Describe(request, result));
         Write(output, outPath, gridPath, $"{request.Sampler} on {Path.GetFileName(a.String("model")!)} (N = {n})", keepDtype: true);
+        Record(a, request, result);
+        RecordFiles(a, n, outPath, gridPath, null);
         return 0;
     }
 
@@ -174,12 +181,32 @@ public sealed class SampleCommand : ICommand
             });
             using var drawn = samples!;
             Write(drawn, outPath, gridPath, $"{method.Config.Method} composed with {others.Count} run(s) (N = {n})", keepDtype: false);
+            a.Result["method"] = method.Config.Method;
+            a.Result["compose"] = runs;
+            a.Result["steps"] = steps;
+            RecordFiles(a, n, outPath, gridPath, null);
             return 0;
         }
         finally
         {
             foreach (var o in others) o.Dispose();
         }
+    }
+
+    /// <summary>What <c>--json FILE</c> records about a catalog sampler's run.</summary>
+    static void Record(ParsedArgs a, SamplerRequest r, SamplerResult result)
+    {
+        a.Result["sampler"] = r.Sampler;
+        a.Result["steps"] = result.Plan.Steps;
+        a.Result["nfe"] = result.Evaluations;
+    }
+
+    static void RecordFiles(ParsedArgs a, int n, string? outPath, string? gridPath, string? gifPath)
+    {
+        a.Result["n"] = n;
+        a.Result["out"] = outPath;
+        a.Result["grid"] = gridPath;
+        a.Result["gif"] = gifPath;
     }
 
     static string Describe(SamplerRequest r, SamplerResult result) => r.Sampler == "ode-rk45"

@@ -44,6 +44,13 @@ public sealed class TrainCommand : ICommand
         Console.WriteLine($"training {config.Method} on {config.Data}: {data.X.shape[0]} items of shape [{string.Join(", ", data.ItemShape)}] → {Path.GetFullPath(runDir)}");
         var result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet")), data.X);
         Console.WriteLine($"done: step {result.Step}, loss {result.LastLoss:F4}, {result.Elapsed.TotalSeconds:F0} s; checkpoint {result.Checkpoint}");
+        a.Result["run"] = Path.GetFullPath(runDir);
+        a.Result["method"] = config.Method;
+        a.Result["data"] = config.Data;
+        a.Result["step"] = result.Step;
+        a.Result["loss"] = double.IsFinite(result.LastLoss) ? result.LastLoss : null;
+        a.Result["seconds"] = Math.Round(result.Elapsed.TotalSeconds, 1);
+        a.Result["checkpoint"] = result.Checkpoint;
         return 0;
     }
 
