@@ -15,7 +15,7 @@ namespace Langevin.Cli
         [
             new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(),
             new InterpolateCommand(), new CompareCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(),
-            new RateDistortionCommand(),
+            new RateDistortionCommand(), new OodCommand(),
         ];
 
         public static string Overview() => string.Join('\n',

@@ -11,7 +11,7 @@ namespace Langevin.Cli.Commands;
 public sealed class InpaintCommand : ICommand
 {
     public string Name => "inpaint";
-    public string Summary => "fill masked pixels of images: NCSN by annealed Langevin, diffusion models by replacement";
+    public string Summary => "fill masked pixels of images: NCSN by annealed Langevin, diffusion models by replacement, EBMs by energy descent";
     public string Usage => "langevin inpaint (--run RUN | --checkpoint FILE) [--data SPEC] [--mask right-half|left-half|top-half|bottom-half|center] [--n N] --grid FILE.png";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -22,7 +22,7 @@ public sealed class InpaintCommand : ICommand
         new("n", "N", "number of images (default 8)"),
         new("grid", "FILE.png", "rows: masked input, inpainted, original"),
         new("out", "FILE.npy", "the inpainted images, float32 [N, C, H, W] in [0, 1]"),
-        new("steps", "N", "diffusion models: ancestral steps of the replacement sampler (default 100)"),
+        new("steps", "N", "diffusion models: ancestral steps of the replacement sampler (default 100); EBMs: SGLD/PGD steps (default: the run's sampling length)"),
     ];
 
     public int Run(ParsedArgs a)
@@ -34,7 +34,7 @@ public sealed class InpaintCommand : ICommand
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
         using var __ = gen;
-        if (method is not (NcsnMethod or IDenoisingMethod)) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting");
+        if (method is not (NcsnMethod or IDenoisingMethod or IEnergyMethod)) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting");
         if (method is NcsnMethod && a.Has("steps")) throw new UsageException("--steps applies to diffusion models; NCSN inpaints with its trained σ's and T");
         if (method.ItemShape.Length != 3) throw new UsageException("inpaint: the model was trained on points, not images");
         string spec = a.String("data") ?? TestSplit(method.Config.Data);
@@ -47,6 +47,23 @@ public sealed class InpaintCommand : ICommand
         if (method is NcsnMethod ncsn)
             ProgressDisplay.Run("inpaint", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
                 filled = ncsn.Inpaint(original, mask, gen, (done, _) => p.Report(done)));
+        else if (method is IEnergyMethod ebm)
+        {
+            // energy descent on the unknown pixels only: the run's own sampler, with the known pixels put back after every step
+            method.Network.eval();
+            int steps = a.Int("steps") ?? ebm.SampleSteps;
+            if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+            var device = method.Network.parameters().First().device;
+            ProgressDisplay.Run("inpaint", steps, 0, a.Flag("quiet"), "steps", p =>
+            {
+                using var scope = NewDisposeScope();
+                var known = original.to(device);
+                var m = mask.to(device);
+                var x = known * m + ebm.InitialState(known.shape[0], gen) * (1 - m);
+                x = ebm.Descend(ebm.Energy, x, steps, gen, k => p.Report(k), project: y => known * m + y * (1 - m));
+                filled = x.detach().clamp(-1, 1).cpu().MoveToOuterDisposeScope();
+            });
+        }
         else
         {
             var denoising = (IDenoisingMethod)method;

@@ -67,11 +67,25 @@ public static class ModelSource
             file = new RunFolder(runDir).LatestCheckpoint()?.Path
                 ?? throw new UsageException($"--run: {runDir} holds no checkpoint (train it first: langevin train --out {runDir})");
         }
-        using var ckpt = Checkpoint.Load(file!);
+        return LoadCheckpoint(file!, a.Flag("no-ema"));
+    }
+
+    /// <summary>The latest checkpoint of a run folder (for options that name further runs, e.g. `sample --compose`).</summary>
+    public static IGenerativeMethod LoadRun(string runDir, bool noEma, string option)
+    {
+        if (!Directory.Exists(runDir)) throw new UsageException($"{option}: {runDir} is not a folder");
+        string file = new RunFolder(runDir).LatestCheckpoint()?.Path
+            ?? throw new UsageException($"{option}: {runDir} holds no checkpoint");
+        return LoadCheckpoint(file, noEma);
+    }
+
+    static IGenerativeMethod LoadCheckpoint(string file, bool noEma)
+    {
+        using var ckpt = Checkpoint.Load(file);
         var method = MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
         try
         {
-            Checkpoint.LoadInto(method.Network, a.Flag("no-ema") ? ckpt.Model : ckpt.Ema, file!);
+            Checkpoint.LoadInto(method.Network, noEma ? ckpt.Model : ckpt.Ema, file);
         }
         catch
         {

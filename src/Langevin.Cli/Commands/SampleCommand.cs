@@ -55,6 +55,7 @@ public sealed class SampleCommand : ICommand
         new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
+        new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --run's sampler and settings (--steps: chain length)"),
         .. SamplerSpecs,
     ];
 
@@ -73,6 +74,7 @@ public sealed class SampleCommand : ICommand
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
         using var __ = gen;
+        if (a.String("compose") is { } composeRuns) return RunComposed(a, method, gen, n, noise, composeRuns, outPath, gridPath);
         var request = Request(a);
         Tensor? samples = null;
         var frames = new List<Tensor>();
@@ -143,6 +145,52 @@ public sealed class SampleCommand : ICommand
         Record(a, request, result);
         RecordFiles(a, n, outPath, gridPath, null);
         return 0;
+    }
+
+    /// <summary>`--compose`: the sum of energies of --run and the listed runs, sampled by --run's own sampler from its noise.</summary>
+    int RunComposed(ParsedArgs a, IGenerativeMethod method, Generator gen, int n, Tensor? noise, string runs, string? outPath, string? gridPath)
+    {
+        if (method is not IEnergyMethod first) throw new UsageException($"--compose: needs energy models (ebm, adv-ebm), not '{method.Config.Method}'");
+        if (noise is not null || a.Has("gif") || a.Has("sampler")) throw new UsageException("--compose: --noise, --gif and --sampler do not apply (the chain starts from --run's noise, with its sampler)");
+        var others = new List<IEnergyMethod>();
+        try
+        {
+            foreach (string run in runs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var m = ModelSource.LoadRun(run, a.Flag("no-ema"), "--compose");
+                if (m is not IEnergyMethod e || !m.ItemShape.SequenceEqual(method.ItemShape))
+                {
+                    m.Dispose();
+                    throw new UsageException($"--compose: {run} is not an energy model over items [{string.Join(", ", method.ItemShape)}]");
+                }
+                m.Network.to(gen.device);
+                m.Network.eval();
+                others.Add(e);
+            }
+            if (others.Count == 0) throw new UsageException("--compose: name at least one run");
+            method.Network.eval();
+            var energy = Langevin.Energy.EnergyComposition.Product([(Langevin.Energy.EnergyFunction)first.Energy, .. others.Select(o => (Langevin.Energy.EnergyFunction)o.Energy)]);
+            int steps = a.Int("steps") ?? first.SampleSteps;
+            if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+            Tensor? samples = null;
+            ProgressDisplay.Run("sample (composed)", steps, 0, a.Flag("quiet"), "steps", p =>
+            {
+                using var start = first.InitialState(n, gen);
+                using var x = first.Descend(energy, start, steps, gen, k => p.Report(k));
+                samples = x.detach().cpu();
+            });
+            using var drawn = samples!;
+            Write(drawn, outPath, gridPath, $"{method.Config.Method} composed with {others.Count} run(s) (N = {n})", keepDtype: false);
+            a.Result["method"] = method.Config.Method;
+            a.Result["compose"] = runs;
+            a.Result["steps"] = steps;
+            RecordFiles(a, n, outPath, gridPath, null);
+            return 0;
+        }
+        finally
+        {
+            foreach (var o in others) o.Dispose();
+        }
     }
 
     /// <summary>What <c>--json FILE</c> records about a catalog sampler's run.</summary>

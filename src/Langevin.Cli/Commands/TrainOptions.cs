@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default), ddpm, edm, sde, ebm, cld or walkjump"),
+        new("method", "NAME", "ncsn (default), ddpm, edm, sde, ebm, cld, walkjump or adv-ebm"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -56,8 +56,8 @@ public static class TrainOptions
         new("ebm-sampler", "sgld|esh", "EBM negative sampler during training"),
         new("sgld-steps", "K", "EBM: sampler steps per training step (SGLD steps or ESH leapfrog steps)"),
         new("sgld-step", "A", "EBM: SGLD step α on −∇E"),
-        new("sgld-noise", "S", "EBM: SGLD noise standard deviation σ per step"),
-        new("sgld-clip", "C", "EBM: clip ∇E elementwise to ±C in SGLD steps (0: off)"),
+        new("sgld-noise", "S", "EBM: SGLD noise standard deviation σ per step (default 0.005; 25gaussians: 0.001)"),
+        new("sgld-clip", "C", "EBM: clip ∇E elementwise to ±C in SGLD steps (0: off; default 0.1; 25gaussians: 0.01)"),
         new("esh-step", "E", "EBM: ESH leapfrog step size"),
         new("buffer-size", "N", "EBM: replay buffer size"),
         new("reinit", "P", "EBM: probability of re-initialising a buffer chain from noise"),
@@ -66,6 +66,12 @@ public static class TrainOptions
         new("spectral-norm", null, "EBM: spectral normalisation (default: on for images, off for points)"),
         new("no-spectral-norm", null, "EBM: no spectral normalisation"),
         new("buffer-file", "B.npy", "EBM: fill the replay buffer from this .npy"),
+        new("pgd-step", "η", "adv-ebm: length of one normalised-gradient PGD step (default: 1% of the data's range; images 0.5)"),
+        new("pgd-steps", "K", "adv-ebm: the most PGD steps the curriculum reaches (default 50)"),
+        new("pgd-start-steps", "K", "adv-ebm: PGD steps of the first phase (default 1)"),
+        new("auc-threshold", "A", "adv-ebm: add a PGD step when the rolling AUROC of data vs negatives exceeds A (default 0.8)"),
+        new("auc-window", "N", "adv-ebm: batches in that rolling AUROC (default 50)"),
+        new("r1-reg", "G", "adv-ebm: R1 penalty G·E‖∇ₓlogit(x⁺)‖² on the data (default 0)"),
         new("mass", "M", "CLD velocity mass M > 0 (Γ = 2√M; default 0.25)"),
         new("beta", "X", "CLD time scaling β > 0 (default 4)"),
         new("velocity-var", "G", "CLD initial velocity variance as a fraction γ of M (default 0.04)"),
@@ -82,6 +88,10 @@ public static class TrainOptions
     public static TrainConfig MethodDefaults(string method, string data)
     {
         var c = new TrainConfig();
+        if (method is "ebm" or "adv-ebm" && Langevin.Data.Toy2D.Names.Contains(data))
+            // EBMs on the toy sets: the runs measured in docs/methods/ebm.md and adv-ebm.md (1500 steps, batch 128, width 128);
+            // the adversarial EBM takes 6 Fourier features (without them its classifier never separated 25gaussians)
+            return c with { Steps = 1500, BatchSize = 128, Network = c.Network with { Width = 128, FourierFeatures = method == "adv-ebm" ? 6 : 0 } };
         if (method is not ("ddpm" or "edm" or "sde" or "cld") || !Langevin.Data.Toy2D.Names.Contains(data)) return c;
         return c with
         {
@@ -176,6 +186,16 @@ public static class TrainOptions
                 SpectralNorm = a.Flag("spectral-norm") ? true : a.Flag("no-spectral-norm") ? false : e.SpectralNorm,
                 SampleSteps = a.Int("sample-steps") ?? e.SampleSteps,
                 BufferFile = a.String("buffer-file") ?? e.BufferFile,
+            },
+            AdversarialEbm = c.AdversarialEbm with
+            {
+                PgdStepSize = a.Double("pgd-step") ?? c.AdversarialEbm.PgdStepSize,
+                PgdMaxSteps = a.Int("pgd-steps") ?? c.AdversarialEbm.PgdMaxSteps,
+                PgdStartSteps = a.Int("pgd-start-steps") ?? c.AdversarialEbm.PgdStartSteps,
+                AucThreshold = a.Double("auc-threshold") ?? c.AdversarialEbm.AucThreshold,
+                AucWindow = a.Int("auc-window") ?? c.AdversarialEbm.AucWindow,
+                R1Regularizer = a.Double("r1-reg") ?? c.AdversarialEbm.R1Regularizer,
+                SampleSteps = a.Int("sample-steps") ?? c.AdversarialEbm.SampleSteps,
             },
             Cld = c.Cld with
             {

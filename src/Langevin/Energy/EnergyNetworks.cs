@@ -7,18 +7,26 @@ namespace Langevin.Energy;
 public sealed class EnergyMlp : nn.Module<Tensor, Tensor>
 {
     readonly nn.Module<Tensor, Tensor> layers;
+    readonly int _fourier;
 
-    public EnergyMlp(int dim, int width, int depth, bool spectralNorm) : base(nameof(EnergyMlp))
+    /// <param name="fourierFeatures">K &gt; 0 feeds sin/cos(2^k π x/4), k &lt; K, of every coordinate too (as ScoreMlp).</param>
+    public EnergyMlp(int dim, int width, int depth, bool spectralNorm, int fourierFeatures = 0) : base(nameof(EnergyMlp))
     {
         var list = new List<nn.Module<Tensor, Tensor>>();
-        long inF = dim;
+        _fourier = fourierFeatures;
+        long inF = dim * (1 + 2 * fourierFeatures);
         for (int i = 0; i < depth; i++) { list.Add(new SpectralLinear(inF, width, spectralNorm)); list.Add(nn.SiLU()); inF = width; }
         list.Add(new SpectralLinear(inF, 1, spectralNorm));
         layers = nn.Sequential(list);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => layers.forward(x).squeeze(-1);
+    public override Tensor forward(Tensor x)
+    {
+        if (_fourier == 0) return layers.forward(x).squeeze(-1);
+        using var features = Langevin.Models.ScoreMlp.WithFourierFeatures(x, _fourier);
+        return layers.forward(features).squeeze(-1);
+    }
 }
 
 /// <summary>

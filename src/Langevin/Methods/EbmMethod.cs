@@ -29,7 +29,7 @@ public sealed class EnergyModel : nn.Module<Tensor, Tensor>
 /// (Eq. 2 with §3.3's regulariser), with negatives x⁻ from short-run SGLD (Eq. 4, gradients clipped) or ESH dynamics
 /// (Versteeg 2021) started from a replay buffer re-initialised from uniform noise with probability 5% (§3.1).
 /// </summary>
-public sealed class EbmMethod : IGenerativeMethod
+public sealed class EbmMethod : IEnergyMethod
 {
     readonly EbmConfig _e;
 
@@ -51,7 +51,7 @@ public sealed class EbmMethod : IGenerativeMethod
         ItemShape = itemShape;
         nn.Module<Tensor, Tensor> net = Networks.IsImage(itemShape)
             ? new EnergyCnn((int)itemShape[0], config.Network.BaseChannels, _e.SpectralNorm.Value)
-            : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], config.Network.Width, config.Network.Depth, _e.SpectralNorm.Value)
+            : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], config.Network.Width, config.Network.Depth, _e.SpectralNorm.Value, config.Network.FourierFeatures)
             : throw new UsageException($"--method ebm needs points [N, D] or images [N, C, H, W]; got items of shape [{string.Join(", ", itemShape)}]");
         Tensor buffer;
         if (_e.BufferFile is { } file)
@@ -90,29 +90,23 @@ public sealed class EbmMethod : IGenerativeMethod
     Device Device => Model.parameters().First().device;
 
     /// <summary>∇ₓE(x) by autograd (the weights' gradients are untouched).</summary>
-    public Tensor EnergyGradient(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = enable_grad();
-        var xg = x.detach().requires_grad_(true);
-        var g = autograd.grad([Model.forward(xg).sum()], [xg])[0];
-        return g.detach().MoveToOuterDisposeScope();
-    }
+    public Tensor EnergyGradient(Tensor x) => EnergySamplers.Gradient(Model.forward, x);
+
+    public Tensor Energy(Tensor x) => Model.forward(x);
+
+    public int SampleSteps => _e.SampleSteps!.Value;
+
+    public Tensor InitialState(long n, Generator gen) => Uniform([n, .. ItemShape], gen, Device);
+
+    /// <summary>The SGLD settings of the config: α, σ, clip.</summary>
+    public SgldSettings SgldSettings => new(_e.SgldStepSize, _e.SgldNoise, _e.SgldGradClip);
 
     /// <summary>K steps of SGLD: x ← x − α clip(∇E(x), c) + σ z (Du &amp; Mordatch 2019, Eq. 4 and §3.3).</summary>
-    public Tensor Sgld(Tensor x, int steps, Generator gen, Action<int>? onStep = null)
-    {
-        for (int k = 0; k < steps; k++)
-        {
-            using var scope = NewDisposeScope();
-            var g = EnergyGradient(x);
-            if (_e.SgldGradClip > 0) g = g.clamp(-_e.SgldGradClip, _e.SgldGradClip);
-            var next = x - _e.SgldStepSize * g + _e.SgldNoise * randn(x.shape, generator: gen, device: x.device);
-            x = next.MoveToOuterDisposeScope();
-            onStep?.Invoke(k + 1);
-        }
-        return x;
-    }
+    public Tensor Sgld(Tensor x, int steps, Generator gen, Action<int>? onStep = null) =>
+        EnergySamplers.Sgld(Model.forward, x, steps, SgldSettings, gen, onStep);
+
+    public Tensor Descend(EnergyFunction energy, Tensor x, int steps, Generator gen, Action<int>? onStep = null, Func<Tensor, Tensor>? project = null) =>
+        EnergySamplers.Sgld(energy, x, steps, SgldSettings, gen, onStep, project);
 
     /// <summary>One ESH trajectory of K leapfrog steps over −∇E (end point, as Versteeg 2021 uses for EBM training).</summary>
     public Tensor Esh(Tensor x, int steps, Generator gen) =>

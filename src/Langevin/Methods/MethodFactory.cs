@@ -7,7 +7,7 @@ namespace Langevin.Methods;
 /// <summary>The registry of methods `langevin train --method NAME` knows.</summary>
 public static class MethodFactory
 {
-    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde", "ebm", "cld", "walkjump"];
+    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde", "ebm", "cld", "walkjump", "adv-ebm"];
 
     /// <summary>Resolves automatic settings from the data (before training) and returns the final config.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen) => config.Method switch
@@ -15,6 +15,7 @@ public static class MethodFactory
         "ncsn" => NcsnMethod.Resolve(config, data, gen),
         "ddpm" or "edm" or "sde" => DdpmMethod.Resolve(config, data),
         "ebm" => EbmMethod.Resolve(config, data),
+        "adv-ebm" => AdversarialEbmMethod.Resolve(config, data),
         "cld" => CldMethod.Resolve(config, data, gen),
         "walkjump" => WalkJumpMethod.Resolve(config, data, gen),
         _ => throw Unknown(config.Method),
@@ -26,6 +27,7 @@ public static class MethodFactory
         "ncsn" => new NcsnMethod(config, itemShape),
         "ddpm" or "edm" or "sde" => new DdpmMethod(config, itemShape),
         "ebm" => new EbmMethod(config, itemShape),
+        "adv-ebm" => new AdversarialEbmMethod(config, itemShape),
         "cld" => new CldMethod(config, itemShape),
         "walkjump" => new WalkJumpMethod(config, itemShape),
         _ => throw Unknown(config.Method),

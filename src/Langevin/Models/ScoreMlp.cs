@@ -69,16 +69,17 @@ public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
         if (t.dim() != 1 || t.shape[0] != x.shape[0])
             throw new ArgumentException($"t must be [{x.shape[0]}], got [{string.Join(", ", t.shape)}]", nameof(t));
         using var scope = NewDisposeScope();
-        var parts = new List<Tensor> { x };
-        if (Config.FourierFeatures > 0)
-        {
-            var freqs = pow(2.0, arange(Config.FourierFeatures, dtype: x.dtype, device: x.device)) * (Math.PI / 4);
-            var angles = (x.unsqueeze(2) * freqs).reshape(x.shape[0], -1);           // [B, D·K]
-            parts.Add(angles.sin());
-            parts.Add(angles.cos());
-        }
-        parts.Add(TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedDim).to_type(x.dtype));
-        var input = cat(parts, 1);
+        var input = cat([WithFourierFeatures(x, Config.FourierFeatures), TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedDim).to_type(x.dtype)], 1);
         return scope.MoveToOuter(net.forward(input));
+    }
+
+    /// <summary>[x, sin(2^k π x/4), cos(2^k π x/4)] for k = 0..K−1 of every coordinate ([B, D] → [B, D(1 + 2K)]; K = 0: x).</summary>
+    public static Tensor WithFourierFeatures(Tensor x, int k)
+    {
+        if (k == 0) return x.alias();
+        using var scope = NewDisposeScope();
+        var freqs = pow(2.0, arange(k, dtype: x.dtype, device: x.device)) * (Math.PI / 4);
+        var angles = (x.unsqueeze(2) * freqs).reshape(x.shape[0], -1);           // [B, D·K]
+        return cat([x, angles.sin(), angles.cos()], 1).MoveToOuterDisposeScope();
     }
 }

@@ -31,6 +31,7 @@ public sealed record TrainConfig
     public NcsnConfig Ncsn { get; init; } = new();
     public DdpmConfig Ddpm { get; init; } = new();
     public EbmConfig Ebm { get; init; } = new();
+    public AdversarialEbmConfig AdversarialEbm { get; init; } = new();
     public CldConfig Cld { get; init; } = new();
     public WalkJumpConfig WalkJump { get; init; } = new();
 
@@ -76,6 +77,7 @@ public sealed record TrainConfig
         Ncsn.Validate();
         Ddpm.Validate();
         Ebm.Validate();
+        AdversarialEbm.Validate();
     }
 
     /// <summary>Learning rate at a step: linear warm-up over <see cref="WarmupSteps"/>, then constant.</summary>

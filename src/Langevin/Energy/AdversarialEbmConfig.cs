@@ -1,0 +1,37 @@
+namespace Langevin.Training;
+
+/// <summary>
+/// Settings of the adversarially trained EBM (Yin, Li &amp; Rohde, ECCV 2022, "Learning energy-based models with adversarial
+/// training"): a binary classifier whose logit is −E, trained against negatives made by L2 PGD from uniform noise, with
+/// the number of PGD steps raised by one whenever the classifier wins (rolling AUROC on the training batches above a threshold).
+/// </summary>
+public sealed record AdversarialEbmConfig
+{
+    /// <summary>η: the length of one normalised-gradient PGD step (null: 1% of the data's range for points, 0.1 for images).</summary>
+    public double? PgdStepSize { get; init; }
+    /// <summary>PGD steps of the first training phase.</summary>
+    public int PgdStartSteps { get; init; } = 1;
+    /// <summary>The most PGD steps training reaches (then it stays there).</summary>
+    public int PgdMaxSteps { get; init; } = 50;
+    /// <summary>Raise the PGD steps when the mean AUROC (data vs PGD negatives) over the last <see cref="AucWindow"/> batches exceeds this.</summary>
+    public double AucThreshold { get; init; } = 0.8;
+    public int AucWindow { get; init; } = 50;
+    /// <summary>γ of the R1 penalty γ E‖∇ₓ logit(x⁺)‖² on the data (Mescheder et al. 2018), as the paper's --r1reg; 0: off.</summary>
+    public double R1Regularizer { get; init; }
+    /// <summary>PGD steps of <c>langevin sample</c> (null: <see cref="PgdMaxSteps"/>).</summary>
+    public int? SampleSteps { get; init; }
+    /// <summary>Range of the uniform noise that starts PGD, also the box PGD is clamped to (resolved from the data as for IGEBM).</summary>
+    public double? InitLow { get; init; }
+    public double? InitHigh { get; init; }
+
+    public void Validate()
+    {
+        if (PgdStepSize is { } eta && !(eta > 0)) throw new UsageException($"--pgd-step must be > 0 (got {eta})");
+        if (PgdStartSteps < 1) throw new UsageException($"--pgd-start-steps must be ≥ 1 (got {PgdStartSteps})");
+        if (PgdMaxSteps < PgdStartSteps) throw new UsageException($"--pgd-steps must be ≥ --pgd-start-steps (got {PgdMaxSteps} < {PgdStartSteps})");
+        if (AucThreshold is <= 0.5 or > 1) throw new UsageException($"--auc-threshold must be in (0.5, 1] (got {AucThreshold})");
+        if (AucWindow < 1) throw new UsageException($"--auc-window must be ≥ 1 (got {AucWindow})");
+        if (!(R1Regularizer >= 0)) throw new UsageException($"--r1-reg must be ≥ 0 (got {R1Regularizer})");
+        if (SampleSteps is < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");
+    }
+}
