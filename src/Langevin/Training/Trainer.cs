@@ -161,5 +161,6 @@ public static class Trainer
             SamplePreview.Write(Path.Combine(run.SamplesDir, $"step_{step:D7}.png"), samples, $"{config.Method} samples at step {step} (EMA)");
         });
         method.Network.train();
+        NativeHeap.Trim();   // the preview's large temporaries would otherwise stay resident (see NativeHeap)
     }
 }
