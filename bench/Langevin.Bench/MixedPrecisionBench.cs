@@ -76,6 +76,7 @@ internal static class MixedPrecisionBench
         {
             if (i % 2 == 0) { fp32[i] = Fp32Step(); mixed[i] = MixedStep(); }   // ABBA order: neither arm always goes first
             else { mixed[i] = MixedStep(); fp32[i] = Fp32Step(); }
+            Console.WriteLine($"pair {i + 1,2}: fp32 {fp32[i]:F0} ms, mixed {mixed[i]:F0} ms (load {Machine.LoadAverage():F1})");
         }
         double loadEnd = Machine.LoadAverage();
         double fp32Median = Machine.Median(fp32), mixedMedian = Machine.Median(mixed);
