@@ -16,7 +16,7 @@ namespace Langevin.Bench;
 internal static class ReferenceUNetBench
 {
     internal sealed record Options(
-        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps)
+        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps, bool BFloat16Mixed = false)
     {
         public static Options Parse(string[] args)
         {
@@ -32,6 +32,7 @@ internal static class ReferenceUNetBench
                     "--train-reps" => o with { TrainReps = Positive() },
                     "--infer-reps" => o with { InferReps = Positive() },
                     "--bf16" => o with { BFloat16 = true },
+                    "--bf16-mixed" => o with { BFloat16Mixed = true },
                     "--breakdown" => o with { Breakdown = true },
                     "--no-peer" => o with { Peer = false },
                     "--no-peak" => o with { Peak = false },
@@ -46,6 +47,7 @@ internal static class ReferenceUNetBench
 
     public static int Run(Options o)
     {
+        if (o.BFloat16Mixed) return MixedPrecisionBench.Run(o);
         torch.set_num_threads(o.Threads);
         var dtype = o.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
         double loadStart = Machine.LoadAverage();

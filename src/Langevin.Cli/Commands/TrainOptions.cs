@@ -24,6 +24,7 @@ public static class TrainOptions
         new("seed", "N", "random seed"),
         new("threads", "N", "CPU threads (default: the core count)"),
         new("device", "cpu|cuda", "compute device"),
+        new("bf16", null, "mixed precision: forward and backward in bfloat16, fp32 master weights, optimizer and EMA (fast on CPUs with AVX512_BF16; docs/benchmarks.md)"),
         new("flip", null, "random horizontal flips of images"),
         new("limit", "N", "use only the first N training items"),
         new("net", "auto|mlp|unet|adm", "network (auto: mlp for points, unet for images; adm: improved-DDPM U-Net)"),
@@ -130,6 +131,7 @@ public static class TrainOptions
             Seed = a.Int("seed") ?? c.Seed,
             Threads = a.Int("threads") ?? c.Threads,
             Device = a.String("device") ?? c.Device,
+            Bf16 = a.Flag("bf16") || c.Bf16,
             HorizontalFlip = a.Flag("flip") || c.HorizontalFlip,
             DataLimit = a.Int("limit") ?? c.DataLimit,
             Network = n with

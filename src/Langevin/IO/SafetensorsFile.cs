@@ -61,17 +61,27 @@ public static class SafetensorsFile
     /// </summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        byte[] bytes = ToBytes(tensors, metadata);
-        AtomicFile.WriteAllBytes(path, bytes);
+        ArgumentNullException.ThrowIfNull(tensors);
+        AtomicFile.Write(path, stream => WriteTo(stream, tensors, metadata));
     }
 
     /// <summary>The bytes <see cref="Write"/> would write.</summary>
     public static byte[] ToBytes(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
+        using var memory = new MemoryStream();
+        WriteTo(memory, tensors, metadata);
+        return memory.ToArray();
+    }
+
+    /// <summary>
+    /// Header first, then each tensor's bytes straight from its (CPU, contiguous) storage: no managed copy of the data,
+    /// so a checkpoint of N MB does not leave N MB-sized arrays in the .NET large-object heap each time it is saved.
+    /// </summary>
+    static void WriteTo(Stream stream, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
         var names = tensors.Keys.ToArray();
         Array.Sort(names, StringComparer.Ordinal);
-        var data = new List<byte[]>(names.Length);
         var json = new StringBuilder("{");
         if (metadata is not null)
         {
@@ -86,37 +96,35 @@ public static class SafetensorsFile
             }
             json.Append('}');
         }
+        using var scope = NewDisposeScope();                 // detach/cpu/contiguous each make a tensor handle
+        var data = new Tensor[names.Length];
         long offset = 0;
-        foreach (string name in names)
+        for (int i = 0; i < names.Length; i++)
         {
+            string name = names[i];
             if (name == MetadataKey) throw new ArgumentException($"safetensors: '{MetadataKey}' is reserved and cannot name a tensor");
             Tensor t = tensors[name];
             if (!Codes.TryGetValue(t.dtype, out string? code))
                 throw new ArgumentException($"safetensors: tensor '{name}' has unsupported dtype {t.dtype}");
-            using var c = t.detach().cpu().contiguous();
-            byte[] bytes = c.bytes.ToArray();
-            data.Add(bytes);
+            var c = data[i] = t.detach().cpu().contiguous();
+            long length = c.numel() * c.ElementSize;
             if (json.Length > 1) json.Append(',');
             AppendString(json, name).Append(":{\"dtype\":\"").Append(code).Append("\",\"shape\":[")
                 .Append(string.Join(",", c.shape.Select(d => d.ToString(CultureInfo.InvariantCulture))))
                 .Append("],\"data_offsets\":[").Append(offset.ToString(CultureInfo.InvariantCulture)).Append(',')
-                .Append((offset + bytes.Length).ToString(CultureInfo.InvariantCulture)).Append("]}");
-            offset += bytes.Length;
+                .Append((offset + length).ToString(CultureInfo.InvariantCulture)).Append("]}");
+            offset += length;
         }
         json.Append('}');
         byte[] header = Encoding.UTF8.GetBytes(json.ToString());
         int padded = (header.Length + 7) / 8 * 8;
-        var result = new byte[8 + padded + offset];
-        BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)padded);
-        header.CopyTo(result, 8);
-        result.AsSpan(8 + header.Length, padded - header.Length).Fill((byte)' ');
-        long at = 8 + padded;
-        foreach (byte[] bytes in data)
-        {
-            bytes.CopyTo(result, at);
-            at += bytes.Length;
-        }
-        return result;
+        Span<byte> size = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(size, (ulong)padded);
+        stream.Write(size);
+        stream.Write(header);
+        for (int i = header.Length; i < padded; i++) stream.WriteByte((byte)' ');
+        foreach (var c in data)
+            if (c.numel() > 0) stream.Write(c.bytes);
     }
 
     /// <summary>JSON string escaping as serde_json writes it (quote, backslash and control characters only).</summary>

@@ -30,6 +30,7 @@ public sealed class ExponentialMovingAverage : IDisposable
     public void Update(nn.Module module)
     {
         double d = CurrentDecay;
+        using var scope = NewDisposeScope();   // in-place ops return new tensor handles; dispose them here, not in the GC
         using var _ = no_grad();
         foreach (var (name, t) in module.state_dict())
         {
@@ -56,7 +57,7 @@ public sealed class ExponentialMovingAverage : IDisposable
     public void WithAveragedWeights(nn.Module module, Action action)
     {
         var current = module.state_dict();
-        var backup = current.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        var backup = current.ToDictionary(kv => kv.Key, kv => { using var d = kv.Value.detach(); return d.clone(); });
         try
         {
             CopyInto(current, _shadow);
@@ -71,6 +72,7 @@ public sealed class ExponentialMovingAverage : IDisposable
 
     static void CopyInto(IDictionary<string, Tensor> target, IReadOnlyDictionary<string, Tensor> source)
     {
+        using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var (name, t) in target) t.copy_(source[name]);
     }

@@ -10,8 +10,8 @@ public static class SamplePreview
     {
         if (samples.dim() == 4)
         {
-            using var unit = ToUnitRange(samples);
-            ImageGrid.SavePng(pngPath, unit);
+            using var scope = NewDisposeScope();
+            ImageGrid.SavePng(pngPath, ToUnitRange(samples));
         }
         else if (samples.dim() == 2 && samples.shape[1] == 2)
             Plots.Scatter(pngPath, samples, title);

@@ -26,6 +26,8 @@ public sealed record TrainConfig
     public int? Threads { get; init; }
     public string Device { get; init; } = "cpu";
     public bool HorizontalFlip { get; init; }
+    /// <summary>Mixed precision: forward and backward in bfloat16, fp32 master weights (<see cref="BFloat16WorkingCopy"/>).</summary>
+    public bool Bf16 { get; init; }
     public int? DataLimit { get; init; }
     public NetworkConfig Network { get; init; } = new();
     public NcsnConfig Ncsn { get; init; } = new();
@@ -72,6 +74,7 @@ public sealed record TrainConfig
         if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be ≥ 1 (got {CheckpointEvery})");
         if (SampleEvery < 0) throw new UsageException($"--sample-every must be ≥ 0 (got {SampleEvery})");
         if (LogEvery < 1) throw new UsageException($"--log-every must be ≥ 1 (got {LogEvery})");
+        if (Bf16 && Method == "ebm") throw new UsageException("--bf16 is not available for --method ebm (its sampler differentiates the energy through the network)");
         if (WarmupSteps < 0) throw new UsageException($"--warmup must be ≥ 0 (got {WarmupSteps})");
         Network.Validate();
         Ncsn.Validate();

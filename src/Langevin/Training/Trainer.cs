@@ -36,7 +36,7 @@ public static class Trainer
             config = resumeFrom.Config with
             {
                 Steps = config.Steps, CheckpointEvery = config.CheckpointEvery, SampleEvery = config.SampleEvery,
-                LogEvery = config.LogEvery, Threads = config.Threads,
+                LogEvery = config.LogEvery, Threads = config.Threads, Bf16 = config.Bf16,
             };
         }
         else if (run.LatestCheckpoint() is not null)
@@ -60,6 +60,10 @@ public static class Trainer
         manual_seed(config.Seed);                                   // deterministic initial weights
         using var method = create(config, itemShape);
         method.Network.to(device);
+        // --bf16: forward and backward in a bfloat16 working copy; optimizer, EMA and checkpoints on the fp32 master.
+        using var working = config.Bf16 ? create(config, itemShape) : null;
+        using var bf16 = working is null ? null : new BFloat16WorkingCopy(method.Network, working.Network as nn.Module<Tensor, Tensor, Tensor>
+            ?? throw new UsageException($"--bf16: the {config.Method} network cannot run in bfloat16 here"));
         using var optimizer = new AdamOptimizer(method.Network.named_parameters().Select(p => (p.name, p.parameter)),
             weightDecay: config.WeightDecay, decoupledWeightDecay: config.Optimizer == "adamw");
         using var ema = new ExponentialMovingAverage(method.Network, config.EmaDecay, config.EmaWarmup);
@@ -94,6 +98,7 @@ public static class Trainer
         ProgressDisplay.Run("train", config.Steps, start, request.Quiet, "it", progress =>
         {
             method.Network.train();
+            working?.Network.train();
             long stepsThisRun = 0;
             while (step < config.Steps)
             {
@@ -107,7 +112,8 @@ public static class Trainer
                     var batch = trainData.index_select(0, idx);
                     if (config.HorizontalFlip && batch.dim() == 4) batch = Augment.RandomHorizontalFlip(batch, gen);
 
-                    var loss = method.Loss(batch, gen);
+                    bf16?.PullWeights();
+                    var loss = (working ?? method).Loss(batch, gen);
                     lastLoss = loss.item<float>();
                     if (!double.IsFinite(lastLoss))
                         throw new TrainingDivergedException(
@@ -115,6 +121,7 @@ public static class Trainer
                             (lastCheckpoint.Length > 0 ? $"the last good checkpoint is {lastCheckpoint} (continue with --resume after lowering --lr or raising --grad-clip)" : "no checkpoint was written yet; lower --lr"));
                     optimizer.ZeroGrad();
                     loss.backward();
+                    bf16?.PushGradients();
                     double gradNorm = optimizer.ClipGradNorm(config.GradClip);
                     double lr = config.LearningRateAt(step);
                     optimizer.Step(lr);
@@ -154,5 +161,6 @@ public static class Trainer
             SamplePreview.Write(Path.Combine(run.SamplesDir, $"step_{step:D7}.png"), samples, $"{config.Method} samples at step {step} (EMA)");
         });
         method.Network.train();
+        NativeHeap.Trim();   // the preview's large temporaries would otherwise stay resident (see NativeHeap)
     }
 }

@@ -5,7 +5,7 @@ using Langevin.IO;
 
 namespace Langevin.Training;
 
-/// <summary>RUN/log.jsonl: one JSON object per logged step (step, loss, lr, grad_norm, it_s, elapsed_s, rss_mb).</summary>
+/// <summary>RUN/log.jsonl: one JSON object per logged step (step, loss, lr, grad_norm, it_s, elapsed_s, rss_mb, managed_mb).</summary>
 public sealed class TrainingLog : IDisposable
 {
     readonly StreamWriter _writer;
@@ -35,6 +35,7 @@ public sealed class TrainingLog : IDisposable
             ["it_s"] = Math.Round(itPerSec, 3),
             ["elapsed_s"] = Math.Round(elapsed, 3),
             ["rss_mb"] = Math.Round(Environment.WorkingSet / 1048576.0, 1),   // resident memory, to watch for leaks
+            ["managed_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),   // of which the .NET heap (the rest is native: libtorch, glibc)
         };
         _writer.WriteLine(o.ToJsonString());
         _writer.Flush();
