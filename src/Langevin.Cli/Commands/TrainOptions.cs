@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default), ddpm, edm, sde, ebm, cld or walkjump"),
+        new("method", "NAME", "ncsn (default), ddpm, edm, sde, ebm, cld, walkjump or dmcmc (EDM denoiser + noise-level estimator)"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -82,7 +82,7 @@ public static class TrainOptions
     public static TrainConfig MethodDefaults(string method, string data)
     {
         var c = new TrainConfig();
-        if (method is not ("ddpm" or "edm" or "sde" or "cld") || !Langevin.Data.Toy2D.Names.Contains(data)) return c;
+        if (method is not ("ddpm" or "edm" or "sde" or "cld" or "dmcmc") || !Langevin.Data.Toy2D.Names.Contains(data)) return c;
         return c with
         {
             Steps = method == "cld" ? 20_000 : 8_000, BatchSize = 512, LearningRate = 2e-3, WarmupSteps = 100, EmaDecay = 0.995,

@@ -33,6 +33,7 @@ public sealed record TrainConfig
     public EbmConfig Ebm { get; init; } = new();
     public CldConfig Cld { get; init; } = new();
     public WalkJumpConfig WalkJump { get; init; } = new();
+    public DmcmcConfig Dmcmc { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
