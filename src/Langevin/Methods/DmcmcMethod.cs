@@ -70,11 +70,15 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
         int Integer(string key, int fallback) => sampler?.Option(key) is { } v
             ? int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : throw new UsageException($"--{key}: not an integer: '{v}'")
             : fallback;
+        string update = sampler?.Option("sigma-update") ?? "mode", handOff = sampler?.Option("hand-off") ?? "lowest";
+        if (update is not ("mode" or "draw")) throw new UsageException($"--sigma-update must be mode or draw (got '{update}')");
+        if (handOff is not ("lowest" or "last")) throw new UsageException($"--hand-off must be lowest or last (got '{handOff}')");
         return new DlgSettings(Number("step-size", d.StepSize), Integer("gibbs-steps", d.GibbsSteps), sampler?.Steps ?? d.HeunSteps,
-            Integer("burn-in", d.BurnIn), SigmaMin: Config.Ddpm.SigmaMin, SigmaMax: Config.Ddpm.SigmaMax);
+            Integer("burn-in", d.BurnIn), SigmaMin: Config.Ddpm.SigmaMin, SigmaMax: Config.Ddpm.SigmaMax,
+            SampleSigma: update == "draw", HandOffLowest: handOff == "lowest");
     }
 
-    static readonly string[] DlgOptions = ["step-size", "gibbs-steps", "burn-in", "chains"];
+    static readonly string[] DlgOptions = ["step-size", "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off"];
 
     public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
@@ -98,7 +102,9 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
         using var _ = no_grad();
         Network.eval();
         var dlg = new DenoisingLangevinGibbs(Denoiser, Estimator, settings);
-        var (samples, cost) = dlg.Sample(chains, perChain, ItemShape, gen, float32, Device, onStep);
+        // progress on the scale of FunctionEvaluations (one sample's steady-state cost), as the CLI's display expects
+        var (samples, cost) = dlg.Sample(chains, perChain, ItemShape, gen, float32, Device,
+            onStep is null ? null : (done, total) => onStep((int)((long)done * FunctionEvaluations / Math.Max(1, total)), FunctionEvaluations));
         LastCost = cost;
         onFrame?.Invoke(samples);
         return samples[..n].cpu().MoveToOuterDisposeScope();

@@ -13,8 +13,9 @@ namespace Langevin.Samplers;
 /// <param name="InitSteps">Karras σ's of the Heun run from σ_max that starts the chains (the paper: 20).</param>
 /// <param name="InitNoise">Standard deviation of the noise added to those samples before the chains start (the paper: 0.5).</param>
 /// <param name="SampleSigma">Draw σ ~ p(σ | x) (exact Gibbs) instead of taking the posterior mode (the paper's code).</param>
+/// <param name="HandOffLowest">Hand off the state of smallest σ among the last GibbsSteps (the paper's code) instead of the last state.</param>
 public sealed record DlgSettings(double StepSize = 0.01, int GibbsSteps = 10, int HeunSteps = 6, int BurnIn = 20, int InitSteps = 18,
-    double InitNoise = 0.5, double SigmaMin = 0.002, double SigmaMax = 80, double Rho = 7, bool SampleSigma = false)
+    double InitNoise = 0.5, double SigmaMin = 0.002, double SigmaMax = 80, double Rho = 7, bool SampleSigma = false, bool HandOffLowest = true)
 {
     public void Validate()
     {
@@ -117,7 +118,7 @@ public sealed class DenoisingLangevinGibbs
             for (int g = 0; g < st.GibbsSteps; g++)
             {
                 GibbsStep(ref x, ref sigma);
-                var lower = sigma.lt(bestSigma);
+                var lower = st.HandOffLowest ? sigma.lt(bestSigma) : ones_like(sigma, dtype: ScalarType.Bool);
                 bestX = where(lower.Broadcast(x), x, bestX);
                 bestSigma = where(lower, sigma, bestSigma);
             }
