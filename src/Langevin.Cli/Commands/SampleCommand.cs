@@ -42,7 +42,12 @@ public sealed class SampleCommand : ICommand
         new("sigma-max", "σ", "edm/ve process: largest σ (edm default 80)"),
         new("rho", "ρ", "edm: Karras ρ (default 7)"),
         new("steps-per-level", "T", "ald: Langevin steps per σ (default 5)"),
-        new("step-size", "ε", "ald: step size ε (default: NCSNv2 Technique 4)"),
+        new("step-size", "ε", "ald: step size ε (default: NCSNv2 Technique 4); dlg: Langevin step η (default: the run's, 0.01)"),
+        new("gibbs-steps", "K", "dlg: Langevin–Gibbs steps per emitted sample (default 10); --steps sets its Heun hand-off steps"),
+        new("burn-in", "K", "dlg: Gibbs steps before the first sample (default 20)"),
+        new("chains", "C", "dlg: parallel chains, each emitting ⌈n/C⌉ samples (default 100)"),
+        new("sigma-update", "mode|draw", "dlg: σ ← the estimator's posterior mode (default, the paper's code) or a draw σ ~ p(σ|x)"),
+        new("hand-off", "lowest|last", "dlg: hand the state of smallest σ among the Gibbs steps to Heun (default, the paper's) or the last state"),
     ];
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -80,19 +85,23 @@ public sealed class SampleCommand : ICommand
         var frames = new List<Tensor>();
         Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));
         bool own = request.Sampler == method.SamplerNames[0] && !SamplerCatalog.GivenOptions(request).Any() && request.Steps is null;
-        if (a.String("sampler") is null || own || method is not IDenoisingMethod denoising)
+        bool ownOnly = method.SamplerNames.Contains(request.Sampler) && !SamplerCatalog.Names.Contains(request.Sampler); // e.g. dmcmc's dlg
+        if (a.String("sampler") is null || own || ownOnly || method is not IDenoisingMethod denoising)
         {
             if (a.String("sampler") is not null && !own && method is not IDenoisingMethod && !method.SamplerNames.Contains(request.Sampler))
                 throw new UsageException($"--sampler: a {method.Config.Method} model samples with: {string.Join(", ", method.SamplerNames)} (got '{request.Sampler}')");
             var settings = new SamplerSettings(a.String("sampler"), request.Steps, SamplerOptionsGiven(a));
             ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
                 samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame, settings));
+            if (method is ISamplingReport { LastSampling: { } report }) Console.WriteLine(report);
         }
         else
         {
             using var z = noise?.to(float32) ?? randn([n, .. method.ItemShape], generator: gen, device: gen.device);
             if (!z.shape.Skip(1).SequenceEqual(method.ItemShape))
                 throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
+            if (new[] { "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off" }.FirstOrDefault(a.Has) is { } dlgOnly)
+                throw new UsageException($"--{dlgOnly} applies to the dlg sampler only (a dmcmc run's own)");
             method.Network.eval();
             SamplerResult? result = null;
             ProgressDisplay.Run($"sample ({request.Sampler})", SamplerCatalog.ExpectedEvaluations(request, denoising.Process), 0, a.Flag("quiet"), "NFE", p =>

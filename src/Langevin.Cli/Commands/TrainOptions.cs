@@ -8,7 +8,7 @@ public static class TrainOptions
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("data", "SPEC", "training data (see 'langevin datasets'); default checkerboard"),
-        new("method", "NAME", "ncsn (default), ddpm, edm, sde, ebm, cld, walkjump or adv-ebm"),
+        new("method", "NAME", "ncsn (default), ddpm, edm, sde, ebm, cld, walkjump, adv-ebm or dmcmc (EDM denoiser + noise-level estimator)"),
         new("config", "FILE.json", "start from this config (the format of RUN/config.json); options below override it"),
         new("steps", "N", "training steps"),
         new("batch", "N", "batch size"),
@@ -93,7 +93,7 @@ public static class TrainOptions
             // EBMs on the toy sets: the runs measured in docs/methods/ebm.md and adv-ebm.md (1500 steps, batch 128, width 128);
             // the adversarial EBM takes 6 Fourier features (without them its classifier never separated 25gaussians)
             return c with { Steps = 1500, BatchSize = 128, Network = c.Network with { Width = 128, FourierFeatures = method == "adv-ebm" ? 6 : 0 } };
-        if (method is not ("ddpm" or "edm" or "sde" or "cld") || !Langevin.Data.Toy2D.Names.Contains(data)) return c;
+        if (method is not ("ddpm" or "edm" or "sde" or "cld" or "dmcmc") || !Langevin.Data.Toy2D.Names.Contains(data)) return c;
         return c with
         {
             Steps = method == "cld" ? 20_000 : 8_000, BatchSize = 512, LearningRate = 2e-3, WarmupSteps = 100, EmaDecay = 0.995,

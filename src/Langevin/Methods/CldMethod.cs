@@ -10,10 +10,10 @@ namespace Langevin.Methods;
 
 /// <summary>
 /// CLD-SGM (Dockhorn, Vahdat &amp; Kreis 2022): critically-damped Langevin diffusion on (x, v), a velocity-score network
-/// trained by hybrid score matching, sampled by SSCS, Euler–Maruyama or the probability-flow ODE (RK4).
+/// trained by hybrid score matching, sampled by SSCS, Euler–Maruyama or the probability-flow ODE (fixed-step RK4 or adaptive RK45).
 /// The network sees [x, v] (twice the data's channels) and the time.
 /// </summary>
-public sealed class CldMethod : IGenerativeMethod
+public sealed class CldMethod : IGenerativeMethod, ISamplingReport
 {
     readonly HybridScoreMatching _objective;
 
@@ -61,8 +61,11 @@ public sealed class CldMethod : IGenerativeMethod
             throw new UsageException($"--sampler: a CLD model samples with: {string.Join(", ", CldSamplers.Names)} (got '{name}')");
         if (sampler?.Options is { Count: > 0 } options)
             throw new UsageException($"--{options.Keys.First()}: CLD samplers take no such option");
+        if (name == "ode-rk45" && sampler?.Steps is not null)
+            throw new UsageException("--steps does not apply to ode-rk45: its step count is adaptive (tolerances 1e-5)");
         int steps = sampler?.Steps ?? Config.Cld.SamplerSteps;
         var times = CldSamplers.Times(steps, Config.Cld.SampleMinTime);
+        LastSampling = null;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
@@ -80,9 +83,20 @@ public sealed class CldMethod : IGenerativeMethod
         {
             "sscs" => CldSamplers.Sscs(ScoreModel, u, times, gen, onStep, onFrame),
             "em" => CldSamplers.EulerMaruyama(ScoreModel, u, times, gen, onStep, onFrame),
-            _ => CldSamplers.ProbabilityFlow(ScoreModel, u, times, onStep, onFrame),
+            "ode" => CldSamplers.ProbabilityFlow(ScoreModel, u, times, onStep, onFrame),
+            _ => Rk45(u, onStep),
         };
         return CriticallyDampedLangevin.Split(result).X.cpu().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>After an ode-rk45 run: its NFE (adaptive); null after the fixed-step samplers, whose NFE is their step count.</summary>
+    public string? LastSampling { get; private set; }
+
+    Tensor Rk45(Tensor u, Action<int, int>? onStep)
+    {
+        var (result, evaluations) = CldSamplers.ProbabilityFlowRk45(ScoreModel, u, Config.Cld.SampleMinTime, onStep: onStep);
+        LastSampling = $"ode-rk45: adaptive (rtol 1e-05, atol 1e-05), NFE {evaluations}";
+        return result;
     }
 
     public void Dispose() => Network.Dispose();

@@ -59,3 +59,9 @@ public sealed record SamplerSettings(string? Name = null, int? Steps = null, IRe
 {
     public string? Option(string key) => Options is not null && Options.TryGetValue(key, out var v) ? v : null;
 }
+
+/// <summary>A method whose sampler has something to say after a run (e.g. its measured cost), one line for the CLI.</summary>
+public interface ISamplingReport
+{
+    string? LastSampling { get; }
+}

@@ -7,7 +7,7 @@ namespace Langevin.Methods;
 /// <summary>The registry of methods `langevin train --method NAME` knows.</summary>
 public static class MethodFactory
 {
-    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde", "ebm", "cld", "walkjump", "adv-ebm"];
+    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde", "ebm", "cld", "walkjump", "adv-ebm", "dmcmc"];
 
     /// <summary>Resolves automatic settings from the data (before training) and returns the final config.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen) => config.Method switch
@@ -18,6 +18,7 @@ public static class MethodFactory
         "adv-ebm" => AdversarialEbmMethod.Resolve(config, data),
         "cld" => CldMethod.Resolve(config, data, gen),
         "walkjump" => WalkJumpMethod.Resolve(config, data, gen),
+        "dmcmc" => DmcmcMethod.Resolve(config, data),
         _ => throw Unknown(config.Method),
     };
 
@@ -30,6 +31,7 @@ public static class MethodFactory
         "adv-ebm" => new AdversarialEbmMethod(config, itemShape),
         "cld" => new CldMethod(config, itemShape),
         "walkjump" => new WalkJumpMethod(config, itemShape),
+        "dmcmc" => new DmcmcMethod(config, itemShape),
         _ => throw Unknown(config.Method),
     };
 

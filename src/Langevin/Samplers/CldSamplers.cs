@@ -14,10 +14,10 @@ namespace Langevin.Samplers;
 /// </summary>
 public static class CldSamplers
 {
-    public static readonly IReadOnlyList<string> Names = ["sscs", "em", "ode"];
+    public static readonly IReadOnlyList<string> Names = ["sscs", "em", "ode", "ode-rk45"];
 
-    /// <summary>Network evaluations a sampler spends: one per step, four per RK4 step of the ODE.</summary>
-    public static int FunctionEvaluations(string name, int steps) => name == "ode" ? 4 * steps : steps;
+    /// <summary>Network evaluations a sampler spends: one per step, four per RK4 step of the ODE, unknown (0) for the adaptive ode-rk45.</summary>
+    public static int FunctionEvaluations(string name, int steps) => name switch { "ode" => 4 * steps, "ode-rk45" => 0, _ => steps };
 
     /// <summary>The grid t_0 = 1 &gt; t_1 &gt; … &gt; t_N = t_min, uniform as in the paper's code.</summary>
     public static double[] Times(int steps, double minTime)
@@ -113,6 +113,20 @@ public static class CldSamplers
             var k4 = F(u + h * k3, times[i + 1]);
             return u + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
         }, (u, _) => onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X));
+    }
+
+    /// <summary>
+    /// The probability-flow ODE solved adaptively by <see cref="DormandPrince"/> (RK45, as the paper's code and score_sde use
+    /// scipy's solve_ivp) from t = 1 down to t_min: du/dt = −(du/dτ) of <see cref="ProbabilityFlowDrift"/>. Returns u and the
+    /// NFE, which the tolerances decide; onStep reports (done, done) as the evaluations happen.
+    /// </summary>
+    public static (Tensor U, int Evaluations) ProbabilityFlowRk45(CldScoreModel model, Tensor u, double minTime, double rtol = 1e-5,
+        double atol = 1e-5, Action<int, int>? onStep = null)
+    {
+        if (!(minTime > 0 && minTime < 1)) throw new ArgumentOutOfRangeException(nameof(minTime), minTime, "t_min must lie in (0, 1)");
+        using var _ = no_grad();
+        return DormandPrince.Solve((t, y) => -ProbabilityFlowDrift(model, y, t), u, 1.0, minTime, rtol, atol,
+            onEvaluation: n => onStep?.Invoke(n, n));
     }
 
     /// <summary>du/dτ of the probability-flow ODE in reverse time τ = 1 − t: −f(u) + (0, Γβ s_θ(u, t)) (Song et al. 2021b, Eq. 13).</summary>

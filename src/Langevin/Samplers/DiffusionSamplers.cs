@@ -48,12 +48,39 @@ public static class DiffusionSamplers
             var xHat = gamma > 0                                                      // Alg. 2 l. 6: x̂ = x + √(σ̂² − σ²) ε
                 ? x + Math.Sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device)
                 : x;
-            var di = ToD(xHat, sigmaHat, d.At(xHat, sigmaHat));                       // Alg. 2 l. 7
-            var euler = xHat + (next - sigmaHat) * di;                                // Alg. 2 l. 8
-            if (next == 0) return euler;                                              // Alg. 2 l. 9: no correction at σ = 0
-            var d2 = ToD(euler, next, d.At(euler, next));                             // Alg. 2 l. 10
-            return xHat + (next - sigmaHat) * 0.5 * (di + d2);                        // Alg. 2 l. 11
+            return HeunStep(d, xHat, tensor(sigmaHat, float64), tensor(next, float64), next == 0); // Alg. 2 l. 7–11
         });
+    }
+
+    /// <summary>
+    /// Deterministic Heun (Karras et al. 2022, Alg. 1) where every item follows its own σ ladder: row b of
+    /// <paramref name="sigmas"/> [B, steps + 1] descends from item b's starting σ (a Markov chain's noise level in
+    /// <see cref="DenoisingLangevinGibbs"/>) and all rows end together, in 0 (the last step then an Euler step) or in a
+    /// positive σ. The steps are <see cref="Heun"/>'s, with σ per item.
+    /// </summary>
+    public static Tensor HeunFrom(IScoreModel model, Tensor x, Tensor sigmas, Action<int, int>? onStep = null)
+    {
+        if (sigmas.dim() != 2 || sigmas.shape[0] != x.shape[0] || sigmas.shape[1] < 2)
+            throw new ArgumentException($"σ ladders must be [{x.shape[0]}, steps + 1] (got [{string.Join(", ", sigmas.shape)}])", nameof(sigmas));
+        int steps = (int)sigmas.shape[1] - 1;
+        bool toZero = sigmas[.., -1].eq(0).all().item<bool>();
+        var d = new Denoiser(model, 2 * steps - (toZero ? 1 : 0), onStep);
+        var ladder = sigmas.to(x.dtype).to(x.device);
+        return Loop(x, steps, (x, i) => HeunStep(d, x, ladder[.., i], ladder[.., i + 1], toZero && i == steps - 1));
+    }
+
+    /// <summary>
+    /// One Heun step from σ to σ_next (Karras et al. 2022, Alg. 1 l. 4–8 / Alg. 2 l. 7–11): an Euler step, corrected by the
+    /// slope at its end unless it goes to σ = 0. σ's are 0-dim (one for the batch) or [B] (one per item).
+    /// </summary>
+    static Tensor HeunStep(Denoiser d, Tensor x, Tensor sigma, Tensor next, bool toZero)
+    {
+        var h = (next - sigma).Broadcast(x);
+        var di = ToD(x, sigma, d.At(x, sigma));                                     // d_i = (x − D(x, σ))/σ
+        var euler = x + h * di;                                                      // Euler step
+        if (toZero) return euler;                                                    // no correction at σ = 0
+        var d2 = ToD(euler, next, d.At(euler, next));
+        return x + h * 0.5 * (di + d2);                                              // trapezoidal correction
     }
 
     /// <summary>
@@ -425,6 +452,9 @@ public static class DiffusionSamplers
     /// <summary>dx/dσ = (x − D(x, σ))/σ, k-diffusion's to_d (Karras et al. 2022, Eq. 3 with σ(t) = t, s(t) = 1).</summary>
     public static Tensor ToD(Tensor x, double sigma, Tensor denoised) => (x - denoised) / sigma;
 
+    /// <summary><see cref="ToD(Tensor, double, Tensor)"/> with σ 0-dim or one per item ([B]).</summary>
+    public static Tensor ToD(Tensor x, Tensor sigma, Tensor denoised) => (x - denoised) / sigma.Broadcast(x);
+
     static Tensor AddNoise(Tensor x, double std, Generator? gen) =>
         std > 0 ? x + std * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device) : x;
 
@@ -481,6 +511,15 @@ public static class DiffusionSamplers
     internal sealed class Denoiser(IScoreModel model, int total, Action<int, int>? onStep)
     {
         public int Count { get; private set; }
+
+        /// <summary>σ 0-dim (one for the batch, as a double) or [B] (one per item).</summary>
+        public Tensor At(Tensor x, Tensor sigma)
+        {
+            if (sigma.dim() == 0) return At(x, sigma.to(float64).item<double>());
+            var d = model.Denoise(x, sigma.to(x.dtype));
+            onStep?.Invoke(++Count, Math.Max(total, Count));
+            return d;
+        }
 
         public Tensor At(Tensor x, double sigma)
         {

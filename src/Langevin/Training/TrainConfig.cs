@@ -36,6 +36,7 @@ public sealed record TrainConfig
     public AdversarialEbmConfig AdversarialEbm { get; init; } = new();
     public CldConfig Cld { get; init; } = new();
     public WalkJumpConfig WalkJump { get; init; } = new();
+    public DmcmcConfig Dmcmc { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -74,7 +75,7 @@ public sealed record TrainConfig
         if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be ≥ 1 (got {CheckpointEvery})");
         if (SampleEvery < 0) throw new UsageException($"--sample-every must be ≥ 0 (got {SampleEvery})");
         if (LogEvery < 1) throw new UsageException($"--log-every must be ≥ 1 (got {LogEvery})");
-        if (Bf16 && Method == "ebm") throw new UsageException("--bf16 is not available for --method ebm (its sampler differentiates the energy through the network)");
+        if (Bf16 && Method is "ebm" or "adv-ebm") throw new UsageException($"--bf16 is not available for --method {Method} (its sampler differentiates the energy through the network)");
         if (WarmupSteps < 0) throw new UsageException($"--warmup must be ≥ 0 (got {WarmupSteps})");
         Network.Validate();
         Ncsn.Validate();

@@ -91,6 +91,7 @@ public sealed class CldObjectiveAndSamplerTests
     [InlineData("sscs", 100)]
     [InlineData("em", 200)]
     [InlineData("ode", 25)]
+    [InlineData("ode-rk45", 1)]   // steps unused: adaptive
     public void SamplersWithTheExactScoreReproduceGaussianData(string sampler, int steps)
     {
         // x₀ ~ N(1, 0.5²): from the equilibrium at t = 1 to t = 10⁻³ the samplers must return that law within MC error
@@ -105,9 +106,17 @@ public sealed class CldObjectiveAndSamplerTests
         {
             "sscs" => CldSamplers.Sscs(model, u, times, gen, (d, _) => nfe = d),
             "em" => CldSamplers.EulerMaruyama(model, u, times, gen, (d, _) => nfe = d),
-            _ => CldSamplers.ProbabilityFlow(model, u, times, (d, _) => nfe = d),
+            "ode" => CldSamplers.ProbabilityFlow(model, u, times, (d, _) => nfe = d),
+            _ => Rk45(),
         };
-        Assert.Equal(CldSamplers.FunctionEvaluations(sampler, steps), nfe);
+        Tensor Rk45()
+        {
+            var (y, evaluations) = CldSamplers.ProbabilityFlowRk45(model, u, 1e-3, onStep: (d, _) => nfe = d);
+            Assert.InRange(evaluations, 20, 2000);   // adaptive: what it reports is what it spent
+            steps = evaluations;
+            return y;
+        }
+        Assert.Equal(sampler == "ode-rk45" ? steps : CldSamplers.FunctionEvaluations(sampler, steps), nfe);
         var x = CriticallyDampedLangevin.Split(result).X;
         double mean = x.mean().item<double>(), std = x.std().item<double>();
         Assert.InRange(mean, 1 - 0.025, 1 + 0.025);                          // MC s.e. of the mean: 0.5/√8000 = 0.0056
@@ -119,12 +128,16 @@ public sealed class CldObjectiveAndSamplerTests
     {
         var config = new TrainConfig { Method = "cld", Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 } };
         using var method = MethodFactory.Create(config, [2]);
-        Assert.Equal(["sscs", "em", "ode"], method.SamplerNames);
+        Assert.Equal(["sscs", "em", "ode", "ode-rk45"], method.SamplerNames);
         using var gen = new Generator(1);
         var e = Assert.Throws<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ddim")));
         Assert.Contains("sscs, em, ode", e.Message);
         using var s = method.Sample(4, gen, sampler: new SamplerSettings("ode", 2));
         Assert.Equal([4L, 2L], s.shape);
+        using var rk45 = method.Sample(4, gen, sampler: new SamplerSettings("ode-rk45"));
+        Assert.Equal([4L, 2L], rk45.shape);
+        Assert.Matches(@"^ode-rk45: .*NFE \d+$", ((ISamplingReport)method).LastSampling);
+        Assert.Throws<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ode-rk45", 10)));   // --steps: adaptive
         Assert.Throws<UsageException>(() => MethodFactory.Create(config with { Cld = new CldConfig { Mass = -1 } }, [2]));
     }
 }
