@@ -86,7 +86,7 @@ public static class Plots
         var smooth = plt.Add.ScatterLine(xs, logY ? ema.Select(Math.Log10).ToArray() : ema, ScottPlot.Colors.DarkBlue);
         smooth.LineWidth = 2;
         smooth.LegendText = "moving average";
-        if (logY) LogTicks(plt.Axes.Left);
+        if (logY) LogTicks(plt.Axes.Left, ys);
         plt.ShowLegend(ScottPlot.Alignment.UpperRight);
         Save(path, plt, 800, 500);
     }
@@ -115,10 +115,10 @@ public static class Plots
             line.MarkerShape = ScottPlot.MarkerShape.FilledCircle;
             line.LegendText = label;
         }
-        if (logX) LogTicks(plt.Axes.Bottom);
-        if (logY) LogTicks(plt.Axes.Left);
-        if (series.Count > 1 || (series.Count == 1 && series[0].Label.Length > 0)) plt.ShowLegend();
-        Save(path, plt, 800, 500);
+        if (logX) LogTicks(plt.Axes.Bottom, series.SelectMany(t => t.X));
+        if (logY) LogTicks(plt.Axes.Left, series.SelectMany(t => t.Y));
+        if (series.Count > 1 || (series.Count == 1 && series[0].Label.Length > 0)) plt.ShowLegend(ScottPlot.Edge.Right); // beside the axes, never over a line
+        Save(path, plt, series.Count > 1 ? 900 : 800, 500);
     }
 
     static ScottPlot.Plot NewPlot(string title)
@@ -129,14 +129,33 @@ public static class Plots
         return plt;
     }
 
-    /// <summary>Ticks for an axis showing log10 of the data: labels at powers of ten, log-spaced minor ticks.</summary>
-    static void LogTicks(ScottPlot.IAxis axis)
+    /// <summary>
+    /// Ticks for an axis showing log10 of the data: labels at 1, 2 and 5 × 10^k inside the data's range (so a range shorter
+    /// than a decade still gets labels), or at powers of ten with log-spaced minor ticks when the range spans many decades.
+    /// </summary>
+    static void LogTicks(ScottPlot.IAxis axis, IEnumerable<double> values)
     {
+        var v = values.Where(x => double.IsFinite(x) && x > 0).ToArray();
+        if (v.Length > 0 && Math.Log10(v.Max() / v.Min()) <= 3)
+        {
+            double lo = v.Min(), hi = v.Max();
+            var manual = new ScottPlot.TickGenerators.NumericManual();
+            int labelled = 0;
+            for (int k = (int)Math.Floor(Math.Log10(lo)); k <= (int)Math.Ceiling(Math.Log10(hi)); k++)
+                foreach (double m in (double[])[1, 2, 5])
+                {
+                    double t = m * Math.Pow(10, k);
+                    if (t < lo / 1.05 || t > hi * 1.05) continue;
+                    manual.AddMajor(Math.Log10(t), t.ToString("G4", System.Globalization.CultureInfo.InvariantCulture));
+                    labelled++;
+                }
+            if (labelled >= 2) { axis.TickGenerator = manual; return; }
+        }
         axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             IntegerTicksOnly = true,
-            LabelFormatter = v => Math.Pow(10, v).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+            LabelFormatter = x => Math.Pow(10, x).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
