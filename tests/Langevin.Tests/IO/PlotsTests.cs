@@ -103,7 +103,7 @@ public sealed class PlotsTests : IDisposable
             [("euler", nfe, nfe.Select(n => 100 / n + 3).ToArray()), ("heun", nfe, [0, 80, 20, 8, 4, 3.2, 3.1])],
             logX: true, logY: true);
         using var b = Open(path);
-        Assert.Equal((800, 500), (b.Width, b.Height));
+        Assert.Equal((900, 500), (b.Width, b.Height));                  // several series: the legend sits right of the axes
         Assert.Throws<ArgumentException>(() => Plots.Lines(path, "t", "x", "y", [("bad", [1, 2], [1])]));
     }
 }
