@@ -40,7 +40,7 @@ public static class OodImageSets
     /// <summary>noise: i.i.d. U[−1, 1] pixels; flip: upside down (rows reversed); rotate: rotated by 90°.</summary>
     public static Tensor Make(string name, Tensor images, Generator gen) => name switch
     {
-        "noise" => rand(images.shape, generator: gen) * 2 - 1,
+        "noise" => Langevin.Metrics.ImageCorruptions.UniformNoise(images.shape[0], images.shape[1..], gen) * 2 - 1,
         "flip" => images.flip(2),
         "rotate" => images.rot90(1, (2, 3)),
         _ => throw new UsageException($"--out-data: unknown set '{name}'; use {string.Join(", ", Names)} or npy:FILE"),

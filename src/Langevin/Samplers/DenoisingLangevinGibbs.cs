@@ -135,8 +135,9 @@ public sealed class DenoisingLangevinGibbs
 
         void GibbsStep(ref Tensor x, ref Tensor sigma)
         {
-            x = LangevinX(x, sigma, gen);                                     // x ~ p(x | σ)
-            sigma = UpdateSigma(x, gen);                                      // σ ~ p(σ | x)
+            using var step = NewDisposeScope();                              // the step's intermediates die here
+            x = LangevinX(x, sigma, gen).MoveToOuterDisposeScope();          // x ~ p(x | σ)
+            sigma = UpdateSigma(x, gen).MoveToOuterDisposeScope();           // σ ~ p(σ | x)
             score++; estimator++; Tick(2);
         }
     }
