@@ -60,6 +60,7 @@ public sealed class SampleCommand : ICommand
         new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
+        new("batch", "B", "catalog samplers: draw the N samples B at a time (less memory; a deterministic sampler gives the same samples at any B)"),
         new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --run's sampler and settings (--steps: chain length)"),
         .. SamplerSpecs,
     ];
@@ -90,6 +91,7 @@ public sealed class SampleCommand : ICommand
         {
             if (a.String("sampler") is not null && !own && method is not IDenoisingMethod && !method.SamplerNames.Contains(request.Sampler))
                 throw new UsageException($"--sampler: a {method.Config.Method} model samples with: {string.Join(", ", method.SamplerNames)} (got '{request.Sampler}')");
+            if (a.Has("batch")) throw new UsageException($"--batch applies to the catalog samplers (ddim, edm, …), not to a {method.Config.Method} model's own sampler");
             var settings = new SamplerSettings(a.String("sampler"), request.Steps, SamplerOptionsGiven(a));
             ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
                 samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame, settings));
@@ -103,10 +105,28 @@ public sealed class SampleCommand : ICommand
             if (new[] { "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off" }.FirstOrDefault(a.Has) is { } dlgOnly)
                 throw new UsageException($"--{dlgOnly} applies to the dlg sampler only (a dmcmc run's own)");
             method.Network.eval();
+            int batch = a.Int("batch") ?? n;
+            if (batch < 1) throw new UsageException($"--batch must be ≥ 1 (got {batch})");
+            // Chunks of the one noise tensor: a deterministic sampler gives the same samples at any --batch.
+            var chunks = Enumerable.Range(0, (n + batch - 1) / batch).Select(i => (Start: i * batch, Length: Math.Min(batch, n - i * batch))).ToList();
+            int expected = SamplerCatalog.ExpectedEvaluations(request, denoising.Process);
             SamplerResult? result = null;
-            ProgressDisplay.Run($"sample ({request.Sampler})", SamplerCatalog.ExpectedEvaluations(request, denoising.Process), 0, a.Flag("quiet"), "NFE", p =>
-                result = SamplerCatalog.Run(denoising.Denoiser, z.to(gen.device), request, denoising.Process, gen, (done, _) => p.Report(done)));
-            using (result!.Output) samples = denoising.ToData(result.Output).cpu();
+            var outputs = new List<Tensor>();
+            int maxEvaluations = 0;
+            ProgressDisplay.Run($"sample ({request.Sampler})", expected * chunks.Count, 0, a.Flag("quiet"), "NFE", p =>
+            {
+                foreach (var (chunk, index) in chunks.Select((c, i) => (c, i)))
+                {
+                    using var scope = NewDisposeScope();
+                    using var zc = z.narrow(0, chunk.Start, chunk.Length).to(gen.device);
+                    result = SamplerCatalog.Run(denoising.Denoiser, zc, request, denoising.Process, gen, (done, _) => p.Report(index * expected + done));
+                    maxEvaluations = Math.Max(maxEvaluations, result.Evaluations);
+                    outputs.Add(denoising.ToData(result.Output).cpu().MoveToOuterDisposeScope());
+                }
+            });
+            samples = outputs.Count == 1 ? outputs[0] : cat(outputs, 0);
+            if (outputs.Count > 1) foreach (var o in outputs) o.Dispose();
+            result = result! with { Evaluations = maxEvaluations };
             Console.WriteLine(Describe(request, result));
             Record(a, request, result);
         }

@@ -26,6 +26,19 @@ public class DiffusionCliTests
         }
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--sampler", "ddpm", "--karras", "--out", npy), 2, "--karras");
 
+        // --batch draws the same noise in chunks: a deterministic sampler gives the same samples at any batch size.
+        string whole = Path.Combine(dir, "whole.npy"), chunked = Path.Combine(dir, "chunked.npy");
+        Assert.Equal(0, CliRunner.Run("sample", "--run", run, "--sampler", "ddim", "--steps", "3", "--n", "5", "--seed", "3", "--out", whole).ExitCode);
+        var b = CliRunner.Run("sample", "--run", run, "--sampler", "ddim", "--steps", "3", "--n", "5", "--seed", "3", "--batch", "2", "--out", chunked);
+        Assert.True(b.ExitCode == 0, b.Stderr + b.Stdout);
+        using (var x = NpyFile.Read(whole))
+        using (var y = NpyFile.Read(chunked))
+        {
+            Assert.Equal(new long[] { 5, 3, 16, 16 }, y.shape);
+            Assert.True((x - y).abs().max().item<float>() < 1e-5f);
+        }
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--sampler", "ddim", "--batch", "0", "--out", npy), 2, "--batch");
+
         string inpaint = Path.Combine(dir, "inpaint.png");
         var ip = CliRunner.Run("inpaint", "--run", run, "--n", "2", "--steps", "3", "--grid", inpaint);
         Assert.True(ip.ExitCode == 0, ip.Stderr + ip.Stdout);
