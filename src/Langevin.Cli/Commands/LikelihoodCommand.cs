@@ -15,12 +15,13 @@ namespace Langevin.Cli.Commands;
 
 /// <summary>
 /// <c>langevin likelihood</c>: bits/dim of data through the probability-flow ODE (<see cref="ProbabilityFlowLikelihood"/>),
-/// for a trained model or an analytic mixture (where the exact value is printed beside it).
+/// for a trained model or an analytic mixture (where the exact value is printed beside it); for a CLD run, the bound on log p(x)
+/// through its joint (x, v) flow (<see cref="CldProbabilityFlowLikelihood"/>).
 /// </summary>
 public sealed class LikelihoodCommand : ICommand
 {
     public string Name => "likelihood";
-    public string Summary => "bits/dim of data through the probability-flow ODE (Hutchinson trace, adaptive RK45)";
+    public string Summary => "bits/dim of data through the probability-flow ODE (Hutchinson trace, adaptive RK45; a bound for CLD runs)";
     public string Usage => "langevin likelihood (--run RUN | --checkpoint FILE | --model analytic:FILE.json) --data SPEC [--n N] [--estimator rademacher|gaussian|exact] [--probes K] [--json FILE]";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -39,6 +40,7 @@ public sealed class LikelihoodCommand : ICommand
         new("vlb", null, "instead: DDPM's variational bound (vp process only), T network evaluations per item"),
         new("vlb-variance", "fixed-large|fixed-small|learned", "with --vlb: the reverse variance, β_t, β̃_t or the learned Σ of a --loss hybrid run (default: learned for such runs, else fixed-large)"),
         new("vlb-timesteps", "K", "with --vlb: estimate the sum over t from K random timesteps (default: all T)"),
+        new("min-time", "T", "cld runs: start the joint (x, v) ODE at t = T (default: the run's training t_min, 1e-5)"),
     ];
 
     public int Run(ParsedArgs a)
@@ -80,10 +82,12 @@ public sealed class LikelihoodCommand : ICommand
             if (a.Has("process")) throw new UsageException("--process applies to analytic models; a trained model brings its own process");
             var (method, gen0) = ModelSource.Open(a, Name);
             gen0.Dispose();
+            if (method is CldMethod cld)
+                using (cld) return CldBound(a, spec, cld, estimator, probes, rtol, atol, seed);
             if (method is not IDenoisingMethod denoising)
             {
                 method.Dispose();
-                throw new UsageException($"likelihood: a {method.Config.Method} model has no probability-flow ODE; use an ncsn, ddpm or edm run");
+                throw new UsageException($"likelihood: a {method.Config.Method} model has no probability-flow ODE; use an ncsn, ddpm, edm, sde or cld run");
             }
             method.Network.eval();
             (model, owner) = (denoising.Denoiser, method);
@@ -91,32 +95,26 @@ public sealed class LikelihoodCommand : ICommand
             device = method.Network.parameters().First().device;
         }
         using var _ = owner;
+        if (a.Has("min-time")) throw new UsageException("--min-time applies to cld runs (the start of their joint (x, v) ODE)");
         ProbabilityFlowLikelihood Flow(SamplingProcess p) => p.Kind switch
         {
             SamplingProcess.Vp => new(p.Schedule!.Sigma(0), p.Schedule.Sigma(p.Schedule.T - 1), 1, estimator, probes, rtol, atol),
             _ => new(p.SigmaMin, p.SigmaMax, 0, estimator, probes, rtol, atol),
         };
 
-        using var data = DataSources.Load(spec, new DataOptions(seed, Limit: a.Int("n") is { } lim ? lim : null));
-        int n = Math.Min(a.Int("n") ?? (data.IsImage ? 64 : 1000), checked((int)data.Count));
-        if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
         using var gen = new Generator((ulong)seed, device);
         using var scope = NewDisposeScope();
-        var x = data.X.narrow(0, 0, n).to(dtype).to(device);
+        var (raw, x, image) = Items(a, spec, seed, dtype, device, gen);
+        int n = (int)x.shape[0];
         if (mixture is not null && (x.dim() != 2 || x.shape[1] != mixture.Means.shape[1]))
             throw new DataException($"{spec}: items of shape [{string.Join(", ", x.shape.Skip(1))}] do not match the mixture's dimension {mixture.Means.shape[1]}");
-        if (data.IsImage)                                         // uniform dequantisation of the 256 levels (Ho et al. 2020, §4)
-        {
-            var levels = ((x + 1) / 2 * 255).round();
-            x = (levels + rand(x.shape, generator: gen, dtype: dtype, device: device)) / 256 * 2 - 1;
-        }
         long dims = x[0].numel();
-        if (a.Flag("vlb")) return Bound(a, spec, model, process!, data.IsImage, data.X.narrow(0, 0, n).to(dtype).to(device), gen, mixture, flow.SigmaMin);
+        if (a.Flag("vlb")) return Bound(a, spec, model, process!, image, raw, gen, mixture, flow.SigmaMin);
         if (a.Has("vlb-timesteps") || a.Has("vlb-variance")) throw new UsageException($"--{(a.Has("vlb-timesteps") ? "vlb-timesteps" : "vlb-variance")} applies with --vlb");
         ProbabilityFlowLikelihood.Result? result = null;
         ProgressDisplay.Run("likelihood", 0, 0, a.Flag("quiet"), "NFE", p =>
             result = flow.LogDensity(model, x, gen, done => p.Report(done)));
-        var bpd = ProbabilityFlowLikelihood.BitsPerDimension(result!.LogDensity, dims, data.IsImage).to(float64);
+        var bpd = ProbabilityFlowLikelihood.BitsPerDimension(result!.LogDensity, dims, image).to(float64);
         double mean = bpd.mean().item<double>(), se = n > 1 ? bpd.std().item<double>() / Math.Sqrt(n) : double.NaN;
         Console.WriteLine($"{spec}: N = {n}, {dims} dims, estimator {a.String("estimator", "rademacher")} × {probes}, NFE {result.Evaluations}");
         Console.WriteLine($"bits/dim {mean.ToString("F4", CultureInfo.InvariantCulture)} ± {se.ToString("F4", CultureInfo.InvariantCulture)} (SE); mean log-likelihood {result.LogDensity.to(float64).mean().item<double>():F4} nats");
@@ -141,6 +139,58 @@ public sealed class LikelihoodCommand : ICommand
         if (a.String("json") is not { } jsonPath) return;
         AtomicFile.WriteAllText(jsonPath, json.ToJsonString(new() { WriteIndented = true }));
         Console.WriteLine($"wrote {jsonPath}");
+    }
+
+    /// <summary>
+    /// The first --n items of the data (default 1000 points or 64 images) in <paramref name="dtype"/> on the device, and the
+    /// points to score: for images their uniform dequantisation of the 256 levels (Ho et al. 2020, §4) drawn from <paramref name="gen"/>.
+    /// </summary>
+    static (Tensor Raw, Tensor Scored, bool Image) Items(ParsedArgs a, string spec, int seed, ScalarType dtype, Device device, Generator gen)
+    {
+        using var data = DataSources.Load(spec, new DataOptions(seed, Limit: a.Int("n") is { } lim ? lim : null));
+        int n = Math.Min(a.Int("n") ?? (data.IsImage ? 64 : 1000), checked((int)data.Count));
+        if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
+        var raw = data.X.narrow(0, 0, n).to(dtype).to(device).clone();
+        if (!data.IsImage) return (raw, raw, false);
+        var levels = ((raw + 1) / 2 * 255).round();
+        return (raw, (levels + rand(raw.shape, generator: gen, dtype: dtype, device: device)) / 256 * 2 - 1, true);
+    }
+
+    /// <summary>
+    /// A CLD run: the bound E_v[log p(x, v)] + H(N(0, γM)) on log p(x) through the joint (x, v) probability-flow ODE
+    /// (<see cref="CldProbabilityFlowLikelihood"/>), one v₀ per item; bits/dim (an upper bound) and nats.
+    /// </summary>
+    static int CldBound(ParsedArgs a, string spec, CldMethod cld, TraceEstimator estimator, int probes, double rtol, double atol, int seed)
+    {
+        if (a.Flag("vlb") || a.Has("vlb-timesteps") || a.Has("vlb-variance"))
+            throw new UsageException("--vlb is DDPM's variational bound; a cld run is scored by its probability-flow bound (drop --vlb)");
+        double minTime = a.Double("min-time") ?? cld.Config.Cld.TrainMinTime;
+        cld.Network.eval();
+        var device = cld.Device;
+        using var gen = new Generator((ulong)seed, device);
+        using var scope = NewDisposeScope();
+        var (_, x, image) = Items(a, spec, seed, ScalarType.Float32, device, gen);
+        if (!x.shape.Skip(1).SequenceEqual(cld.ItemShape))
+            throw new DataException($"{spec}: items of shape [{string.Join(", ", x.shape.Skip(1))}] do not match the model's [{string.Join(", ", cld.ItemShape)}]");
+        int n = (int)x.shape[0];
+        long dims = x[0].numel();
+        var flow = new CldProbabilityFlowLikelihood(minTime, estimator, probes, rtol, atol);
+        CldProbabilityFlowLikelihood.Bound? result = null;
+        ProgressDisplay.Run("likelihood (cld)", 0, 0, a.Flag("quiet"), "NFE", p =>
+            result = flow.LogDensityBound(cld.ScoreModel, x, gen, done => p.Report(done)));
+        var bpd = ProbabilityFlowLikelihood.BitsPerDimension(result!.LogDensityBound, dims, image).to(float64);
+        double mean = bpd.mean().item<double>(), se = n > 1 ? bpd.std().item<double>() / Math.Sqrt(n) : double.NaN;
+        double nats = result.LogDensityBound.to(float64).mean().item<double>(), joint = result.JointLogDensity.to(float64).mean().item<double>();
+        string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{spec}: N = {n}, {dims} dims, estimator {a.String("estimator", "rademacher")} × {probes}, one v₀ ~ N(0, γM) per item, t_min {minTime:G3}, NFE {result.Evaluations}");
+        Console.WriteLine($"bits/dim ≤ {F(mean)} ± {F(se)} (SE); log p(x) ≥ {F(nats)} nats (mean of log p(x, v) {F(joint)} + H(v₀) {F(CldProbabilityFlowLikelihood.VelocityEntropy(cld.Process, dims))})");
+        Write(a, new JsonObject
+        {
+            ["data"] = spec, ["n"] = n, ["dims"] = dims, ["bound"] = "cld-probability-flow", ["estimator"] = a.String("estimator", "rademacher"),
+            ["probes"] = probes, ["min_time"] = minTime, ["nfe"] = result.Evaluations, ["bits_per_dim"] = mean,
+            ["bits_per_dim_se"] = double.IsFinite(se) ? se : null, ["log_likelihood_bound_nats"] = nats, ["joint_log_likelihood_nats"] = joint,
+        });
+        return 0;
     }
 
     /// <summary>DDPM's variational bound (<see cref="VariationalBound"/>) in bits/dim; images with the discretised decoder.</summary>

@@ -53,7 +53,7 @@ public static class TrainOptions
         new("sub-vp", null, "SDE: the sub-VP SDE instead of VP"),
         new("likelihood-weighting", null, "SDE: weight the DSM loss by g(t)² (maximum-likelihood training)"),
         new("importance-sampling", null, "SDE: draw t ∝ g²/std² (with --likelihood-weighting, VP only)"),
-        new("sample-steps", "N", "steps of the method's own sampler: DDIM (ddpm), Heun (edm), EBM chain length"),
+        new("sample-steps", "N", "steps of the method's own sampler: DDIM (ddpm), Heun (edm), SSCS (cld), EBM chain length"),
         new("ebm-sampler", "sgld|esh", "EBM negative sampler during training"),
         new("sgld-steps", "K", "EBM: sampler steps per training step (SGLD steps or ESH leapfrog steps)"),
         new("sgld-step", "A", "EBM: SGLD step α on −∇E"),
@@ -205,6 +205,7 @@ public static class TrainOptions
                 Beta = a.Double("beta") ?? c.Cld.Beta,
                 VelocityVariance = a.Double("velocity-var") ?? c.Cld.VelocityVariance,
                 Weighting = a.String("hsm-weighting") ?? c.Cld.Weighting,
+                SamplerSteps = a.Int("sample-steps") ?? c.Cld.SamplerSteps,
             },
             WalkJump = c.WalkJump with
             {
