@@ -24,7 +24,7 @@ public sealed class MultimeasurementEnergy(nn.Module<Tensor, Tensor> energy, int
         bool graph = is_grad_enabled();
         using var _ = enable_grad();
         var m = mean.detach().requires_grad_(true);
-        var g = autograd.grad([Network.call(m).sum()], [m], create_graph: graph)[0];
+        var g = autograd.grad([Network.call(m).sum()], [m], retain_graph: graph, create_graph: graph)[0];   // TorchSharp does not default retain_graph to create_graph
         return graph ? g : g.detach();
     }
 
