@@ -18,7 +18,7 @@ public sealed class EvalCommand : ICommand
 {
     public string Name => "eval";
     public string Summary => "score samples against a reference: 2-D distances and log-likelihood, or image FD, KID, precision/recall, IS";
-    public string Usage => "langevin eval --samples S.npy --ref SPEC [--metrics LIST] [--features FILE] [--n N] [--seed S] [--json FILE]\n" +
+    public string Usage => "langevin eval --samples S.npy --ref SPEC [--metrics LIST] [--features FILE] [--n N] [--seed S] [--chain-window W] [--json FILE]\n" +
                            "       langevin eval --calibrate fashion-mnist [--calibrate-n 1000,10000] [--features FILE] [--json FILE] [--markdown FILE]";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -29,6 +29,7 @@ public sealed class EvalCommand : ICommand
         new("features", "FILE", "images: the feature network (safetensors from 'langevin features train'); default: the cached one for the reference dataset, trained once if missing"),
         new("n", "N", "score only the first N samples (default: all); the metrics depend on N"),
         new("seed", "S", "seed for the reference draws, SWD directions and KID subsets (default 0)"),
+        new("chain-window", "W", "the samples are ONE chain in emission order (walk-jump): add its mixing over windows of W consecutive samples — distinct classes (images: the feature classifier's) or nearest modes (2-D mixtures) visited, and label changes between neighbours; the floor column is independent draws"),
         new("json", "FILE", "also write the results as JSON to FILE"),
         new("calibrate", "DATA", "instead of scoring samples: the calibration table of the image metrics on DATA (train split vs test split)"),
         new("calibrate-n", "LIST", "calibrate: the sample sizes N (default 1000,10000)"),
@@ -49,6 +50,7 @@ public sealed class EvalCommand : ICommand
         string[]? metrics = a.String("metrics")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (metrics is { Length: 0 }) throw new UsageException($"eval: --metrics is empty; give a comma-separated list of: {string.Join(", ", PointSetEvaluation.KnownMetrics.Concat(ImageSetEvaluation.KnownMetrics))}");
         string? jsonPath = a.String("json");
+        int? chainWindow = a.Int("chain-window");
 
         using var scope = NewDisposeScope();
         var samples = NpyFile.Read(path);
@@ -57,7 +59,7 @@ public sealed class EvalCommand : ICommand
             throw new DataException($"{path}: eval needs float32 or float64 samples, got {samples.dtype}; save images as floats in [0, 1] (what 'langevin sample --out' writes)");
         if (!samples.isfinite().all().item<bool>())
             throw new DataException($"{path}: the samples contain NaN or infinite values; the sampler diverged or the file is damaged");
-        if (samples.dim() == 4) return EvalImages(a, path, samples, refSpec, metrics, nOpt, seed, jsonPath);
+        if (samples.dim() == 4) return EvalImages(a, path, samples, refSpec, metrics, nOpt, seed, jsonPath, chainWindow);
         if (samples.dim() != 2 || samples.shape[1] != 2)
             throw new DataException($"{path}: eval needs [N, 2] points or [N, C, H, W] images, got shape [{string.Join(", ", samples.shape)}]");
         long total = samples.shape[0];
@@ -66,7 +68,7 @@ public sealed class EvalCommand : ICommand
         int n = nOpt ?? checked((int)total);
         var used = samples.narrow(0, 0, n);
 
-        var rows = PointSetEvaluation.Evaluate(used, refSpec, metrics, seed);
+        var rows = PointSetEvaluation.Evaluate(used, refSpec, metrics, seed, chainWindow);
 
         Console.WriteLine($"samples {path} vs reference {refSpec}: N = {n}, seed {seed}; floor = a second fresh reference set of N points");
         PrintTable(["metric", "samples", "floor"], rows.Select(r => new[] { r.Metric, Format(r.Metric, r.Samples), Format(r.Metric, r.Floor) }).ToList());
@@ -92,7 +94,7 @@ public sealed class EvalCommand : ICommand
     /// <summary>Most reference images used for FD and KID (and, first N of them, precision/recall).</summary>
     public const int MaxReference = 10_000;
 
-    int EvalImages(ParsedArgs a, string path, Tensor samples, string refSpec, string[]? metrics, int? nOpt, int seed, string? jsonPath)
+    int EvalImages(ParsedArgs a, string path, Tensor samples, string refSpec, string[]? metrics, int? nOpt, int seed, string? jsonPath, int? chainWindow)
     {
         var requested = ImageSetEvaluation.Resolve(metrics);
         long total = samples.shape[0];
@@ -119,8 +121,9 @@ public sealed class EvalCommand : ICommand
         Console.WriteLine($"embedding {n} samples and {m} reference images with {net.Shape.FeatureDim}-d features");
         using var refE = FeatureEmbedding.OfUnitImages(net, ref01);
         using var sampleE = FeatureEmbedding.OfUnitImages(net, samples.narrow(0, 0, n));
-        var rows = ImageSetEvaluation.Score(sampleE, refE, requested, seed);
-        IReadOnlyList<(string Metric, double Value)>? floorRows = null;
+        var rows = ImageSetEvaluation.Score(sampleE, refE, requested, seed).ToList();
+        if (chainWindow is int window) rows.AddRange(ChainMixing.Compute(ChainMixing.PredictedClass(sampleE.Logits), window).Rows());
+        List<(string Metric, double Value)>? floorRows = null;
         if (floorSpec is not null)
         {
             using var other = DataSources.Load(floorSpec, new DataOptions(Seed: seed + 1));
@@ -129,7 +132,8 @@ public sealed class EvalCommand : ICommand
                 using var fIdx = randperm(other.Count, generator: gen).narrow(0, 0, n);
                 using var f01 = other.X.index_select(0, fIdx).add(1).div(2);
                 using var floorE = FeatureEmbedding.OfUnitImages(net, f01);
-                floorRows = ImageSetEvaluation.Score(floorE, refE, requested, seed);
+                floorRows = ImageSetEvaluation.Score(floorE, refE, requested, seed).ToList();
+                if (chainWindow is int floorWindow) floorRows.AddRange(ChainMixing.Compute(ChainMixing.PredictedClass(floorE.Logits), floorWindow).Rows());
             }
         }
 

@@ -79,6 +79,7 @@ public static class TrainOptions
         new("hsm-weighting", "eps|likelihood", "CLD hybrid score matching weighting (default eps)"),
         new("m", "M", "walk-jump: number of noisy measurements M ≥ 1 (default 4)"),
         new("sigma", "X", "walk-jump: measurement noise σ > 0 (default 1)"),
+        new("walkjump-param", "denoiser|energy", "walk-jump: x̂ = ȳ + (σ/√M)F(ȳ) from a denoiser network (default), or x̂ = ȳ − (σ²/M)∇f(ȳ) from a scalar energy (EBM network, autograd)"),
     ];
 
     /// <summary>
@@ -211,6 +212,7 @@ public static class TrainOptions
             {
                 Measurements = a.Int("m") ?? c.WalkJump.Measurements,
                 Sigma = a.Double("sigma") ?? c.WalkJump.Sigma,
+                Parameterisation = a.String("walkjump-param") ?? c.WalkJump.Parameterisation,
             },
         };
         c.Validate();

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Langevin.Energy;
 using Langevin.Mcmc;
 using Langevin.Models;
 using Langevin.Objectives;
@@ -8,21 +10,24 @@ using static TorchSharp.torch;
 namespace Langevin.Methods;
 
 /// <summary>
-/// Multimeasurement generative model with walk-jump sampling (Saremi &amp; Hyvärinen 2021, "Multimeasurement generative
-/// models"): learn x̂(y) = E[x | y] for M noisy copies y_m = x + σ ε_m by least squares; walk by underdamped Langevin
-/// (BAOAB) on the smoother M-density p(y) with the score (x̂(y) − y_m)/σ²; jump to x̂(y). One chain emits one sample per jump.
+/// Multimeasurement generative model with walk-jump sampling (Saremi &amp; Srivastava 2022, "Multimeasurement generative
+/// models"; walk-jump: Saremi &amp; Hyvärinen 2019): learn x̂(y) = E[x | y] for M noisy copies y_m = x + σ ε_m by least
+/// squares, as a denoiser or as the gradient of an energy; walk by underdamped Langevin (BAOAB) on the smoother M-density
+/// p(y) with the score (x̂(y) − y_m)/σ²; jump to x̂(y). One chain emits one sample per jump.
 /// </summary>
 public sealed class WalkJumpMethod : IGenerativeMethod
 {
     public TrainConfig Config { get; }
     public long[] ItemShape { get; }
-    public MultimeasurementDenoiser Denoiser { get; }
-    public nn.Module Network => Denoiser.Network;
+    public MultimeasurementEstimator Estimator { get; }
+    public nn.Module Network => Estimator.Network;
     public IReadOnlyList<string> SamplerNames { get; } = ["walk-jump"];
     public Device Device => Network.parameters().First().device;
 
-    /// <summary>NFE of one jump: the walk steps between jumps plus the jump itself.</summary>
-    public int FunctionEvaluations => Config.WalkJump.WalkSteps + 1;
+    /// <summary>NFE of one jump: the walk steps between jumps plus the jump itself (as last sampled, else the run's).
+    /// With the energy parameterisation each evaluation is a forward and a backward pass.</summary>
+    public int FunctionEvaluations => (_lastWalkSteps ?? Config.WalkJump.WalkSteps) + 1;
+    int? _lastWalkSteps;
 
     public double StepSize => Config.WalkJump.StepSize ?? 0.5 * Config.WalkJump.Sigma;
     public double Friction => Config.WalkJump.Friction ?? 1 / Config.WalkJump.Sigma;
@@ -32,8 +37,17 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         config.WalkJump.Validate();
         Config = config;
         ItemShape = itemShape;
-        Denoiser = new MultimeasurementDenoiser(Networks.Create(config.Network, itemShape), config.WalkJump.Measurements, config.WalkJump.Sigma);
+        var wj = config.WalkJump;
+        Estimator = wj.Parameterisation == "energy"
+            ? new MultimeasurementEnergy(CreateEnergy(config.Network, itemShape), wj.Measurements, wj.Sigma)
+            : new MultimeasurementDenoiser(Networks.Create(config.Network, itemShape), wj.Measurements, wj.Sigma);
     }
+
+    /// <summary>A scalar energy of ȳ with no noise input (one σ): the EBMs' networks without spectral normalisation.</summary>
+    static nn.Module<Tensor, Tensor> CreateEnergy(NetworkConfig net, long[] itemShape) => Networks.IsImage(itemShape)
+        ? new EnergyCnn((int)itemShape[0], net.BaseChannels, spectralNorm: false)
+        : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], net.Width, net.Depth, spectralNorm: false, net.FourierFeatures)
+        : throw new UsageException($"--walkjump-param energy needs points [N, D] or images [N, C, H, W] (got items of shape [{string.Join(", ", itemShape)}])");
 
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen)
     {
@@ -41,10 +55,11 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         return config;
     }
 
-    public Tensor Loss(Tensor batch, Generator gen) => MultimeasurementLeastSquares.Loss(Denoiser, batch, gen);
+    public Tensor Loss(Tensor batch, Generator gen) => MultimeasurementLeastSquares.Loss(Estimator, batch, gen);
 
     /// <summary>
-    /// n consecutive jumps of ONE chain ([n, …ItemShape]). Steps (if given) sets the walk steps between jumps.
+    /// n consecutive jumps of ONE chain ([n, …ItemShape]). Steps (if given) sets the walk steps between jumps; the options
+    /// step-size (BAOAB δ) and friction (γ) override the run's.
     /// <paramref name="noise"/>, if given, is [n, …ItemShape]; its first item starts the chain at y_m = σ·noise for all m.
     /// </summary>
     public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
@@ -52,27 +67,29 @@ public sealed class WalkJumpMethod : IGenerativeMethod
     {
         if (sampler?.Name is { } name && name != "walk-jump")
             throw new UsageException($"--sampler: a walk-jump model samples with: walk-jump (got '{name}')");
-        if (sampler?.Options is { Count: > 0 } options)
-            throw new UsageException($"--{options.Keys.First()}: the walk-jump sampler takes no such option");
+        if (sampler?.Options?.Keys.FirstOrDefault(k => k is not ("step-size" or "friction")) is { } bad)
+            throw new UsageException($"--{bad}: the walk-jump sampler takes only --steps, --step-size and --friction");
         int walk = sampler?.Steps ?? Config.WalkJump.WalkSteps;
         if (walk < 1) throw new UsageException($"--steps: walk-jump needs ≥ 1 walk step per jump (got {walk})");
+        double stepSize = PositiveOption(sampler, "step-size") ?? StepSize, friction = PositiveOption(sampler, "friction") ?? Friction;
+        _lastWalkSteps = walk;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
         var device = Device;
-        int m = Denoiser.Measurements;
-        double sigma = Denoiser.Sigma;
+        int m = Estimator.Measurements;
+        double sigma = Estimator.Sigma;
         long[] yShape = [1, m, .. ItemShape];
         var start = noise is null ? zeros([1, 1, .. ItemShape], device: device) : sigma * noise[0].to(float32).to(device).unsqueeze(0).unsqueeze(0);
         var q = start + sigma * randn(yShape, generator: gen, device: device);   // y_m = x₀ + σ ε_m
         var p = randn(yShape, generator: gen, device: device);
-        var score = Denoiser.Score(q);
-        var kernel = new BaoabIntegrator(Denoiser.Score, StepSize, Friction);
+        var score = Estimator.Score(q);
+        var kernel = new BaoabIntegrator(Estimator.Score, stepSize, friction);
         var jumps = new List<Tensor>(n);
         for (int i = 0; i < n; i++)
         {
             for (int k = 0; k < walk; k++) kernel.Step(ref q, ref p, ref score, gen);
-            var x = Denoiser.Estimate(q);                                        // jump: x̂(y)
+            var x = Estimator.Estimate(q);                                       // jump: x̂(y)
             // progress on the scale of one sample's cost (walk + 1 NFE), which the chain spends n times in sequence
             onStep?.Invoke((int)((long)(i + 1) * (walk + 1) / n), walk + 1);
             onFrame?.Invoke(x);
@@ -80,6 +97,10 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         }
         return cat(jumps, 0).cpu().MoveToOuterDisposeScope();
     }
+
+    static double? PositiveOption(SamplerSettings? sampler, string name) => sampler?.Option(name) is not { } text ? null
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v
+        : throw new UsageException($"--{name}: the walk-jump {name} must be a positive number (got '{text}')");
 
     public void Dispose() => Network.Dispose();
 }

@@ -43,10 +43,13 @@ public static class PointSetEvaluation
     /// </summary>
     /// <param name="metrics">Names from <see cref="KnownMetrics"/>; null or empty means <see cref="DefaultMetrics"/>.</param>
     /// <param name="seed">Seeds the reference draws and the SWD directions.</param>
+    /// <param name="chainWindow">If given (Gaussian-mixture toys only), the samples are one chain in emission order: adds the
+    /// <see cref="ChainMixing"/> rows over windows of this many samples, labelled by nearest mode (the floor: independent draws).</param>
     /// <returns>One row per number, in the order requested: (metric, value for the samples, value for the floor set).</returns>
     /// <exception cref="UsageException">An unknown or inapplicable metric, or a reference spec that is not 2-D points.</exception>
     /// <exception cref="DataException">Samples not [N, 2] with N ≥ 2, non-finite values, or too few reference points.</exception>
-    public static IReadOnlyList<(string Metric, double Samples, double Floor)> Evaluate(Tensor samples, string refSpec, string[]? metrics, int seed)
+    public static IReadOnlyList<(string Metric, double Samples, double Floor)> Evaluate(Tensor samples, string refSpec, string[]? metrics, int seed,
+        int? chainWindow = null)
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(refSpec);
@@ -58,6 +61,8 @@ public static class PointSetEvaluation
             throw new UsageException($"--metrics: 'modes' needs a Gaussian-mixture reference (8gaussians, 25gaussians), not '{refSpec}'");
         if (requested.Contains("loglik") && (toy is null || !Toy2DLogDensity.Has(toy.Name)))
             throw new UsageException($"--metrics: 'loglik' needs a reference with a closed-form density ({string.Join(", ", Toy2DLogDensity.Names)}), not '{refSpec}'");
+        if (chainWindow is not null && toy?.Modes is null)
+            throw new UsageException($"--chain-window: labelling points by their nearest mode needs a Gaussian-mixture reference (8gaussians, 25gaussians), not '{refSpec}'");
         if (requested.Contains("support") && toy?.Name != "checkerboard")
             throw new UsageException($"--metrics: 'support' needs the checkerboard reference, not '{refSpec}'");
 
@@ -99,6 +104,13 @@ public static class PointSetEvaluation
                     rows.Add(("loglik", Toy2DLogDensity.Mean(toy!.Name, x), Toy2DLogDensity.Mean(toy.Name, floor)));
                     break;
             }
+        }
+        if (chainWindow is int window)
+        {
+            var modes = tensor(toy!.Modes!.SelectMany(m => new[] { (double)m.X, m.Y }).ToArray(), [toy.Modes!.Count, 2]);
+            var s = ChainMixing.Compute(ChainMixing.NearestMode(x, modes), window).Rows();
+            var f = ChainMixing.Compute(ChainMixing.NearestMode(floor, modes), window).Rows();
+            rows.AddRange(s.Select((r, i) => (r.Metric, r.Value, f[i].Value)));
         }
         return rows;
     }

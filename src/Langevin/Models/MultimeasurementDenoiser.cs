@@ -4,39 +4,18 @@ using static TorchSharp.torch;
 namespace Langevin.Models;
 
 /// <summary>
-/// The empirical Bayes estimator x̂(y) = E[x | y] of a multimeasurement model (Saremi &amp; Hyvärinen 2021): y = (y_1 … y_M),
-/// y_m = x + σ ε_m, stacked along a new dimension 1 as [B, M, …item]. The M-density's score follows from it,
-/// ∇_{y_m} log p(y) = (x̂(y) − y_m) / σ² (their Eq. for the MDAE score; Miyasawa 1961 / Robbins 1956).
-/// As a function of x the likelihood Π_m N(y_m; x, σ²) ∝ N(ȳ; x, σ²/M), so x̂ depends on y only through the mean ȳ:
-/// the network sees ȳ and predicts x̂ = ȳ + (σ/√M) F_θ(ȳ) (denoiser parameterisation, residual form).
+/// The denoiser parameterisation of <see cref="MultimeasurementEstimator"/>: the network sees ȳ and predicts
+/// x̂ = ȳ + (σ/√M) F_θ(ȳ) (residual form; the network's conditioning is NCSN's 250·ln(σ/√M)).
 /// </summary>
 public sealed class MultimeasurementDenoiser(nn.Module<Tensor, Tensor, Tensor> network, int measurements, double sigma)
+    : MultimeasurementEstimator(measurements, sigma)
 {
-    public nn.Module<Tensor, Tensor, Tensor> Network { get; } = network;
-    public int Measurements { get; } = measurements;
-    public double Sigma { get; } = sigma;
+    public override nn.Module<Tensor, Tensor, Tensor> Network { get; } = network;
 
-    /// <summary>σ/√M: the noise level of ȳ.</summary>
-    public double MeanNoise => Sigma / Math.Sqrt(Measurements);
-
-    /// <summary>x̂(y) for y of [B, M, …item] → [B, …item].</summary>
-    public Tensor Estimate(Tensor y)
+    public override Tensor Estimate(Tensor y)
     {
         var mean = y.mean([1]);
-        var level = full([y.shape[0]], 250 * Math.Log(MeanNoise), float32, y.device);   // the network's conditioning, on NCSN's 250·ln σ scale
+        var level = full([y.shape[0]], 250 * Math.Log(MeanNoise), float32, y.device);
         return mean + MeanNoise * Network.call(mean, level);
-    }
-
-    /// <summary>∇_y log p(y) = (x̂(y) − y_m)/σ² for every m: [B, M, …item].</summary>
-    public Tensor Score(Tensor y) => (Estimate(y).unsqueeze(1) - y) / (Sigma * Sigma);
-
-    /// <summary>
-    /// The closed form for Gaussian data x ~ N(μ, s² I): x̂(y) = (s² Σ_m y_m + σ² μ) / (M s² + σ²) per coordinate
-    /// (the posterior mean of a Gaussian prior under M Gaussian measurements).
-    /// </summary>
-    public static Tensor GaussianEstimate(Tensor y, double mu, double s, double sigma)
-    {
-        long m = y.shape[1];
-        return (s * s * y.sum([1]) + sigma * sigma * mu) / (m * s * s + sigma * sigma);
     }
 }

@@ -5,12 +5,12 @@ using static TorchSharp.torch;
 namespace Langevin.Objectives;
 
 /// <summary>
-/// Least squares for the empirical Bayes estimator (Saremi &amp; Hyvärinen 2021, the MDAE objective in denoiser form):
+/// Least squares for the empirical Bayes estimator (Saremi &amp; Srivastava 2022, §3; the same for both parameterisations):
 /// L = E ‖x − x̂_θ(x + σ ε_1, …, x + σ ε_M)‖², minimised by x̂ = E[x | y]; summed over dimensions, averaged over the batch.
 /// </summary>
 public static class MultimeasurementLeastSquares
 {
-    public static Tensor Loss(MultimeasurementDenoiser model, Tensor x, Generator gen)
+    public static Tensor Loss(MultimeasurementEstimator model, Tensor x, Generator gen)
     {
         long b = x.shape[0];
         long[] shape = [b, model.Measurements, .. x.shape[1..]];

@@ -1,14 +1,20 @@
 namespace Langevin.Training;
 
 /// <summary>
-/// Multimeasurement generative model settings (Saremi &amp; Hyvärinen 2021): M noisy copies at noise σ, and the walk
-/// (underdamped Langevin, BAOAB) between jumps. Null step size and friction resolve to 0.5σ and 1/σ.
+/// Multimeasurement generative model settings (Saremi &amp; Srivastava 2022): M noisy copies at noise σ, the
+/// parameterisation of the estimator, and the walk (underdamped Langevin, BAOAB) between jumps. Null step size and
+/// friction resolve to 0.5σ and 1/σ.
 /// </summary>
 public sealed record WalkJumpConfig
 {
+    /// <summary>The parameterisations of x̂: a denoiser network, or the gradient of a scalar energy.</summary>
+    public static readonly IReadOnlyList<string> Parameterisations = ["denoiser", "energy"];
+
     /// <summary>M ≥ 1, the number of measurements y_m = x + σ ε_m.</summary>
     public int Measurements { get; init; } = 4;
     public double Sigma { get; init; } = 1.0;
+    /// <summary>denoiser: x̂ = ȳ + (σ/√M) F_θ(ȳ); energy: x̂ = ȳ − (σ²/M) ∇f_θ(ȳ).</summary>
+    public string Parameterisation { get; init; } = "denoiser";
     /// <summary>Walk steps (one network evaluation each) between consecutive jumps.</summary>
     public int WalkSteps { get; init; } = 10;
     public double? StepSize { get; init; }
@@ -18,6 +24,8 @@ public sealed record WalkJumpConfig
     {
         if (Measurements < 1) throw new UsageException($"--m: the number of measurements M must be ≥ 1 (got {Measurements})");
         if (!(Sigma > 0) || !double.IsFinite(Sigma)) throw new UsageException($"--sigma: the walk-jump noise σ must be > 0 (got {Sigma})");
+        if (!Parameterisations.Contains(Parameterisation))
+            throw new UsageException($"--walkjump-param must be one of: {string.Join(", ", Parameterisations)} (got '{Parameterisation}')");
         if (WalkSteps < 1) throw new UsageException($"walk-jump walk_steps must be ≥ 1 (got {WalkSteps})");
         if (StepSize is { } d && !(d > 0)) throw new UsageException($"walk-jump step_size must be > 0 (got {d})");
         if (Friction is { } g && !(g > 0)) throw new UsageException($"walk-jump friction must be > 0 (got {g})");
