@@ -79,6 +79,7 @@ public static class TrainOptions
         new("hsm-weighting", "eps|likelihood", "CLD hybrid score matching weighting (default eps)"),
         new("m", "M", "walk-jump: number of noisy measurements M ≥ 1 (default 4)"),
         new("sigma", "X", "walk-jump: measurement noise σ > 0 (default 1)"),
+        new("denoiser", "RUN", "dmcmc: borrow RUN's trained denoiser (ddpm, edm, sde, ncsn; its latest checkpoint, EMA weights), frozen, and train only the noise-level estimator"),
     ];
 
     /// <summary>
@@ -212,6 +213,11 @@ public static class TrainOptions
                 Sigma = a.Double("sigma") ?? c.WalkJump.Sigma,
             },
         };
+        if (a.String("denoiser") is { } denoiser)
+        {
+            if (c.Method != "dmcmc") throw new UsageException($"--denoiser applies to --method dmcmc only (got --method {c.Method})");
+            c = c with { Dmcmc = c.Dmcmc with { Denoiser = denoiser } };
+        }
         c.Validate();
         return c;
     }
