@@ -128,12 +128,17 @@ public sealed class NoiseLevelMlp : nn.Module<Tensor, Tensor>
 /// to the levels). Two departures, both for σ up to 80 on data in [−1, 1]: the convolutions see the image divided by its
 /// root-mean-square r (so their activations stay O(1) at every level), and the head sees log r beside the pooled features
 /// (r² ≈ σ_data² + σ² identifies the large levels; the normalised texture the small ones); pooling stops at 1×1 and the
-/// features are averaged over what is left, so any image size works; the head is Linear → SiLU → Linear.
+/// features are averaged over what is left, so any image size works; the head is Linear → SiLU → Linear, its output
+/// multiplied by √d (d = C·H·W): the log-likelihood ratio of two noise levels grows linearly with the number of pixels
+/// (for Gaussian data it is −(d/2)(r²/v_k + log v_k), v_k = s² + σ_k²), so the exact posterior is sharp at image sizes and
+/// unscaled logits took a thousand Adam steps just to grow large enough (measured: cross-entropy 0.78 vs the closed
+/// form's 0.45 after 300 steps on 8×8 Gaussian images).
 /// </summary>
 public sealed class NoiseLevelCnn : nn.Module<Tensor, Tensor>
 {
     readonly Sequential features;
     readonly Sequential head;
+    readonly double logitScale;
 
     public NoiseLevelCnn(long[] itemShape, int levels, int channels = 32, int width = 256) : base(nameof(NoiseLevelCnn))
     {
@@ -157,6 +162,7 @@ public sealed class NoiseLevelCnn : nn.Module<Tensor, Tensor>
         layers.Add(nn.Flatten());
         features = nn.Sequential(layers);
         head = nn.Sequential(nn.Linear(inputs + 1, width), nn.SiLU(), nn.Linear(width, levels));
+        logitScale = Math.Sqrt(itemShape[0] * itemShape[1] * itemShape[2]);
         RegisterComponents();
     }
 
@@ -165,6 +171,6 @@ public sealed class NoiseLevelCnn : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var rms = (x.square().mean([1, 2, 3], keepdim: true) + 1e-8).sqrt();          // r, [B, 1, 1, 1]
         var pooled = features.forward(x / rms);
-        return head.forward(cat([pooled, rms.flatten(1).log()], 1)).MoveToOuterDisposeScope();
+        return (head.forward(cat([pooled, rms.flatten(1).log()], 1)) * logitScale).MoveToOuterDisposeScope();
     }
 }

@@ -70,7 +70,7 @@ public sealed class NoiseLevelCnnTests(ITestOutputHelper output)
             double meanLogGap = (learned.PosteriorMeanLogSigma(x) - exact.PosteriorMeanLogSigma(flat)).abs().mean().item<double>();
             output.WriteLine($"cross-entropy: exact {ceExact:F4}, learned {ceLearned:F4}, uniform {Math.Log(levels.Levels):F4}; mean |ΔE[log σ | x]| {meanLogGap:F4}");
             Assert.True(ceLearned > ceExact - 0.02, "nothing beats the exact posterior (beyond MC error)");
-            Assert.True(ceLearned < ceExact + 0.05, $"learned {ceLearned:F4} vs exact {ceExact:F4}");
+            Assert.True(ceLearned < ceExact + 0.08, $"learned {ceLearned:F4} vs exact {ceExact:F4}");
             Assert.True(meanLogGap < 0.1, $"E[log σ | x] off by {meanLogGap:F3} on average (levels are {Math.Log(levels.Ratio):F2} apart in log σ)");
         }
     }
