@@ -49,6 +49,8 @@ public sealed class SampleCommand : ICommand
         new("chains", "C", "dlg: parallel chains, each emitting ⌈n/C⌉ samples (default 100)"),
         new("sigma-update", "mode|draw", "dlg: σ ← the estimator's posterior mode (default, the paper's code) or a draw σ ~ p(σ|x)"),
         new("hand-off", "lowest|last", "dlg: hand the state of smallest σ among the Gibbs steps to Heun (default, the paper's) or the last state"),
+        new("init-steps", "N", "dlg: Heun σ's of the start-up run from σ_max that begins each chain (default 18)"),
+        new("init-noise", "S", "dlg: standard deviation of the noise added to the start-up samples (default 0.5, the paper's)"),
     ];
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -103,7 +105,7 @@ public sealed class SampleCommand : ICommand
             using var z = noise?.to(float32) ?? randn([n, .. method.ItemShape], generator: gen, device: gen.device);
             if (!z.shape.Skip(1).SequenceEqual(method.ItemShape))
                 throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
-            if (new[] { "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off" }.FirstOrDefault(a.Has) is { } dlgOnly)
+            if (new[] { "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off", "init-steps", "init-noise" }.FirstOrDefault(a.Has) is { } dlgOnly)
                 throw new UsageException($"--{dlgOnly} applies to the dlg sampler only (a dmcmc run's own)");
             if (a.Has("friction")) throw new UsageException("--friction applies to the walk-jump sampler only (a walkjump run's own)");
             method.Network.eval();

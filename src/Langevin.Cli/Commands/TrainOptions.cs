@@ -80,6 +80,7 @@ public static class TrainOptions
         new("m", "M", "walk-jump: number of noisy measurements M ≥ 1 (default 4)"),
         new("sigma", "X", "walk-jump: measurement noise σ > 0 (default 1)"),
         new("walkjump-param", "denoiser|energy", "walk-jump: x̂ = ȳ + (σ/√M)F(ȳ) from a denoiser network (default), or x̂ = ȳ − (σ²/M)∇f(ȳ) from a scalar energy (EBM network, autograd)"),
+        new("denoiser", "RUN", "dmcmc: borrow RUN's trained denoiser (ddpm, edm, sde, ncsn; its latest checkpoint, EMA weights), frozen, and train only the noise-level estimator"),
     ];
 
     /// <summary>
@@ -215,6 +216,11 @@ public static class TrainOptions
                 Parameterisation = a.String("walkjump-param") ?? c.WalkJump.Parameterisation,
             },
         };
+        if (a.String("denoiser") is { } denoiser)
+        {
+            if (c.Method != "dmcmc") throw new UsageException($"--denoiser applies to --method dmcmc only (got --method {c.Method})");
+            c = c with { Dmcmc = c.Dmcmc with { Denoiser = denoiser } };
+        }
         c.Validate();
         return c;
     }

@@ -10,20 +10,26 @@ using static TorchSharp.torch;
 namespace Langevin.Methods;
 
 /// <summary>
-/// Denoising MCMC (Kim &amp; Ye 2022): an EDM denoiser (Karras et al. 2022; the <c>edm</c> method, unchanged) and a
-/// noise-level estimator trained in one run (loss = EDM loss + the estimator's cross-entropy; their parameters are
-/// disjoint), sampled by denoising Langevin Gibbs with the hand-off to EDM's Heun (<see cref="DenoisingLangevinGibbs"/>).
+/// Denoising MCMC (Kim &amp; Ye 2022): a denoiser and a noise-level estimator, sampled by denoising Langevin Gibbs with the
+/// hand-off to EDM's Heun (<see cref="DenoisingLangevinGibbs"/>). The denoiser is either an EDM denoiser (Karras et al.
+/// 2022; the <c>edm</c> method, unchanged) trained in the same run (loss = EDM loss + the estimator's cross-entropy; their
+/// parameters are disjoint), or borrowed frozen from another run (<c>--denoiser RUN</c>, any <see cref="IDenoisingMethod"/>:
+/// DDPM ε on its VP table, EDM, …; <see cref="FrozenDenoiser"/>), in which case only the estimator trains. The estimator is
+/// <see cref="NoiseLevelCnn"/> for images, <see cref="NoiseLevelMlp"/> for points.
 /// As an <see cref="IDenoisingMethod"/> its denoiser also runs every catalog sampler (<c>--sampler edm</c>, …).
 /// </summary>
 public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
 {
-    readonly DdpmMethod _edm;
+    readonly DdpmMethod? _edm;                 // the EDM denoiser trained in this run
+    readonly IDenoisingMethod? _borrowed;      // or a frozen one from --denoiser RUN
 
     public TrainConfig Config { get; }
     public long[] ItemShape { get; }
     public NoiseLevelClassifier Estimator { get; }
+    /// <summary>What the trainer optimises and checkpoints: denoiser.* and estimator.*, or estimator.* alone with a borrowed denoiser.</summary>
     public nn.Module Network { get; }
-    public PreconditionedDenoiser Denoiser => _edm.Denoiser;
+    public IScoreModel Denoiser { get; }
+    public bool BorrowsDenoiser => _borrowed is not null;
     public IReadOnlyList<string> SamplerNames { get; } = ["dlg", "edm"];
     public int FunctionEvaluations => 2 * Config.Dmcmc.GibbsSteps + 2 * Config.Dmcmc.HeunSteps - 1;
     public Device Device => Network.parameters().First().device;
@@ -40,26 +46,49 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
     {
         Config = config;
         ItemShape = itemShape;
-        _edm = new DdpmMethod(config with { Method = "edm" }, itemShape);
         var d = config.Dmcmc;
         d.Validate(config.Ddpm.SigmaMin, config.Ddpm.SigmaMax);
-        if (Networks.IsImage(itemShape)) throw new UsageException("--method dmcmc: the noise-level estimator is an MLP for point data; images need a small CNN in its place (not built yet)");
         var levels = new GeometricSigmas(config.Ddpm.SigmaMax, d.LevelMin, d.Levels);
         levels.Validate();
-        Estimator = new NoiseLevelClassifier(
-            new NoiseLevelMlp((int)itemShape[0], d.Levels, d.EstimatorWidth, d.EstimatorDepth, config.Network.FourierFeatures), levels);
-        Network = new DmcmcNetworks(_edm.Network, Estimator.Network);
+        nn.Module<Tensor, Tensor> estimator = Networks.IsImage(itemShape)
+            ? new NoiseLevelCnn(itemShape, d.Levels, d.EstimatorChannels, d.EstimatorWidth)
+            : new NoiseLevelMlp((int)itemShape[0], d.Levels, d.EstimatorWidth, d.EstimatorDepth, config.Network.FourierFeatures);
+        Estimator = new NoiseLevelClassifier(estimator, levels);
+        if (d.Denoiser is { } run)
+        {
+            if (d.DenoiserStep is not { } step || d.DenoiserDigest is not { } digest)
+                throw new UsageException($"dmcmc: the denoiser run {run} is not resolved (its checkpoint step and digest are set when training starts)");
+            _borrowed = FrozenDenoiser.Open(new DenoiserReference(run, step, digest), itemShape);
+            Denoiser = _borrowed.Denoiser;
+            Network = new EstimatorNetwork(estimator);
+        }
+        else
+        {
+            _edm = new DdpmMethod(config with { Method = "edm" }, itemShape);
+            Denoiser = _edm.Denoiser;
+            Network = new DmcmcNetworks(_edm.Network, estimator);
+        }
     }
 
-    /// <summary>EDM's σ_data from the data; the estimator's settings are checked before training starts.</summary>
+    /// <summary>
+    /// Before training: the estimator's settings are checked; a borrowed denoiser's run is pinned to its latest checkpoint
+    /// (step and digest recorded), else EDM's σ_data comes from the data.
+    /// </summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data)
     {
         config.Dmcmc.Validate(config.Ddpm.SigmaMin, config.Ddpm.SigmaMax);
+        if (config.Dmcmc.Denoiser is { } run)
+        {
+            var reference = FrozenDenoiser.Resolve(run, data.shape[1..]);
+            return config with { Dmcmc = config.Dmcmc with { Denoiser = reference.Run, DenoiserStep = reference.Step, DenoiserDigest = reference.Digest } };
+        }
         return DdpmMethod.Resolve(config with { Method = "edm" }, data) with { Method = config.Method };
     }
 
-    public Tensor Loss(Tensor batch, Generator gen) =>
-        _edm.Loss(batch, gen) + NoiseLevelClassification.Loss(Estimator, batch, gen);
+    /// <summary>The estimator's cross-entropy, plus EDM's loss when the denoiser trains here.</summary>
+    public Tensor Loss(Tensor batch, Generator gen) => _edm is null
+        ? NoiseLevelClassification.Loss(Estimator, batch, gen)
+        : _edm.Loss(batch, gen) + NoiseLevelClassification.Loss(Estimator, batch, gen);
 
     public DlgSettings DlgSettingsFor(SamplerSettings? sampler)
     {
@@ -73,12 +102,14 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
         string update = sampler?.Option("sigma-update") ?? "mode", handOff = sampler?.Option("hand-off") ?? "lowest";
         if (update is not ("mode" or "draw")) throw new UsageException($"--sigma-update must be mode or draw (got '{update}')");
         if (handOff is not ("lowest" or "last")) throw new UsageException($"--hand-off must be lowest or last (got '{handOff}')");
+        var defaults = new DlgSettings();
         return new DlgSettings(Number("step-size", d.StepSize), Integer("gibbs-steps", d.GibbsSteps), sampler?.Steps ?? d.HeunSteps,
-            Integer("burn-in", d.BurnIn), SigmaMin: Config.Ddpm.SigmaMin, SigmaMax: Config.Ddpm.SigmaMax,
+            Integer("burn-in", d.BurnIn), Integer("init-steps", defaults.InitSteps), Number("init-noise", defaults.InitNoise),
+            SigmaMin: Config.Ddpm.SigmaMin, SigmaMax: Config.Ddpm.SigmaMax,
             SampleSigma: update == "draw", HandOffLowest: handOff == "lowest");
     }
 
-    static readonly string[] DlgOptions = ["step-size", "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off"];
+    static readonly string[] DlgOptions = ["step-size", "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off", "init-steps", "init-noise"];
 
     public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
@@ -87,7 +118,7 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
         string name = sampler?.Name ?? SamplerNames[0];
         if (!SamplerNames.Contains(name))
             throw new UsageException($"--sampler: this dmcmc model samples with: {string.Join(", ", SamplerNames)} or any catalog sampler (got '{name}')");
-        if (name == "edm") return _edm.Sample(n, gen, noise, onStep, onFrame, (sampler ?? new SamplerSettings()) with { Name = "edm" });
+        if (name == "edm") return SampleEdm(n, gen, noise, onStep, onFrame, sampler);
         if (sampler?.Options?.Keys.FirstOrDefault(k => !DlgOptions.Contains(k)) is { } bad)
             throw new UsageException($"--{bad} does not apply to the dlg sampler (it takes: --steps, {string.Join(", ", DlgOptions.Select(o => "--" + o))})");
         if (noise is not null) throw new UsageException("--noise does not apply to the dlg sampler: its chains start themselves (from σ_max, then MCMC)");
@@ -101,20 +132,51 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
+        _borrowed?.Network.to(Device);
         var dlg = new DenoisingLangevinGibbs(Denoiser, Estimator, settings);
         // progress on the scale of FunctionEvaluations (one sample's steady-state cost), as the CLI's display expects
         var (samples, cost) = dlg.Sample(chains, perChain, ItemShape, gen, float32, Device,
             onStep is null ? null : (done, total) => onStep((int)((long)done * FunctionEvaluations / Math.Max(1, total)), FunctionEvaluations));
         LastCost = cost;
         onFrame?.Invoke(samples);
-        return samples[..n].cpu().MoveToOuterDisposeScope();
+        return ToData(samples[..n]).cpu().MoveToOuterDisposeScope();
     }
 
-    IScoreModel IDenoisingMethod.Denoiser => Denoiser;
-    public SamplingProcess Process => _edm.Process;
-    public Tensor ToData(Tensor x) => _edm.ToData(x);
+    /// <summary>EDM's Heun from σ_max on the denoiser (Karras et al. 2022, Alg. 1): the baseline DLG is measured against.</summary>
+    Tensor SampleEdm(int n, Generator gen, Tensor? noise, Action<int, int>? onStep, Action<Tensor>? onFrame, SamplerSettings? sampler)
+    {
+        if (_edm is not null) return _edm.Sample(n, gen, noise, onStep, onFrame, (sampler ?? new SamplerSettings()) with { Name = "edm" });
+        if (sampler?.Options is { Count: > 0 } options)
+            throw new UsageException($"--{options.Keys.First()}: the edm sampler of a dmcmc run takes no such option here (langevin sample passes catalog options itself)");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        _borrowed!.Network.to(Device);
+        var z = noise?.to(float32).to(Device) ?? randn([n, .. ItemShape], generator: gen, device: Device);
+        var result = SamplerCatalog.Run(Denoiser, z, new SamplerRequest { Sampler = "edm", Steps = sampler?.Steps }, Process, gen, onStep);
+        return ToData(result.Output).cpu().MoveToOuterDisposeScope();
+    }
 
-    public void Dispose() => Network.Dispose();
+    public SamplingProcess Process => _borrowed?.Process ?? _edm!.Process;
+    public Tensor ToData(Tensor x) => _borrowed?.ToData(x) ?? _edm!.ToData(x);
+
+    public void Dispose()
+    {
+        Network.Dispose();
+        _borrowed?.Dispose();
+    }
+
+    /// <summary>The estimator alone under one module (keys estimator.*): what trains when the denoiser is borrowed.</summary>
+    sealed class EstimatorNetwork : nn.Module
+    {
+#pragma warning disable IDE0052 // registered by RegisterComponents
+        readonly nn.Module estimator;
+#pragma warning restore IDE0052
+        public EstimatorNetwork(nn.Module estimator) : base(nameof(EstimatorNetwork))
+        {
+            this.estimator = estimator;
+            RegisterComponents();
+        }
+    }
 
     /// <summary>The two networks under one module, so the trainer, EMA and checkpoints see both (keys denoiser.*, estimator.*).</summary>
     sealed class DmcmcNetworks : nn.Module

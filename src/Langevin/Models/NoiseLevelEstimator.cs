@@ -51,7 +51,7 @@ public static class NoiseLevelEstimatorExtensions
 
 /// <summary>
 /// A learned <see cref="INoiseLevelEstimator"/>: any network mapping x [B, …] to K logits (the paper uses a small CNN
-/// classifier over 1,000 levels; <see cref="NoiseLevelMlp"/> serves points). Trained by
+/// classifier over 1,000 levels: <see cref="NoiseLevelCnn"/> for images, <see cref="NoiseLevelMlp"/> for points). Trained by
 /// <see cref="Langevin.Objectives.NoiseLevelClassification"/>.
 /// </summary>
 public sealed class NoiseLevelClassifier(nn.Module<Tensor, Tensor> network, GeometricSigmas levels) : INoiseLevelEstimator
@@ -80,7 +80,7 @@ public sealed class ExactNoiseLevelPosterior(GaussianMixtureScore mixture, Geome
 /// <summary>
 /// An MLP x [B, D] → K logits for point data: inputs x/(1 + ‖x‖), log(1 + ‖x‖) and optional Fourier features of x
 /// (as <see cref="ScoreMlp"/>), hidden
-/// layers Linear → SiLU, a Linear to K. For images a small CNN with the same contract takes its place.
+/// layers Linear → SiLU, a Linear to K. For images <see cref="NoiseLevelCnn"/> takes its place.
 /// </summary>
 public sealed class NoiseLevelMlp : nn.Module<Tensor, Tensor>
 {
@@ -119,5 +119,58 @@ public sealed class NoiseLevelMlp : nn.Module<Tensor, Tensor>
             parts.Add(angles.cos());
         }
         return net.forward(cat(parts, 1)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// A small CNN x [B, C, H, W] → K logits for images, shaped like the paper's image estimator (Kim &amp; Ye 2022, code:
+/// four 3×3 convolutions of 32, 64, 128, 256 channels, each followed by ReLU and 2×2 average pooling, then a linear layer
+/// to the levels). Two departures, both for σ up to 80 on data in [−1, 1]: the convolutions see the image divided by its
+/// root-mean-square r (so their activations stay O(1) at every level), and the head sees log r beside the pooled features
+/// (r² ≈ σ_data² + σ² identifies the large levels; the normalised texture the small ones); pooling stops at 1×1 and the
+/// features are averaged over what is left, so any image size works; the head is Linear → SiLU → Linear, its output
+/// multiplied by √d (d = C·H·W): the log-likelihood ratio of two noise levels grows linearly with the number of pixels
+/// (for Gaussian data it is −(d/2)(r²/v_k + log v_k), v_k = s² + σ_k²), so the exact posterior is sharp at image sizes and
+/// unscaled logits took a thousand Adam steps just to grow large enough (measured: cross-entropy 0.78 vs the closed
+/// form's 0.45 after 300 steps on 8×8 Gaussian images).
+/// </summary>
+public sealed class NoiseLevelCnn : nn.Module<Tensor, Tensor>
+{
+    readonly Sequential features;
+    readonly Sequential head;
+    readonly double logitScale;
+
+    public NoiseLevelCnn(long[] itemShape, int levels, int channels = 32, int width = 256) : base(nameof(NoiseLevelCnn))
+    {
+        if (itemShape.Length != 3 || itemShape.Any(d => d < 1) || levels < 2 || channels < 1 || width < 1)
+            throw new ArgumentException($"invalid NoiseLevelCnn([{string.Join(", ", itemShape)}], {levels}, {channels}, {width})");
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        long inputs = itemShape[0], side = Math.Min(itemShape[1], itemShape[2]);
+        int outputs = channels;
+        for (int stage = 0; stage < 4; stage++, outputs *= 2)
+        {
+            layers.Add(nn.Conv2d(inputs, outputs, 3, padding: 1));
+            layers.Add(nn.ReLU());
+            if (side >= 2)
+            {
+                layers.Add(nn.AvgPool2d(2, 2));
+                side /= 2;
+            }
+            inputs = outputs;
+        }
+        layers.Add(nn.AdaptiveAvgPool2d(1));
+        layers.Add(nn.Flatten());
+        features = nn.Sequential(layers);
+        head = nn.Sequential(nn.Linear(inputs + 1, width), nn.SiLU(), nn.Linear(width, levels));
+        logitScale = Math.Sqrt(itemShape[0] * itemShape[1] * itemShape[2]);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var rms = (x.square().mean([1, 2, 3], keepdim: true) + 1e-8).sqrt();          // r, [B, 1, 1, 1]
+        var pooled = features.forward(x / rms);
+        return (head.forward(cat([pooled, rms.flatten(1).log()], 1)) * logitScale).MoveToOuterDisposeScope();
     }
 }
