@@ -149,7 +149,7 @@ public static class AnnealedImportanceSampler
         var logPy = -beta * uy.masked_fill(inBox.logical_not(), double.PositiveInfinity);
         var logAlpha = Mala.LogAcceptance(p.X, y, -beta * p.U, logPy, sx, -beta * gy, a);
         var accept = rand([p.X.shape[0]], logAlpha.dtype, logAlpha.device, generator: gen).log() < logAlpha;   // NaN log α rejects
-        double acc = logAlpha.nan_to_num(double.NegativeInfinity).clamp_max(0).exp().mean().item<double>();
+        double acc = logAlpha.to(float64).nan_to_num(double.NegativeInfinity).clamp_max(0).exp().mean().item<double>();
         long[] perItem = [p.X.shape[0], .. Enumerable.Repeat(1L, (int)p.X.dim() - 1)];
         var next = new Particles(
             where(accept.view(perItem), y, p.X).MoveToOuterDisposeScope(),

@@ -27,7 +27,7 @@ public static class EnergyTemperature
         if (!(eData > min)) throw new DataException($"the data's mean energy {eData:G4} is below every grid value (min {min:G4}): the wells are finer than the quadrature grid");
         // E_{π_β}[E] falls from the box's mean (β → 0) to min E (β → ∞): bisect log β for the moment condition
         double lo = Math.Log(1e-8), hi = Math.Log(1e12);
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < 100; i++)
         {
             double mid = 0.5 * (lo + hi);
             if (TiltedMean(grid, Math.Exp(mid), min) > eData) lo = mid; else hi = mid;
