@@ -67,6 +67,7 @@ public sealed class SampleCommand : ICommand
         new("anneal-levels", "K", "ais: inverse temperatures, geometric from 1e-4 to 1 (default 300)"),
         new("mala-steps", "M", "ais: MALA moves per level (default 2)"),
         new("particles", "P", "ais: particles annealed, then resampled to --n (default --n)"),
+        new("quench", "K", "ais: then K steps of --run's own (cold) sampler on Σ E_i, which drops every sample to the bottom of the well the annealing chose (default 0)"),
         .. SamplerSpecs,
     ];
 
@@ -182,7 +183,7 @@ public sealed class SampleCommand : ICommand
         return 0;
     }
 
-    static readonly string[] AnnealingOptions = ["temperature", "anneal-levels", "mala-steps", "particles"];
+    static readonly string[] AnnealingOptions = ["temperature", "anneal-levels", "mala-steps", "particles", "quench"];
 
     /// <summary>
     /// `--compose` / `--compose-sampler`: the product exp(−E_run − E_RUN...) of energy models (or --run's alone), sampled by
@@ -236,6 +237,8 @@ public sealed class SampleCommand : ICommand
                 settings.Validate();
                 int particles = a.Int("particles") ?? n;
                 if (particles < 1) throw new UsageException($"--particles must be ≥ 1 (got {particles})");
+                int quench = a.Int("quench") ?? 0;
+                if (quench < 0) throw new UsageException($"--quench must be ≥ 0 (got {quench})");
                 var temperatures = Temperatures(a.String("temperature") ?? "auto", models, names, gen.device);
                 var energy = Langevin.Energy.EnergyComposition.Product(
                     [.. models.Select((m, i) => Langevin.Energy.EnergyComposition.AtTemperature(m.Energy, temperatures[i]))]);
@@ -245,7 +248,14 @@ public sealed class SampleCommand : ICommand
                 {
                     using var start = first.InitialState(particles, gen);
                     result = Langevin.Energy.AnnealedImportanceSampler.Run(energy, start, low, high, n, settings, gen, k => p.Report(k));
-                    using (result.Samples) samples = result.Samples.detach().cpu();
+                    using var annealed = result.Samples;
+                    if (quench == 0) samples = annealed.detach().cpu();
+                    else
+                    {
+                        var sum = Langevin.Energy.EnergyComposition.Product([.. models.Select(m => (Langevin.Energy.EnergyFunction)m.Energy)]);
+                        using var x = first.Descend(sum, annealed, quench, gen);
+                        samples = x.detach().cpu();
+                    }
                 });
                 Console.WriteLine($"ais: {settings.Levels} levels × {settings.MalaSteps} MALA moves, {particles} particles, {result!.Resamplings} resamplings, " +
                                   $"final ESS {result.Ess:F0}, acceptance {result.Acceptance:F2}, log Z {result.LogNormaliser:F3}");
@@ -253,6 +263,7 @@ public sealed class SampleCommand : ICommand
                 a.Result["anneal_levels"] = settings.Levels;
                 a.Result["mala_steps"] = settings.MalaSteps;
                 a.Result["particles"] = particles;
+                a.Result["quench"] = quench;
                 a.Result["ess"] = result.Ess;
                 a.Result["resamplings"] = result.Resamplings;
                 a.Result["acceptance"] = result.Acceptance;

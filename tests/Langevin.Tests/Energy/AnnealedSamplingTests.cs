@@ -127,8 +127,8 @@ public class AnnealedSamplingTests(ITestOutputHelper output)
         using (var samples = NpyFile.Read(npy)) Assert.Equal(new long[] { 30, 2 }, samples.shape);
         // a barely trained energy that is not lower on its data has no temperature: one line, exit 1
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", b, "--compose-sampler", "ais", "--out", npy, "--threads", "1"), 1, "no temperature fits");
-        // --run alone, one temperature given
-        s = CliRunner.Run("sample", "--run", a, "--compose-sampler", "ais", "--temperature", "0.5", "--anneal-levels", "5", "--n", "12", "--out", npy, "--threads", "1");
+        // --run alone, one temperature given, then a cold quench
+        s = CliRunner.Run("sample", "--run", a, "--compose-sampler", "ais", "--temperature", "0.5", "--anneal-levels", "5", "--quench", "3", "--n", "12", "--out", npy, "--threads", "1");
         Assert.True(s.ExitCode == 0, s.Stderr + s.Stdout);
         using (var samples = NpyFile.Read(npy)) Assert.Equal(new long[] { 12, 2 }, samples.shape);
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", a, "--compose", b, "--compose-sampler", "hot", "--out", npy), 2, "--compose-sampler");
