@@ -61,7 +61,7 @@ public sealed class SampleCommand : ICommand
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
         new("batch", "B", "catalog samplers: draw the N samples B at a time (less memory; a deterministic sampler gives the same samples at any B)"),
-        new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --run's sampler and settings (--steps: chain length)"),
+        new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --compose-sampler (default: --run's own sampler and settings; --steps: its chain length)"),
         new("compose-sampler", "own|ais", "energy models, with --compose or --run alone: own = --run's sampler (SGLD/PGD; cold, a chain stays in the well it falls into; default), ais = annealed importance sampling of exp(−Σ E_i/T_i): MALA moves from the uniform box down a temperature ladder, with resampling, so every well gets its mass"),
         new("temperature", "auto|T[,T...]", "ais: each energy's temperature T_i, one for all or one per run (default auto: the maximum-likelihood T of each run on its training data, 2-D points only)"),
         new("anneal-levels", "K", "ais: inverse temperatures, geometric from 1e-4 to 1 (default 300)"),
@@ -192,7 +192,7 @@ public sealed class SampleCommand : ICommand
     int RunComposed(ParsedArgs a, IGenerativeMethod method, Generator gen, int n, Tensor? noise, string? runs, string? outPath, string? gridPath)
     {
         if (method is not IEnergyMethod first) throw new UsageException($"--compose: needs energy models (ebm, adv-ebm), not '{method.Config.Method}'");
-        if (noise is not null || a.Has("gif") || a.Has("sampler")) throw new UsageException("--compose: --noise, --gif and --sampler do not apply (the chain starts from --run's noise, with its sampler)");
+        if (noise is not null || a.Has("gif") || a.Has("sampler") || a.Has("batch")) throw new UsageException("--compose: --noise, --gif, --sampler and --batch do not apply (the chain starts from --run's noise, with its sampler)");
         string kind = a.String("compose-sampler") ?? "own";
         if (kind is not ("own" or "ais")) throw new UsageException($"--compose-sampler must be own or ais (got '{kind}')");
         if (kind == "own" && AnnealingOptions.FirstOrDefault(a.Has) is { } aisOnly) throw new UsageException($"--{aisOnly} applies to --compose-sampler ais only");
