@@ -14,7 +14,7 @@ public sealed class SampleCommand : ICommand
 {
     public string Name => "sample";
     public string Summary => "draw samples from a trained or analytic model to .npy and/or a PNG";
-    public string Usage => "langevin sample (--run RUN | --checkpoint FILE | --model analytic:FILE.json) [--sampler NAME] [--steps N] [--n N] [--seed S] [--noise FILE.npy] [--out FILE.npy] [--grid FILE.png]";
+    public string Usage => "langevin sample (--run RUN | --checkpoint FILE | --model analytic:FILE.json) [--sampler NAME] [--steps N] [--n N] [--seed S] [--noise FILE.npy] [--compose RUN[,RUN...]] [--compose-sampler own|ais] [--out FILE.npy] [--grid FILE.png]";
 
     /// <summary>The sampler options, named as diffusers names them; each sampler accepts its own subset (see SamplerCatalog).</summary>
     public static readonly IReadOnlyList<OptionSpec> SamplerSpecs =
@@ -64,7 +64,13 @@ public sealed class SampleCommand : ICommand
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
         new("batch", "B", "catalog samplers: draw the N samples B at a time (less memory; a deterministic sampler gives the same samples at any B)"),
-        new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --run's sampler and settings (--steps: chain length)"),
+        new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --compose-sampler (default: --run's own sampler and settings; --steps: its chain length)"),
+        new("compose-sampler", "own|ais", "energy models, with --compose or --run alone: own = --run's sampler (SGLD/PGD; cold, a chain stays in the well it falls into; default), ais = annealed importance sampling of exp(−Σ E_i/T_i): MALA moves from the uniform box down a temperature ladder, with resampling, so every well gets its mass"),
+        new("temperature", "auto|T[,T...]", "ais: each energy's temperature T_i, one for all or one per run (default auto: the maximum-likelihood T of each run on its training data, 2-D points only)"),
+        new("anneal-levels", "K", "ais: inverse temperatures, geometric from 1e-4 to 1 (default 300)"),
+        new("mala-steps", "M", "ais: MALA moves per level (default 2)"),
+        new("particles", "P", "ais: particles annealed, then resampled to --n (default --n)"),
+        new("quench", "K", "ais: then K steps of --run's own (cold) sampler on Σ E_i, which drops every sample to the bottom of the well the annealing chose (default 0)"),
         .. SamplerSpecs,
     ];
 
@@ -83,7 +89,8 @@ public sealed class SampleCommand : ICommand
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
         using var __ = gen;
-        if (a.String("compose") is { } composeRuns) return RunComposed(a, method, gen, n, noise, composeRuns, outPath, gridPath);
+        if (a.Has("compose") || a.Has("compose-sampler")) return RunComposed(a, method, gen, n, noise, a.String("compose"), outPath, gridPath);
+        if (AnnealingOptions.FirstOrDefault(a.Has) is { } aisOnly) throw new UsageException($"--{aisOnly} applies to --compose-sampler ais only");
         var request = Request(a);
         Tensor? samples = null;
         var frames = new List<Tensor>();
@@ -180,15 +187,25 @@ public sealed class SampleCommand : ICommand
         return 0;
     }
 
-    /// <summary>`--compose`: the sum of energies of --run and the listed runs, sampled by --run's own sampler from its noise.</summary>
-    int RunComposed(ParsedArgs a, IGenerativeMethod method, Generator gen, int n, Tensor? noise, string runs, string? outPath, string? gridPath)
+    static readonly string[] AnnealingOptions = ["temperature", "anneal-levels", "mala-steps", "particles", "quench"];
+
+    /// <summary>
+    /// `--compose` / `--compose-sampler`: the product exp(−E_run − E_RUN...) of energy models (or --run's alone), sampled by
+    /// --run's own sampler from its noise, or by annealed importance sampling of exp(−Σ E_i/T_i) on --run's box.
+    /// </summary>
+    int RunComposed(ParsedArgs a, IGenerativeMethod method, Generator gen, int n, Tensor? noise, string? runs, string? outPath, string? gridPath)
     {
         if (method is not IEnergyMethod first) throw new UsageException($"--compose: needs energy models (ebm, adv-ebm), not '{method.Config.Method}'");
-        if (noise is not null || a.Has("gif") || a.Has("sampler")) throw new UsageException("--compose: --noise, --gif and --sampler do not apply (the chain starts from --run's noise, with its sampler)");
+        if (noise is not null || a.Has("gif") || a.Has("sampler") || a.Has("batch")) throw new UsageException("--compose: --noise, --gif, --sampler and --batch do not apply (the chain starts from --run's noise, with its sampler)");
+        string kind = a.String("compose-sampler") ?? "own";
+        if (kind is not ("own" or "ais")) throw new UsageException($"--compose-sampler must be own or ais (got '{kind}')");
+        if (kind == "own" && AnnealingOptions.FirstOrDefault(a.Has) is { } aisOnly) throw new UsageException($"--{aisOnly} applies to --compose-sampler ais only");
+        if (kind == "ais" && a.Has("steps")) throw new UsageException("--steps applies to --compose-sampler own; ais takes --anneal-levels and --mala-steps");
         var others = new List<IEnergyMethod>();
         try
         {
-            foreach (string run in runs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            var names = new List<string> { a.String("run") ?? a.String("checkpoint")! };
+            foreach (string run in (runs ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 var m = ModelSource.LoadRun(run, a.Flag("no-ema"), "--compose");
                 if (m is not IEnergyMethod e || !m.ItemShape.SequenceEqual(method.ItemShape))
@@ -199,24 +216,69 @@ public sealed class SampleCommand : ICommand
                 m.Network.to(gen.device);
                 m.Network.eval();
                 others.Add(e);
+                names.Add(run);
             }
-            if (others.Count == 0) throw new UsageException("--compose: name at least one run");
+            if (runs is not null && others.Count == 0) throw new UsageException("--compose: name at least one run");
             method.Network.eval();
-            var energy = Langevin.Energy.EnergyComposition.Product([(Langevin.Energy.EnergyFunction)first.Energy, .. others.Select(o => (Langevin.Energy.EnergyFunction)o.Energy)]);
-            int steps = a.Int("steps") ?? first.SampleSteps;
-            if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+            List<IEnergyMethod> models = [first, .. others];
             Tensor? samples = null;
-            ProgressDisplay.Run("sample (composed)", steps, 0, a.Flag("quiet"), "steps", p =>
+            if (kind == "own")
             {
-                using var start = first.InitialState(n, gen);
-                using var x = first.Descend(energy, start, steps, gen, k => p.Report(k));
-                samples = x.detach().cpu();
-            });
+                var energy = Langevin.Energy.EnergyComposition.Product([.. models.Select(m => (Langevin.Energy.EnergyFunction)m.Energy)]);
+                int steps = a.Int("steps") ?? first.SampleSteps;
+                if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+                ProgressDisplay.Run("sample (composed)", steps, 0, a.Flag("quiet"), "steps", p =>
+                {
+                    using var start = first.InitialState(n, gen);
+                    using var x = first.Descend(energy, start, steps, gen, k => p.Report(k));
+                    samples = x.detach().cpu();
+                });
+                a.Result["steps"] = steps;
+            }
+            else
+            {
+                var settings = new Langevin.Energy.AnnealingSettings(Levels: a.Int("anneal-levels") ?? 300, MalaSteps: a.Int("mala-steps") ?? 2);
+                settings.Validate();
+                int particles = a.Int("particles") ?? n;
+                if (particles < 1) throw new UsageException($"--particles must be ≥ 1 (got {particles})");
+                int quench = a.Int("quench") ?? 0;
+                if (quench < 0) throw new UsageException($"--quench must be ≥ 0 (got {quench})");
+                var temperatures = Temperatures(a.String("temperature") ?? "auto", models, names, gen.device);
+                var energy = Langevin.Energy.EnergyComposition.Product(
+                    [.. models.Select((m, i) => Langevin.Energy.EnergyComposition.AtTemperature(m.Energy, temperatures[i]))]);
+                var (low, high) = first.StartRange;
+                Langevin.Energy.AnnealedSamples? result = null;
+                ProgressDisplay.Run("sample (annealed)", settings.Levels, 0, a.Flag("quiet"), "levels", p =>
+                {
+                    using var start = first.InitialState(particles, gen);
+                    result = Langevin.Energy.AnnealedImportanceSampler.Run(energy, start, low, high, n, settings, gen, k => p.Report(k));
+                    using var annealed = result.Samples;
+                    if (quench == 0) samples = annealed.detach().cpu();
+                    else
+                    {
+                        var sum = Langevin.Energy.EnergyComposition.Product([.. models.Select(m => (Langevin.Energy.EnergyFunction)m.Energy)]);
+                        using var x = first.Descend(sum, annealed, quench, gen);
+                        samples = x.detach().cpu();
+                    }
+                });
+                Console.WriteLine($"ais: {settings.Levels} levels × {settings.MalaSteps} MALA moves, {particles} particles, {result!.Resamplings} resamplings, " +
+                                  $"final ESS {result.Ess:F0}, acceptance {result.Acceptance:F2}, log Z {result.LogNormaliser:F3}");
+                a.Result["temperatures"] = new System.Text.Json.Nodes.JsonArray([.. temperatures.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]);
+                a.Result["anneal_levels"] = settings.Levels;
+                a.Result["mala_steps"] = settings.MalaSteps;
+                a.Result["particles"] = particles;
+                a.Result["quench"] = quench;
+                a.Result["ess"] = result.Ess;
+                a.Result["resamplings"] = result.Resamplings;
+                a.Result["acceptance"] = result.Acceptance;
+                a.Result["log_normaliser"] = result.LogNormaliser;
+            }
             using var drawn = samples!;
-            Write(drawn, outPath, gridPath, $"{method.Config.Method} composed with {others.Count} run(s) (N = {n})", keepDtype: false);
+            string what = others.Count == 0 ? $"{method.Config.Method}, {kind}" : $"{method.Config.Method} composed with {others.Count} run(s), {kind}";
+            Write(drawn, outPath, gridPath, $"{what} (N = {n})", keepDtype: false);
             a.Result["method"] = method.Config.Method;
             a.Result["compose"] = runs;
-            a.Result["steps"] = steps;
+            a.Result["compose_sampler"] = kind;
             RecordFiles(a, n, outPath, gridPath, null);
             return 0;
         }
@@ -224,6 +286,35 @@ public sealed class SampleCommand : ICommand
         {
             foreach (var o in others) o.Dispose();
         }
+    }
+
+    /// <summary>
+    /// `--temperature`: auto (each run's maximum-likelihood temperature on 10,000 points of its training data, see
+    /// <see cref="Langevin.Energy.EnergyTemperature"/>), one T for all, or one per run.
+    /// </summary>
+    static double[] Temperatures(string spec, IReadOnlyList<IEnergyMethod> models, IReadOnlyList<string> names, Device device)
+    {
+        var parts = spec.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length != 1 && parts.Length != models.Count)
+            throw new UsageException($"--temperature: give auto, one T, or one per run ({models.Count}); got {parts.Length}");
+        var t = new double[models.Count];
+        for (int i = 0; i < models.Count; i++)
+        {
+            string p = parts.Length == 1 ? parts[0] : parts[i];
+            if (p == "auto")
+            {
+                var m = models[i];
+                if (m.ItemShape is not [2]) throw new UsageException($"--temperature auto fits 2-D points only; {names[i]} models items [{string.Join(", ", m.ItemShape)}]: give --temperature T");
+                using var data = Langevin.Data.DataSources.Load(m.Config.Data, new Langevin.Data.DataOptions(Seed: m.Config.Seed, Limit: 10_000));
+                using var x = data.X.to(device);
+                var (low, high) = m.StartRange;
+                t[i] = Langevin.Energy.EnergyTemperature.MaximumLikelihood(m.Energy, x, low, high);
+                Console.WriteLine($"temperature of {names[i]}: {t[i]:G4} (maximum likelihood on {x.shape[0]} points of {m.Config.Data})");
+            }
+            else if (double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) t[i] = v;
+            else throw new UsageException($"--temperature: '{p}' is neither auto nor a positive number");
+        }
+        return t;
     }
 
     /// <summary>What <c>--json FILE</c> records about a catalog sampler's run.</summary>

@@ -22,11 +22,20 @@ public static class EnergySamplers
     /// <summary>∇ₓ Σ_b E(x_b) by autograd (rows independent, so the per-row gradient); weights' gradients are untouched.</summary>
     public static Tensor Gradient(EnergyFunction energy, Tensor x)
     {
+        var (e, g) = ValueAndGradient(energy, x);
+        e.Dispose();
+        return g;
+    }
+
+    /// <summary>E(x) [B] and ∇ₓE(x) [B, ...] from one forward and one backward pass (what a Metropolis-adjusted step needs).</summary>
+    public static (Tensor Energy, Tensor Gradient) ValueAndGradient(EnergyFunction energy, Tensor x)
+    {
         using var scope = NewDisposeScope();
         using var _ = enable_grad();
         var xg = x.detach().requires_grad_(true);
-        var g = autograd.grad([energy(xg).sum()], [xg])[0];
-        return g.detach().MoveToOuterDisposeScope();
+        var e = energy(xg);
+        var g = autograd.grad([e.sum()], [xg])[0];
+        return (e.detach().MoveToOuterDisposeScope(), g.detach().MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -89,5 +98,12 @@ public static class EnergyComposition
             for (int i = 1; i < energies.Count; i++) total = total + energies[i](x);
             return total;
         };
+    }
+
+    /// <summary>E/T: the energy of exp(−E/T), the model's density at temperature T.</summary>
+    public static EnergyFunction AtTemperature(EnergyFunction energy, double temperature)
+    {
+        if (!(temperature > 0) || double.IsInfinity(temperature)) throw new UsageException($"a temperature must be a positive finite number, got {temperature}");
+        return x => energy(x) / temperature;
     }
 }

@@ -111,14 +111,23 @@ public sealed class Mala : McmcKernel
         var y = LangevinStep.Apply(x, sx, a, gen);
         // the proposal's score is not checked: a non-finite proposal makes log α NaN and is rejected, not a data error
         var sy = Score(y);
-        // log q(y|x) = −|y − x − α∇log p(x)|² / (4α) + const (Roberts & Tweedie 1996, MALA proposal with h = 2α)
-        var logQyx = -(y - x - a * sx).square().sum(1) / (4 * a);
-        var logQxy = -(x - y - a * sy).square().sum(1) / (4 * a);
-        // log α = log p(y) − log p(x) + log q(x|y) − log q(y|x) (Hastings 1970)
-        var logAlpha = Target.LogDensity(y) - Target.LogDensity(x) + logQxy - logQyx;
+        var logAlpha = LogAcceptance(x, y, Target.LogDensity(x), Target.LogDensity(y), sx, sy, a);
         var next = Accept(x, y, logAlpha, gen);
         StepCount++;
         return next.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// log α of MALA's Metropolis–Hastings test for y = x + α∇log p(x) + √(2α) z, per row: log p(y) − log p(x) + log q(x|y) −
+    /// log q(y|x) (Hastings 1970), q the Langevin proposal (Roberts &amp; Tweedie 1996, h = 2α). Shared with the annealed sampler.
+    /// </summary>
+    public static Tensor LogAcceptance(Tensor x, Tensor y, Tensor logPx, Tensor logPy, Tensor scoreX, Tensor scoreY, double a)
+    {
+        using var scope = NewDisposeScope();
+        // log q(y|x) = −|y − x − α∇log p(x)|² / (4α) + const
+        var logQyx = -(y - x - a * scoreX).flatten(1).square().sum([1]) / (4 * a);
+        var logQxy = -(x - y - a * scoreY).flatten(1).square().sum([1]) / (4 * a);
+        return (logPy - logPx + logQxy - logQyx).MoveToOuterDisposeScope();
     }
 }
 

@@ -91,6 +91,8 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
 
     public Tensor InitialState(long n, Generator gen) => rand([n, .. ItemShape], generator: gen, device: Device) * (High - Low) + Low;
 
+    public (double Low, double High) StartRange => (Low, High);
+
     /// <summary>L2 PGD on the energy within the noise box (Yin et al. 2022; the step of Madry et al. 2018's L2 attack).</summary>
     public Tensor Descend(EnergyFunction energy, Tensor x, int steps, Generator gen, Action<int>? onStep = null, Func<Tensor, Tensor>? project = null) =>
         EnergySamplers.Pgd(energy, x, steps, _a.PgdStepSize!.Value, Low, High, onStep, project);

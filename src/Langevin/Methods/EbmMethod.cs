@@ -98,6 +98,8 @@ public sealed class EbmMethod : IEnergyMethod
 
     public Tensor InitialState(long n, Generator gen) => Uniform([n, .. ItemShape], gen, Device);
 
+    public (double Low, double High) StartRange => (_e.InitLow!.Value, _e.InitHigh!.Value);
+
     /// <summary>The SGLD settings of the config: α, σ, clip.</summary>
     public SgldSettings SgldSettings => new(_e.SgldStepSize, _e.SgldNoise, _e.SgldGradClip);
 

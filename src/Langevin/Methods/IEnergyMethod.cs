@@ -16,6 +16,9 @@ public interface IEnergyMethod : IGenerativeMethod
     /// <summary>Chain starts: [n, ...ItemShape] uniform over the range the method's chains start from, on the model's device.</summary>
     Tensor InitialState(long n, Generator gen);
 
+    /// <summary>The range [Low, High] of every coordinate of <see cref="InitialState"/>: the box an annealed sampler starts uniform on.</summary>
+    (double Low, double High) StartRange { get; }
+
     /// <summary>The chain length <see cref="IGenerativeMethod.Sample"/> uses by default.</summary>
     int SampleSteps { get; }
 
