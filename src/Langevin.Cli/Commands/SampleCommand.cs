@@ -103,8 +103,9 @@ public sealed class SampleCommand : ICommand
                 throw new UsageException($"--sampler: a {method.Config.Method} model samples with: {string.Join(", ", method.SamplerNames)} (got '{request.Sampler}')");
             if (a.Has("batch")) throw new UsageException($"--batch applies to the catalog samplers (ddim, edm, …), not to a {method.Config.Method} model's own sampler");
             var settings = new SamplerSettings(a.String("sampler"), request.Steps, SamplerOptionsGiven(a));
-            ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
+            ProgressDisplay.Run("sample", method.FunctionEvaluationsWith(settings), 0, a.Flag("quiet"), "NFE", p =>
                 samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame, settings));
+            a.Result["nfe"] = method.FunctionEvaluationsWith(settings);
             if (method is ISamplingReport { LastSampling: { } report }) Console.WriteLine(report);
         }
         else

@@ -24,6 +24,13 @@ public sealed class CldMethod : IGenerativeMethod, ISamplingReport
     public nn.Module Network => ScoreModel.Network;
     public IReadOnlyList<string> SamplerNames => CldSamplers.Names;
     public int FunctionEvaluations => CldSamplers.FunctionEvaluations(Config.Cld.Sampler, Config.Cld.SamplerSteps);
+
+    /// <summary>For ode-rk45 (adaptive) this is 0 before a run and the last run's NFE after it.</summary>
+    public int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Name ?? Config.Cld.Sampler) == "ode-rk45"
+        ? _lastRk45Evaluations
+        : CldSamplers.FunctionEvaluations(settings?.Name ?? Config.Cld.Sampler, settings?.Steps ?? Config.Cld.SamplerSteps);
+
+    int _lastRk45Evaluations;
     public Device Device => Network.parameters().First().device;
 
     public CldMethod(TrainConfig config, long[] itemShape)
@@ -95,6 +102,7 @@ public sealed class CldMethod : IGenerativeMethod, ISamplingReport
     Tensor Rk45(Tensor u, Action<int, int>? onStep)
     {
         var (result, evaluations) = CldSamplers.ProbabilityFlowRk45(ScoreModel, u, Config.Cld.SampleMinTime, onStep: onStep);
+        _lastRk45Evaluations = evaluations;
         LastSampling = $"ode-rk45: adaptive (rtol 1e-05, atol 1e-05), NFE {evaluations}";
         return result;
     }

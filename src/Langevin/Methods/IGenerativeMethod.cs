@@ -24,6 +24,9 @@ public interface IGenerativeMethod : IDisposable
     /// <summary>Network evaluations one sample costs.</summary>
     int FunctionEvaluations { get; }
 
+    /// <summary>Network evaluations one sample costs with these sampler settings (a method whose cost depends on --steps overrides it).</summary>
+    int FunctionEvaluationsWith(SamplerSettings? settings) => FunctionEvaluations;
+
     /// <summary>
     /// Draws samples in data space ([n, ...ItemShape], returned on the CPU). <paramref name="noise"/>, if given, is the unit Gaussian
     /// noise that starts the chain, shape [n, ...ItemShape]; the sampler scales it by its initial σ.

@@ -26,8 +26,9 @@ public sealed class WalkJumpMethod : IGenerativeMethod
 
     /// <summary>NFE of one jump: the walk steps between jumps plus the jump itself (as last sampled, else the run's).
     /// With the energy parameterisation each evaluation is a forward and a backward pass.</summary>
-    public int FunctionEvaluations => (_lastWalkSteps ?? Config.WalkJump.WalkSteps) + 1;
-    int? _lastWalkSteps;
+    public int FunctionEvaluations => Config.WalkJump.WalkSteps + 1;
+
+    public int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Steps ?? Config.WalkJump.WalkSteps) + 1;
 
     public double StepSize => Config.WalkJump.StepSize ?? 0.5 * Config.WalkJump.Sigma;
     public double Friction => Config.WalkJump.Friction ?? 1 / Config.WalkJump.Sigma;
@@ -72,7 +73,6 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         int walk = sampler?.Steps ?? Config.WalkJump.WalkSteps;
         if (walk < 1) throw new UsageException($"--steps: walk-jump needs ≥ 1 walk step per jump (got {walk})");
         double stepSize = PositiveOption(sampler, "step-size") ?? StepSize, friction = PositiveOption(sampler, "friction") ?? Friction;
-        _lastWalkSteps = walk;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();

@@ -33,8 +33,10 @@ public sealed class CldAndWalkJumpCliTests
         Assert.True(s.ExitCode == 0, s.Stderr + s.Stdout);
         Assert.True(File.Exists(npy));
         if (method != "cld") return;
-        var ode = CliRunner.Run("sample", "--run", run, "--sampler", "ode", "--steps", "3", "--n", "8", "--out", npy, "--threads", "1", "--quiet");
+        string json = Path.Combine(dir.Path, "ode.json");
+        var ode = CliRunner.Run("sample", "--run", run, "--sampler", "ode", "--steps", "3", "--n", "8", "--out", npy, "--threads", "1", "--quiet", "--json", json);
         Assert.True(ode.ExitCode == 0, ode.Stderr + ode.Stdout);
+        Assert.Contains("\"nfe\": 12", File.ReadAllText(json));   // RK4: 4 evaluations per step, from --steps, not the config's 100
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--sampler", "ddim", "--out", npy), 2, "sscs");   // a CLD run given to a VP sampler
     }
 }
