@@ -14,6 +14,7 @@ public static class TrainOptions
         new("batch", "N", "batch size"),
         new("lr", "X", "learning rate"),
         new("optimizer", "adam|adamw", "optimizer"),
+        new("adam-betas", "B1,B2", "Adam's β₁,β₂ (default 0.9,0.999; EBMs on images: 0,0.999)"),
         new("weight-decay", "X", "weight decay (L2 for adam, decoupled for adamw)"),
         new("warmup", "N", "linear learning-rate warm-up steps"),
         new("grad-clip", "X", "clip the gradient norm to X (0: off)"),
@@ -59,6 +60,9 @@ public static class TrainOptions
         new("sgld-step", "A", "EBM: SGLD step α on −∇E"),
         new("sgld-noise", "S", "EBM: SGLD noise standard deviation σ per step (default 0.005; 25gaussians: 0.001)"),
         new("sgld-clip", "C", "EBM: clip ∇E elementwise to ±C in SGLD steps (0: off; default 0.1; 25gaussians: 0.01)"),
+        new("sgld-clamp", null, "EBM: clamp SGLD states to the noise range ([−1, 1] for images) after every step"),
+        new("data-noise", "S", "EBM: add N(0, S²) noise to the training data before the loss (0: off)"),
+        new("energy-net", "cnn|strided", "EBM/adv-ebm image network: cnn (IGEBM-style, full-resolution first layers, sum pooling) or strided (4 stride-2 convs + 2 linear layers, Lippe's tutorial 8; --channels sets its width, 32)"),
         new("esh-step", "E", "EBM: ESH leapfrog step size"),
         new("buffer-size", "N", "EBM: replay buffer size"),
         new("reinit", "P", "EBM: probability of re-initialising a buffer chain from noise"),
@@ -72,6 +76,7 @@ public static class TrainOptions
         new("pgd-start-steps", "K", "adv-ebm: PGD steps of the first phase (default 1)"),
         new("auc-threshold", "A", "adv-ebm: add a PGD step when the rolling AUROC of data vs negatives exceeds A (default 0.8)"),
         new("auc-window", "N", "adv-ebm: batches in that rolling AUROC (default 50)"),
+        new("pgd-data-steps", "K", "adv-ebm: PGD steps that push each data batch up the energy before the loss (Yin et al.'s in-distribution attack; default 0)"),
         new("r1-reg", "G", "adv-ebm: R1 penalty G·E‖∇ₓlogit(x⁺)‖² on the data (default 0)"),
         new("mass", "M", "CLD velocity mass M > 0 (Γ = 2√M; default 0.25)"),
         new("beta", "X", "CLD time scaling β > 0 (default 4)"),
@@ -101,6 +106,18 @@ public static class TrainOptions
         };
     }
 
+    /// <summary>--adam-betas B1,B2 as two numbers (null when not given).</summary>
+    static (double Beta1, double Beta2)? AdamBetas(ParsedArgs a)
+    {
+        if (a.String("adam-betas") is not { } s) return null;
+        var parts = s.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.Length == 2
+            && double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double b1)
+            && double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double b2))
+            return (b1, b2);
+        throw new UsageException($"--adam-betas must be two numbers B1,B2, e.g. 0,0.999 (got '{s}')");
+    }
+
     public static TrainConfig Build(ParsedArgs a, TrainConfig defaults)
     {
         var c = defaults;
@@ -121,6 +138,8 @@ public static class TrainOptions
             BatchSize = a.Int("batch") ?? c.BatchSize,
             LearningRate = a.Double("lr") ?? c.LearningRate,
             Optimizer = a.String("optimizer") ?? c.Optimizer,
+            AdamBeta1 = AdamBetas(a)?.Beta1 ?? c.AdamBeta1,
+            AdamBeta2 = AdamBetas(a)?.Beta2 ?? c.AdamBeta2,
             WeightDecay = a.Double("weight-decay") ?? c.WeightDecay,
             WarmupSteps = a.Int("warmup") ?? c.WarmupSteps,
             GradClip = a.Double("grad-clip") ?? c.GradClip,
@@ -180,6 +199,9 @@ public static class TrainOptions
                 SgldStepSize = a.Double("sgld-step") ?? e.SgldStepSize,
                 SgldNoise = a.Double("sgld-noise") ?? e.SgldNoise,
                 SgldGradClip = a.Double("sgld-clip") ?? e.SgldGradClip,
+                SgldClamp = a.Flag("sgld-clamp") || e.SgldClamp,
+                DataNoise = a.Double("data-noise") ?? e.DataNoise,
+                EnergyNet = a.String("energy-net") ?? e.EnergyNet,
                 EshStepSize = a.Double("esh-step") ?? e.EshStepSize,
                 BufferSize = a.Int("buffer-size") ?? e.BufferSize,
                 ReinitProbability = a.Double("reinit") ?? e.ReinitProbability,
@@ -197,6 +219,7 @@ public static class TrainOptions
                 AucThreshold = a.Double("auc-threshold") ?? c.AdversarialEbm.AucThreshold,
                 AucWindow = a.Int("auc-window") ?? c.AdversarialEbm.AucWindow,
                 R1Regularizer = a.Double("r1-reg") ?? c.AdversarialEbm.R1Regularizer,
+                PgdDataSteps = a.Int("pgd-data-steps") ?? c.AdversarialEbm.PgdDataSteps,
                 SampleSteps = a.Int("sample-steps") ?? c.AdversarialEbm.SampleSteps,
             },
             Cld = c.Cld with
