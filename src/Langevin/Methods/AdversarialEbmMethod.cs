@@ -112,7 +112,7 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
         var loss = (nn.functional.softplus(-logitPos).sum() + nn.functional.softplus(logitNeg).sum()) / (2.0 * b);
         if (_a.R1Regularizer > 0)
         {
-            var g = autograd.grad([logitPos.sum()], [pos], create_graph: true)[0];
+            var g = autograd.grad([logitPos.sum()], [pos], retain_graph: true, create_graph: true)[0];   // keep the graph: the BCE term backpropagates through it too
             loss = loss + _a.R1Regularizer * g.flatten(1).square().sum([1]).mean();
         }
         using (no_grad())

@@ -92,7 +92,7 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
             Assert.True(samples.abs().max().item<float>() <= 1f);
         }
         t = CliRunner.Run("train", "--method", "adv-ebm", "--data", "shapes:16", "--limit", "64", "--steps", "2", "--batch", "8", "--channels", "8",
-            "--energy-net", "strided", "--pgd-data-steps", "2", "--pgd-steps", "3", "--sample-every", "0", "--threads", "1", "--out", adv);
+            "--energy-net", "strided", "--pgd-data-steps", "2", "--pgd-steps", "3", "--r1-reg", "0.01", "--sample-every", "0", "--threads", "1", "--out", adv);
         Assert.True(t.ExitCode == 0, t.Stderr + t.Stdout);
         string bad = Path.Combine(dir, "bad");
         CliRunner.AssertFails(CliRunner.Run("train", "--method", "ebm", "--energy-net", "resnet", "--out", bad), 2, "--energy-net");
