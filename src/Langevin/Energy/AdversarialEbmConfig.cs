@@ -16,6 +16,8 @@ public sealed record AdversarialEbmConfig
     /// <summary>Raise the PGD steps when the mean AUROC (data vs PGD negatives) over the last <see cref="AucWindow"/> batches exceeds this.</summary>
     public double AucThreshold { get; init; } = 0.8;
     public int AucWindow { get; init; } = 50;
+    /// <summary>PGD steps that push each data batch *up* the energy before the loss (Yin et al.'s in-distribution attack, their --indist_steps: 5 for CIFAR-10); 0: off.</summary>
+    public int PgdDataSteps { get; init; }
     /// <summary>γ of the R1 penalty γ E‖∇ₓ logit(x⁺)‖² on the data (Mescheder et al. 2018), as the paper's --r1reg; 0: off.</summary>
     public double R1Regularizer { get; init; }
     /// <summary>PGD steps of <c>langevin sample</c> (null: <see cref="PgdMaxSteps"/>).</summary>
@@ -30,6 +32,7 @@ public sealed record AdversarialEbmConfig
         if (PgdStartSteps < 1) throw new UsageException($"--pgd-start-steps must be ≥ 1 (got {PgdStartSteps})");
         if (PgdMaxSteps < PgdStartSteps) throw new UsageException($"--pgd-steps must be ≥ --pgd-start-steps (got {PgdMaxSteps} < {PgdStartSteps})");
         if (AucThreshold is <= 0.5 or > 1) throw new UsageException($"--auc-threshold must be in (0.5, 1] (got {AucThreshold})");
+        if (PgdDataSteps < 0) throw new UsageException($"--pgd-data-steps must be ≥ 0 (got {PgdDataSteps})");
         if (AucWindow < 1) throw new UsageException($"--auc-window must be ≥ 1 (got {AucWindow})");
         if (!(R1Regularizer >= 0)) throw new UsageException($"--r1-reg must be ≥ 0 (got {R1Regularizer})");
         if (SampleSteps is < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");

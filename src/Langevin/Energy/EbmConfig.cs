@@ -15,6 +15,12 @@ public sealed record EbmConfig
     public double SgldNoise { get; init; } = 0.005;
     /// <summary>Elementwise clip of ∇E in SGLD steps (IGEBM §3.3); 0 disables it.</summary>
     public double SgldGradClip { get; init; } = 0.1;
+    /// <summary>Clamp every SGLD state to the noise range [<see cref="InitLow"/>, <see cref="InitHigh"/>] (images stay in [−1, 1], as Lippe's tutorial 8 sampler does).</summary>
+    public bool SgldClamp { get; init; }
+    /// <summary>σ of Gaussian noise added to the data before the loss (Lippe's tutorial 8: 0.005, so the energy cannot key on exact pixel values); 0: none.</summary>
+    public double DataNoise { get; init; }
+    /// <summary>The image network: cnn (<see cref="Langevin.Energy.EnergyCnn"/>, IGEBM-style) or strided (<see cref="Langevin.Energy.StridedEnergyCnn"/>, Lippe's tutorial 8).</summary>
+    public string EnergyNet { get; init; } = "cnn";
     /// <summary>ESH leapfrog step size (in data units) when <see cref="Sampler"/> is esh.</summary>
     public double EshStepSize { get; init; } = 0.05;
     public int BufferSize { get; init; } = 10000;
@@ -40,6 +46,8 @@ public sealed record EbmConfig
         if (!(SgldStepSize > 0)) throw new UsageException($"--sgld-step must be > 0 (got {SgldStepSize})");
         if (!(SgldNoise >= 0)) throw new UsageException($"--sgld-noise must be ≥ 0 (got {SgldNoise})");
         if (!(SgldGradClip >= 0)) throw new UsageException($"--sgld-clip must be ≥ 0 (got {SgldGradClip})");
+        if (!(DataNoise >= 0)) throw new UsageException($"--data-noise must be ≥ 0 (got {DataNoise})");
+        if (!Langevin.Energy.EnergyNetworks.ImageNetworks.Contains(EnergyNet)) throw new UsageException($"--energy-net must be {string.Join(" or ", Langevin.Energy.EnergyNetworks.ImageNetworks)} (got '{EnergyNet}')");
         if (!(EshStepSize > 0)) throw new UsageException($"--esh-step must be > 0 (got {EshStepSize})");
         if (BufferSize < 1) throw new UsageException($"--buffer-size must be ≥ 1 (got {BufferSize})");
         if (ReinitProbability is < 0 or > 1) throw new UsageException($"--reinit must be in [0, 1] (got {ReinitProbability})");

@@ -10,7 +10,8 @@ public delegate Tensor EnergyFunction(Tensor x);
 /// <param name="StepSize">α, the step on −∇E.</param>
 /// <param name="Noise">σ, the standard deviation of the noise added per step; the chain's stationary law is ∝ exp(−2αE/σ²).</param>
 /// <param name="GradClip">Elementwise clip c of ∇E (0: none).</param>
-public sealed record SgldSettings(double StepSize, double Noise, double GradClip)
+/// <param name="Box">If given, every state is clamped to [Low, High] after its step (images in [−1, 1], as Lippe's tutorial 8).</param>
+public sealed record SgldSettings(double StepSize, double Noise, double GradClip, (double Low, double High)? Box = null)
 {
     /// <summary>Unadjusted Langevin at temperature 1 for step ε: α = ε²/2, σ = ε, no clip (targets exp(−E)).</summary>
     public static SgldSettings Langevin(double epsilon) => new(epsilon * epsilon / 2, epsilon, 0);
@@ -52,6 +53,7 @@ public static class EnergySamplers
             if (s.GradClip > 0) g = g.clamp(-s.GradClip, s.GradClip);
             var next = x - s.StepSize * g;
             if (s.Noise > 0) next += s.Noise * randn(x.shape, generator: gen, device: x.device, dtype: x.dtype);
+            if (s.Box is { } box) next = next.clamp(box.Low, box.High);
             if (project is not null) next = project(next);
             x = next.MoveToOuterDisposeScope();
             onStep?.Invoke(k + 1);

@@ -59,10 +59,7 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
         Config = config;
         ItemShape = itemShape;
         bool spectralNorm = config.Ebm.SpectralNorm ?? false;
-        nn.Module<Tensor, Tensor> net = Networks.IsImage(itemShape)
-            ? new EnergyCnn((int)itemShape[0], config.Network.BaseChannels, spectralNorm)
-            : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], config.Network.Width, config.Network.Depth, spectralNorm, config.Network.FourierFeatures)
-            : throw new UsageException($"--method adv-ebm needs points [N, D] or images [N, C, H, W]; got items of shape [{string.Join(", ", itemShape)}]");
+        var net = EnergyNetworks.Build(itemShape, config, spectralNorm);
         Model = new AdversarialEnergyModel(net, _a.PgdStartSteps);
     }
 
@@ -99,7 +96,7 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
 
     /// <summary>
     /// L = BCE(f(x⁺), 1) + BCE(f(x⁻), 0) averaged over the 2B logits, f = −E, x⁻ = PGD_K(uniform noise)
-    /// (+ γ E‖∇ₓ f(x⁺)‖² when --r1-reg is set); then the curriculum raises K when the rolling AUROC exceeds the threshold.
+    /// (+ γ E‖∇ₓ f(x⁺)‖² when --r1-reg is set; x⁺ first climbs E by --pgd-data-steps PGD steps when set); then the curriculum raises K when the rolling AUROC exceeds the threshold.
     /// </summary>
     public Tensor Loss(Tensor batch, Generator gen)
     {
@@ -107,6 +104,8 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
         Model.eval();
         Tensor neg;
         using (var start = InitialState(b, gen).to(batch.device)) neg = Descend(Model.forward, start, Model.PgdSteps, gen);
+        // Yin et al.'s in-distribution attack: the data climb the energy (descend the logit) before they are classified
+        if (_a.PgdDataSteps > 0) batch = Descend(x => -Model.forward(x), batch, _a.PgdDataSteps, gen).detach();
         Model.train();
         var pos = _a.R1Regularizer > 0 ? batch.detach().requires_grad_(true) : batch;
         var logitPos = -Model.forward(pos);
@@ -115,7 +114,7 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
         var loss = (nn.functional.softplus(-logitPos).sum() + nn.functional.softplus(logitNeg).sum()) / (2.0 * b);
         if (_a.R1Regularizer > 0)
         {
-            var g = autograd.grad([logitPos.sum()], [pos], create_graph: true)[0];
+            var g = autograd.grad([logitPos.sum()], [pos], retain_graph: true, create_graph: true)[0];   // keep the graph: the BCE term backpropagates through it too
             loss = loss + _a.R1Regularizer * g.flatten(1).square().sum([1]).mean();
         }
         using (no_grad())

@@ -49,10 +49,7 @@ public sealed class EbmMethod : IEnergyMethod
         if (_e.InitLow is null || _e.InitHigh is null || _e.SpectralNorm is null || _e.SampleSteps is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
         Config = config;
         ItemShape = itemShape;
-        nn.Module<Tensor, Tensor> net = Networks.IsImage(itemShape)
-            ? new EnergyCnn((int)itemShape[0], config.Network.BaseChannels, _e.SpectralNorm.Value)
-            : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], config.Network.Width, config.Network.Depth, _e.SpectralNorm.Value, config.Network.FourierFeatures)
-            : throw new UsageException($"--method ebm needs points [N, D] or images [N, C, H, W]; got items of shape [{string.Join(", ", itemShape)}]");
+        var net = EnergyNetworks.Build(itemShape, config, _e.SpectralNorm.Value);
         Tensor buffer;
         if (_e.BufferFile is { } file)
         {
@@ -100,8 +97,9 @@ public sealed class EbmMethod : IEnergyMethod
 
     public (double Low, double High) StartRange => (_e.InitLow!.Value, _e.InitHigh!.Value);
 
-    /// <summary>The SGLD settings of the config: α, σ, clip.</summary>
-    public SgldSettings SgldSettings => new(_e.SgldStepSize, _e.SgldNoise, _e.SgldGradClip);
+    /// <summary>The SGLD settings of the config: α, σ, clip, and the noise range as the box when --sgld-clamp is set.</summary>
+    public SgldSettings SgldSettings => new(_e.SgldStepSize, _e.SgldNoise, _e.SgldGradClip,
+        _e.SgldClamp ? (_e.InitLow!.Value, _e.InitHigh!.Value) : ((double, double)?)null);
 
     /// <summary>K steps of SGLD: x ← x − α clip(∇E(x), c) + σ z (Du &amp; Mordatch 2019, Eq. 4 and §3.3).</summary>
     public Tensor Sgld(Tensor x, int steps, Generator gen, Action<int>? onStep = null) =>
@@ -114,6 +112,13 @@ public sealed class EbmMethod : IEnergyMethod
     public Tensor Esh(Tensor x, int steps, Generator gen) =>
         EshDynamics.Trajectory(x, z => -EnergyGradient(z), _e.EshStepSize, steps, reservoir: false, gen);
 
+    /// <summary>x⁺ + σ_data z, kept in the box when SGLD is (Lippe's tutorial 8 adds σ = 0.005 to every training image).</summary>
+    Tensor WithDataNoise(Tensor batch, Generator gen)
+    {
+        var noisy = batch + _e.DataNoise * randn(batch.shape, generator: gen, device: batch.device, dtype: batch.dtype);
+        return _e.SgldClamp ? noisy.clamp(_e.InitLow!.Value, _e.InitHigh!.Value) : noisy;
+    }
+
     public Tensor Loss(Tensor batch, Generator gen)
     {
         var device = batch.device;
@@ -124,6 +129,7 @@ public sealed class EbmMethod : IEnergyMethod
         var neg = _e.Sampler == "esh" ? Esh(start, _e.SgldSteps, gen) : Sgld(start, _e.SgldSteps, gen);
         Model.train();
         ReplayBuffer.Update(buffer, idx, neg);
+        if (_e.DataNoise > 0) batch = WithDataNoise(batch, gen);
         var ePos = Model.forward(batch);
         var eNeg = Model.forward(neg.detach());
         double maxAbs = Math.Max(ePos.abs().max().item<float>(), eNeg.abs().max().item<float>());

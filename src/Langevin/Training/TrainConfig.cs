@@ -13,6 +13,9 @@ public sealed record TrainConfig
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>adam or adamw.</summary>
     public string Optimizer { get; init; } = "adam";
+    /// <summary>Adam's β₁, β₂ (EBMs often take β₁ = 0: Lippe's tutorial 8 and Yin et al. 2022, as the loss surface moves with the sampler).</summary>
+    public double AdamBeta1 { get; init; } = 0.9;
+    public double AdamBeta2 { get; init; } = 0.999;
     public double WeightDecay { get; init; }
     public int WarmupSteps { get; init; }
     /// <summary>Maximum gradient L2 norm; 0 disables clipping.</summary>
@@ -70,6 +73,7 @@ public sealed record TrainConfig
         if (BatchSize < 1) throw new UsageException($"--batch must be ≥ 1 (got {BatchSize})");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new UsageException($"--lr must be > 0 (got {LearningRate})");
         if (Optimizer is not ("adam" or "adamw")) throw new UsageException($"--optimizer must be adam or adamw (got '{Optimizer}')");
+        if (AdamBeta1 is < 0 or >= 1 || AdamBeta2 is < 0 or >= 1) throw new UsageException($"--adam-betas must both be in [0, 1) (got {AdamBeta1}, {AdamBeta2})");
         if (EmaDecay is < 0 or >= 1) throw new UsageException($"--ema must be in [0, 1) (got {EmaDecay})");
         if (GradClip < 0) throw new UsageException($"--grad-clip must be ≥ 0 (got {GradClip})");
         if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be ≥ 1 (got {CheckpointEvery})");

@@ -65,7 +65,7 @@ public static class Trainer
         using var bf16 = working is null ? null : new BFloat16WorkingCopy(method.Network, working.Network as nn.Module<Tensor, Tensor, Tensor>
             ?? throw new UsageException($"--bf16: the {config.Method} network cannot run in bfloat16 here"));
         using var optimizer = new AdamOptimizer(method.Network.named_parameters().Select(p => (p.name, p.parameter)),
-            weightDecay: config.WeightDecay, decoupledWeightDecay: config.Optimizer == "adamw");
+            beta1: config.AdamBeta1, beta2: config.AdamBeta2, weightDecay: config.WeightDecay, decoupledWeightDecay: config.Optimizer == "adamw");
         using var ema = new ExponentialMovingAverage(method.Network, config.EmaDecay, config.EmaWarmup);
         long start = 0;
         string lastCheckpoint = "";
