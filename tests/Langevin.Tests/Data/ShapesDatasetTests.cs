@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Langevin.Data;
 using static TorchSharp.torch;
 
@@ -41,13 +40,13 @@ public class ShapesDatasetTests
     }
 
     [Fact]
-    public void TenThousandImagesAt32AreFast()
+    public void TenThousandImagesAt32HaveTheirShapeAndRange()
     {
+        // Generation speed is a benchmark matter (no timed unit tests); this checks the large case is well-formed.
         using var gen = new Generator(0);
-        var sw = Stopwatch.StartNew();
         using var x = ShapesDataset.Generate(10_000, 32, gen);
-        sw.Stop();
-        Assert.Equal(10_000, x.shape[0]);
-        Assert.True(sw.Elapsed.TotalSeconds < 10, $"took {sw.Elapsed.TotalSeconds:F2} s");   // ~0.5 s on an idle 2-core machine
+        Assert.Equal(new long[] { 10_000, 3, 32, 32 }, x.shape);
+        Assert.True((x >= -1).all().item<bool>() && (x <= 1).all().item<bool>());
+        Assert.True(x.isfinite().all().item<bool>());
     }
 }
