@@ -120,24 +120,24 @@ public sealed class SampleCommand : ICommand
             int batch = a.Int("batch") ?? n;
             if (batch < 1) throw new UsageException($"--batch must be ≥ 1 (got {batch})");
             // Chunks of the one noise tensor: a deterministic sampler gives the same samples at any --batch.
-            var chunks = Enumerable.Range(0, (n + batch - 1) / batch).Select(i => (Start: i * batch, Length: Math.Min(batch, n - i * batch))).ToList();
+            var chunks = z.split(batch);
             int expected = SamplerCatalog.ExpectedEvaluations(request, denoising.Process);
             SamplerResult? result = null;
-            var outputs = new List<Tensor>();
+            var outputs = new Tensor[chunks.Length];
             int maxEvaluations = 0;
-            ProgressDisplay.Run($"sample ({request.Sampler})", expected * chunks.Count, 0, a.Flag("quiet"), "NFE", p =>
+            ProgressDisplay.Run($"sample ({request.Sampler})", expected * chunks.Length, 0, a.Flag("quiet"), "NFE", p =>
             {
-                foreach (var (chunk, index) in chunks.Select((c, i) => (c, i)))
+                for (int i = 0; i < chunks.Length; i++)
                 {
                     using var scope = NewDisposeScope();
-                    using var zc = z.narrow(0, chunk.Start, chunk.Length).to(gen.device);
-                    result = SamplerCatalog.Run(denoising.Denoiser, zc, request, denoising.Process, gen, (done, _) => p.Report(index * expected + done));
+                    int done0 = i * expected;
+                    result = SamplerCatalog.Run(denoising.Denoiser, chunks[i].to(gen.device), request, denoising.Process, gen, (done, _) => p.Report(done0 + done));
                     maxEvaluations = Math.Max(maxEvaluations, result.Evaluations);
-                    outputs.Add(denoising.ToData(result.Output).cpu().MoveToOuterDisposeScope());
+                    outputs[i] = denoising.ToData(result.Output).cpu().MoveToOuterDisposeScope();
                 }
             });
-            samples = outputs.Count == 1 ? outputs[0] : cat(outputs, 0);
-            if (outputs.Count > 1) foreach (var o in outputs) o.Dispose();
+            samples = cat(outputs, 0);
+            foreach (var t in outputs.Concat(chunks)) t.Dispose();
             result = result! with { Evaluations = maxEvaluations };
             Console.WriteLine(Describe(request, result));
             Record(a, request, result);
@@ -153,7 +153,6 @@ public sealed class SampleCommand : ICommand
         Write(drawn, outPath, gridPath, $"{method.Config.Method} samples (N = {n})", keepDtype: false);
         a.Result["method"] = method.Config.Method;
         a.Result["sampler"] ??= a.String("sampler") ?? method.SamplerNames[0];
-        a.Result["nfe"] ??= method.FunctionEvaluations;
         RecordFiles(a, n, outPath, gridPath, gifPath);
         return 0;
     }
