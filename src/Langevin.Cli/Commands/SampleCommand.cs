@@ -42,7 +42,9 @@ public sealed class SampleCommand : ICommand
         new("sigma-max", "σ", "edm/ve process: largest σ (edm default 80)"),
         new("rho", "ρ", "edm: Karras ρ (default 7)"),
         new("steps-per-level", "T", "ald: Langevin steps per σ (default 5)"),
-        new("step-size", "ε", "ald: step size ε (default: NCSNv2 Technique 4); dlg: Langevin step η (default: the run's, 0.01); walk-jump: BAOAB step δ (default 0.5σ)"),
+        new("step-size", "ε", "ald: step size ε (default: NCSNv2 Technique 4); dlg: Langevin step η (default: the run's, 0.01); walk-jump: BAOAB step δ (default 0.5σ); ebm: SGLD's α (default: the run's --sgld-step)"),
+        new("start", "noise|buffer", "ebm: start the SGLD chains from uniform noise (default) or from --n distinct rows of the run's replay buffer (its persistent chains)"),
+        new("final-step-size", "α", "ebm: SGLD's α decays geometrically from --step-size to this over the chain (Welling & Teh's decreasing steps; default: constant)"),
         new("friction", "γ", "walk-jump: BAOAB friction γ (default 1/σ; the paper's MNIST runs use 0.5/σ)"),
         new("gibbs-steps", "K", "dlg: Langevin–Gibbs steps per emitted sample (default 10); --steps sets its Heun hand-off steps"),
         new("burn-in", "K", "dlg: Gibbs steps before the first sample (default 20)"),
@@ -116,6 +118,7 @@ public sealed class SampleCommand : ICommand
             if (new[] { "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off", "init-steps", "init-noise" }.FirstOrDefault(a.Has) is { } dlgOnly)
                 throw new UsageException($"--{dlgOnly} applies to the dlg sampler only (a dmcmc run's own)");
             if (a.Has("friction")) throw new UsageException("--friction applies to the walk-jump sampler only (a walkjump run's own)");
+            if (new[] { "final-step-size", "start" }.FirstOrDefault(a.Has) is { } ebmOnly) throw new UsageException($"--{ebmOnly} applies to an EBM run's SGLD only");
             method.Network.eval();
             int batch = a.Int("batch") ?? n;
             if (batch < 1) throw new UsageException($"--batch must be ≥ 1 (got {batch})");

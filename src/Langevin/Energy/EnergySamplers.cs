@@ -11,8 +11,16 @@ public delegate Tensor EnergyFunction(Tensor x);
 /// <param name="Noise">σ, the standard deviation of the noise added per step; the chain's stationary law is ∝ exp(−2αE/σ²).</param>
 /// <param name="GradClip">Elementwise clip c of ∇E (0: none).</param>
 /// <param name="Box">If given, every state is clamped to [Low, High] after its step (images in [−1, 1], as Lippe's tutorial 8).</param>
-public sealed record SgldSettings(double StepSize, double Noise, double GradClip, (double Low, double High)? Box = null)
+/// <param name="FinalStepSize">If given, α decays geometrically from StepSize at the first step to this at the last: SGLD's
+/// decreasing step sizes (Welling &amp; Teh 2011), here to let a chain that oscillates by ±α·clip settle; σ stays fixed.</param>
+public sealed record SgldSettings(double StepSize, double Noise, double GradClip, (double Low, double High)? Box = null,
+    double? FinalStepSize = null)
 {
+    /// <summary>α at step k (0-based) of a K-step chain.</summary>
+    public double StepSizeAt(int k, int steps) => FinalStepSize is { } end && steps > 1
+        ? StepSize * Math.Pow(end / StepSize, (double)k / (steps - 1))
+        : StepSize;
+
     /// <summary>Unadjusted Langevin at temperature 1 for step ε: α = ε²/2, σ = ε, no clip (targets exp(−E)).</summary>
     public static SgldSettings Langevin(double epsilon) => new(epsilon * epsilon / 2, epsilon, 0);
 }
@@ -51,7 +59,7 @@ public static class EnergySamplers
             using var scope = NewDisposeScope();
             var g = Gradient(energy, x);
             if (s.GradClip > 0) g = g.clamp(-s.GradClip, s.GradClip);
-            var next = x - s.StepSize * g;
+            var next = x - s.StepSizeAt(k, steps) * g;
             if (s.Noise > 0) next += s.Noise * randn(x.shape, generator: gen, device: x.device, dtype: x.dtype);
             if (s.Box is { } box) next = next.clamp(box.Low, box.High);
             if (project is not null) next = project(next);

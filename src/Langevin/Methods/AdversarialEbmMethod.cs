@@ -36,7 +36,7 @@ public sealed class AdversarialEnergyModel : nn.Module<Tensor, Tensor>
 /// the classifier wins (the rolling AUROC of data vs negatives over the last batches exceeds a threshold), as their
 /// training script does. Samples are PGD from noise, x ← clamp(x + η ∇f/‖∇f‖). Shares the energy networks with IGEBM.
 /// </summary>
-public sealed class AdversarialEbmMethod : IEnergyMethod
+public sealed class AdversarialEbmMethod : IEnergyMethod, ITrainingDiagnostics
 {
     readonly AdversarialEbmConfig _a;
     readonly Queue<double> _recentAuc = new();
@@ -47,10 +47,18 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
     public nn.Module Network => Model;
     public IReadOnlyList<string> SamplerNames { get; } = ["pgd"];
     public int FunctionEvaluations => SampleSteps;
+    public int FunctionEvaluationsWith(SamplerSettings? settings) => settings?.Steps ?? SampleSteps;
     public int SampleSteps => _a.SampleSteps ?? Model.PgdSteps;
 
     /// <summary>AUROC of data vs PGD negatives on the last training batch (by the logit).</summary>
     public double LastAuroc { get; private set; }
+
+    /// <summary>auroc (data vs negatives, last batch) and pgd_steps (the curriculum's current attack length).</summary>
+    public IReadOnlyDictionary<string, double> LastDiagnostics => new Dictionary<string, double>
+    {
+        ["auroc"] = LastAuroc,
+        ["pgd_steps"] = Model.PgdSteps,
+    };
 
     public AdversarialEbmMethod(TrainConfig config, long[] itemShape)
     {
@@ -146,6 +154,7 @@ public sealed class AdversarialEbmMethod : IEnergyMethod
         if (name != "pgd") throw new UsageException($"--sampler: an adversarial EBM samples with pgd (got '{name}')");
         int steps = sampler?.Steps ?? SampleSteps;
         if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        if (sampler?.Options?.Keys.FirstOrDefault() is { } bad) throw new UsageException($"--{bad} does not apply to an adversarial EBM's PGD sampler (it takes --steps)");
         using var scope = NewDisposeScope();
         Model.eval();
         long[] shape = [n, .. ItemShape];

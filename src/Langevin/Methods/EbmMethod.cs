@@ -29,7 +29,7 @@ public sealed class EnergyModel : nn.Module<Tensor, Tensor>
 /// (Eq. 2 with §3.3's regulariser), with negatives x⁻ from short-run SGLD (Eq. 4, gradients clipped) or ESH dynamics
 /// (Versteeg 2021) started from a replay buffer re-initialised from uniform noise with probability 5% (§3.1).
 /// </summary>
-public sealed class EbmMethod : IEnergyMethod
+public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
 {
     readonly EbmConfig _e;
 
@@ -38,10 +38,18 @@ public sealed class EbmMethod : IEnergyMethod
     public EnergyModel Model { get; }
     public nn.Module Network => Model;
     public int FunctionEvaluations => _e.SampleSteps ?? 1000;
+    public int FunctionEvaluationsWith(SamplerSettings? settings) => settings?.Steps ?? FunctionEvaluations;
     public IReadOnlyList<string> SamplerNames { get; } = ["sgld", "esh"];
 
     /// <summary>Mean energies of the last training batch: (positives, negatives).</summary>
     public (double Positive, double Negative) LastEnergies { get; private set; }
+
+    /// <summary>e_pos, e_neg: the mean energies of the last batch (the log shows whether |E| stays bounded).</summary>
+    public IReadOnlyDictionary<string, double> LastDiagnostics => new Dictionary<string, double>
+    {
+        ["e_pos"] = LastEnergies.Positive,
+        ["e_neg"] = LastEnergies.Negative,
+    };
 
     public EbmMethod(TrainConfig config, long[] itemShape)
     {
@@ -147,12 +155,31 @@ public sealed class EbmMethod : IEnergyMethod
         if (!SamplerNames.Contains(name)) throw new UsageException($"--sampler: an EBM samples with: {string.Join(", ", SamplerNames)} (got '{name}')");
         int steps = sampler?.Steps ?? _e.SampleSteps!.Value;
         if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        if (sampler?.Options?.Keys.FirstOrDefault(k => k is not ("step-size" or "final-step-size" or "start")) is { } bad)
+            throw new UsageException($"--{bad} does not apply to an EBM's sampler (it takes --steps, --step-size, --final-step-size, --start)");
+        string start = sampler?.Option("start") ?? "noise";
+        if (start is not ("noise" or "buffer")) throw new UsageException($"--start must be noise or buffer (got '{start}')");
+        var sgld = SgldSettings with
+        {
+            StepSize = sampler?.PositiveOption("step-size", "the SGLD step α") ?? _e.SgldStepSize,
+            FinalStepSize = sampler?.PositiveOption("final-step-size", "the last SGLD step α")
+        };
+        if (name == "esh" && (sgld.FinalStepSize is not null || sampler?.Option("step-size") is not null))
+            throw new UsageException("--step-size and --final-step-size set SGLD's α; the esh sampler takes neither");
         using var scope = NewDisposeScope();
         Model.eval();
         var device = Device;
         long[] shape = [n, .. ItemShape];
         Tensor x;
-        if (noise is not null)
+        if (start == "buffer")
+        {
+            // n distinct persistent chains of the replay buffer (IGEBM §3.1), continued by the sampler
+            var buffer = Model.Replay;
+            if (noise is not null) throw new UsageException("--noise does not apply with --start buffer (the chains start at the replay buffer's rows)");
+            if (n > buffer.shape[0]) throw new UsageException($"--start buffer: the run's replay buffer holds {buffer.shape[0]} chains; ask for --n ≤ {buffer.shape[0]}");
+            using (no_grad()) x = buffer.index_select(0, randperm(buffer.shape[0], generator: gen, device: buffer.device)[..n]).to(device);
+        }
+        else if (noise is not null)
         {
             if (!noise.shape.SequenceEqual(shape)) throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
             // unit Gaussian noise → uniform on [low, high] through Φ
@@ -160,7 +187,7 @@ public sealed class EbmMethod : IEnergyMethod
         }
         else x = Uniform(shape, gen, device);
         onFrame?.Invoke(x);
-        x = name == "esh" ? Esh(x, steps, gen) : Sgld(x, steps, gen, k => onStep?.Invoke(k, steps));
+        x = name == "esh" ? Esh(x, steps, gen) : EnergySamplers.Sgld(Model.forward, x, steps, sgld, gen, k => onStep?.Invoke(k, steps));
         using (no_grad()) return x.detach().cpu().MoveToOuterDisposeScope();
     }
 

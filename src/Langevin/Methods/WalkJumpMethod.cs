@@ -1,4 +1,3 @@
-using System.Globalization;
 using Langevin.Energy;
 using Langevin.Mcmc;
 using Langevin.Models;
@@ -72,7 +71,8 @@ public sealed class WalkJumpMethod : IGenerativeMethod
             throw new UsageException($"--{bad}: the walk-jump sampler takes only --steps, --step-size and --friction");
         int walk = sampler?.Steps ?? Config.WalkJump.WalkSteps;
         if (walk < 1) throw new UsageException($"--steps: walk-jump needs ≥ 1 walk step per jump (got {walk})");
-        double stepSize = PositiveOption(sampler, "step-size") ?? StepSize, friction = PositiveOption(sampler, "friction") ?? Friction;
+        double stepSize = sampler?.PositiveOption("step-size", "the walk-jump step-size") ?? StepSize,
+            friction = sampler?.PositiveOption("friction", "the walk-jump friction") ?? Friction;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
@@ -97,10 +97,6 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         }
         return cat(jumps, 0).cpu().MoveToOuterDisposeScope();
     }
-
-    static double? PositiveOption(SamplerSettings? sampler, string name) => sampler?.Option(name) is not { } text ? null
-        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v
-        : throw new UsageException($"--{name}: the walk-jump {name} must be a positive number (got '{text}')");
 
     public void Dispose() => Network.Dispose();
 }

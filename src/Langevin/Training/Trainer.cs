@@ -128,7 +128,8 @@ public static class Trainer
                     ema.Update(method.Network);
                     stepsThisRun++;
                     if (step % config.LogEvery == 0 || step == config.Steps)
-                        log.Write(step, lastLoss, lr, gradNorm, stepsThisRun / clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds);
+                        log.Write(step, lastLoss, lr, gradNorm, stepsThisRun / clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds,
+                            ((working ?? method) as ITrainingDiagnostics)?.LastDiagnostics);
                 }
                 if (step % config.CheckpointEvery == 0 || step == config.Steps) SaveCheckpoint();
                 if ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps)

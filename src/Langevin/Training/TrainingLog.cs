@@ -5,7 +5,8 @@ using Langevin.IO;
 
 namespace Langevin.Training;
 
-/// <summary>RUN/log.jsonl: one JSON object per logged step (step, loss, lr, grad_norm, it_s, elapsed_s, rss_mb, managed_mb).</summary>
+/// <summary>RUN/log.jsonl: one JSON object per logged step (step, loss, lr, grad_norm, it_s, elapsed_s, rss_mb, managed_mb, and a
+/// method's own diagnostics, e.g. an EBM's e_pos/e_neg).</summary>
 public sealed class TrainingLog : IDisposable
 {
     readonly StreamWriter _writer;
@@ -24,7 +25,8 @@ public sealed class TrainingLog : IDisposable
         return new TrainingLog(path);
     }
 
-    public void Write(long step, double loss, double lr, double gradNorm, double itPerSec, double elapsed)
+    public void Write(long step, double loss, double lr, double gradNorm, double itPerSec, double elapsed,
+        IReadOnlyDictionary<string, double>? diagnostics = null)
     {
         var o = new JsonObject
         {
@@ -37,6 +39,8 @@ public sealed class TrainingLog : IDisposable
             ["rss_mb"] = Math.Round(Environment.WorkingSet / 1048576.0, 1),   // resident memory, to watch for leaks
             ["managed_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),   // of which the .NET heap (the rest is native: libtorch, glibc)
         };
+        foreach (var (name, value) in diagnostics ?? new Dictionary<string, double>())
+            o[name] = double.IsFinite(value) ? value : null;
         _writer.WriteLine(o.ToJsonString());
         _writer.Flush();
     }

@@ -113,6 +113,22 @@ public class EbmTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SamplingFromTheBufferContinuesDistinctPersistentChains()
+    {
+        using var m = Method(new EbmConfig { SgldNoise = 0, SgldSteps = 1 }, [2]);
+        using (no_grad()) m.Model.Replay.copy_(stack([arange(64f), -arange(64f)], 1) / 10);   // row i = (i, −i)/10
+        var settings = new SamplerSettings("sgld", 1, new Dictionary<string, string> { ["start"] = "buffer", ["step-size"] = "1e-9" });
+        using var s = m.Sample(20, new Generator(3), sampler: settings);
+        // a 1e-9 step without noise leaves each chain where the buffer had it: 20 different rows of the buffer
+        using var rows = (s.select(1, 0) * 10).round();
+        Assert.True((s.select(1, 1) * 10 + rows).abs().max().item<float>() < 1e-4);
+        Assert.True((s.select(1, 0) * 10 - rows).abs().max().item<float>() < 1e-4);
+        Assert.Equal(20, rows.unique().Item1.shape[0]);
+        var tooMany = Assert.Throws<UsageException>(() => m.Sample(65, new Generator(3), sampler: settings));
+        Assert.Contains("64", tooMany.Message);
+    }
+
+    [Fact]
     public void ADivergingEnergyStopsWithAClearMessage()
     {
         using var m = Method(new EbmConfig { EnergyLimit = 1e-9, SgldSteps = 1 }, [2]);

@@ -65,6 +65,24 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AFinalStepSizeDecaysAlphaGeometricallyToItsLastStep()
+    {
+        var s = new SgldSettings(10, 0, 0, FinalStepSize: 0.1);
+        Assert.Equal(10, s.StepSizeAt(0, 5), 12);
+        Assert.Equal(1, s.StepSizeAt(2, 5), 12);            // the geometric midpoint of 10 and 0.1
+        Assert.Equal(0.1, s.StepSizeAt(4, 5), 12);
+        Assert.Equal(10, new SgldSettings(10, 0, 0).StepSizeAt(4, 5));
+        // on E = x²/2 without noise each step multiplies x by (1 − α_k): the chain is the product of those factors
+        EnergyFunction quadratic = x => x.square().sum([1]) / 2;
+        var slow = new SgldSettings(0.5, 0, 0, FinalStepSize: 0.05);
+        using var start = ones([1, 1], float64);
+        using var end = EnergySamplers.Sgld(quadratic, start, 4, slow, new Generator(1));
+        double expected = Enumerable.Range(0, 4).Aggregate(1.0, (x, k) => x * (1 - slow.StepSizeAt(k, 4)));
+        Assert.Equal(expected, end.item<double>(), 12);
+        Assert.NotEqual(Math.Pow(0.5, 4), expected, 3);    // the control: a constant α would give 0.5⁴
+    }
+
+    [Fact]
     public void TheRecipesOptionsReachTheRunAndBadValuesFailWithOneLine()
     {
         string dir = Directory.CreateTempSubdirectory("langevin-ebm-recipe-").FullName;
@@ -82,6 +100,9 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
             Assert.Equal("strided", root.GetProperty("ebm").GetProperty("energy_net").GetString());
             Assert.True(root.GetProperty("ebm").GetProperty("sgld_clamp").GetBoolean());
         }
+        // the log carries the mean energies beside the loss, so a reader can see |E| stay bounded
+        var last = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(Path.Combine(img, "log.jsonl")).Last())!;
+        Assert.True(double.IsFinite(last["e_pos"]!.GetValue<double>()) && double.IsFinite(last["e_neg"]!.GetValue<double>()));
         // step 10 on a clipped gradient moves pixels by up to 0.3 a step: only the box keeps the samples in [−1, 1]
         string npy = Path.Combine(dir, "s.npy");
         var s = CliRunner.Run("sample", "--run", img, "--n", "6", "--out", npy, "--threads", "1");
@@ -91,9 +112,21 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
             Assert.Equal(new long[] { 6, 3, 16, 16 }, samples.shape);
             Assert.True(samples.abs().max().item<float>() <= 1f);
         }
+        // sampling-time SGLD steps: α from --step-size decaying to --final-step-size; options of other samplers are refused
+        s = CliRunner.Run("sample", "--run", img, "--n", "4", "--steps", "5", "--step-size", "5", "--final-step-size", "0.5", "--out", npy, "--threads", "1");
+        Assert.True(s.ExitCode == 0, s.Stderr);
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", img, "--final-step-size", "0", "--out", npy), 2, "--final-step-size");
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", img, "--eta", "0.5", "--out", npy), 2, "--eta");
+        s = CliRunner.Run("sample", "--run", img, "--n", "4", "--steps", "2", "--start", "buffer", "--out", npy, "--threads", "1");
+        Assert.True(s.ExitCode == 0, s.Stderr);
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", img, "--n", "17", "--start", "buffer", "--out", npy), 2, "--start buffer");
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", img, "--start", "data", "--out", npy), 2, "--start");
         t = CliRunner.Run("train", "--method", "adv-ebm", "--data", "shapes:16", "--limit", "64", "--steps", "2", "--batch", "8", "--channels", "8",
             "--energy-net", "strided", "--pgd-data-steps", "2", "--pgd-steps", "3", "--r1-reg", "0.01", "--sample-every", "0", "--threads", "1", "--out", adv);
         Assert.True(t.ExitCode == 0, t.Stderr + t.Stdout);
+        var advLast = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(Path.Combine(adv, "log.jsonl")).Last())!;
+        Assert.Equal(1, advLast["pgd_steps"]!.GetValue<double>());    // the curriculum starts at 1 and waits a 50-step AUROC window
+        Assert.InRange(advLast["auroc"]!.GetValue<double>(), 0, 1);
         string bad = Path.Combine(dir, "bad");
         CliRunner.AssertFails(CliRunner.Run("train", "--method", "ebm", "--energy-net", "resnet", "--out", bad), 2, "--energy-net");
         CliRunner.AssertFails(CliRunner.Run("train", "--method", "ebm", "--adam-betas", "1.5,0.9", "--out", bad), 2, "--adam-betas");
