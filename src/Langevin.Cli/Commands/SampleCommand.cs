@@ -200,6 +200,8 @@ public sealed class SampleCommand : ICommand
     {
         if (method is not IEnergyMethod first) throw new UsageException($"--compose: needs energy models (ebm, adv-ebm), not '{method.Config.Method}'");
         if (noise is not null || a.Has("gif") || a.Has("sampler") || a.Has("batch")) throw new UsageException("--compose: --noise, --gif, --sampler and --batch do not apply (the chain starts from --run's noise, with its sampler)");
+        if (new[] { "start", "step-size", "final-step-size" }.FirstOrDefault(a.Has) is { } single)
+            throw new UsageException($"--{single} applies to sampling one EBM, not to --compose/--compose-sampler (the product is sampled with --run's own SGLD settings)");
         string kind = a.String("compose-sampler") ?? "own";
         if (kind is not ("own" or "ais")) throw new UsageException($"--compose-sampler must be own or ais (got '{kind}')");
         if (kind == "own" && AnnealingOptions.FirstOrDefault(a.Has) is { } aisOnly) throw new UsageException($"--{aisOnly} applies to --compose-sampler ais only");

@@ -4,13 +4,15 @@ using static TorchSharp.torch;
 namespace Langevin.Training;
 
 /// <summary>
-/// An exponential moving average of a module's state (parameters and buffers): θ̄ ← d θ̄ + (1 − d) θ,
-/// with the optional warm-up d_n = min(d, (1 + n)/(10 + n)) (as in TensorFlow's ExponentialMovingAverage with
-/// num_updates). NCSNv2 Technique 5 (Song &amp; Ermon 2020, §3.5).
+/// An exponential moving average of a module's parameters: θ̄ ← d θ̄ + (1 − d) θ, with the optional warm-up
+/// d_n = min(d, (1 + n)/(10 + n)) (as in TensorFlow's ExponentialMovingAverage with num_updates). NCSNv2 Technique 5
+/// (Song &amp; Ermon 2020, §3.5). Buffers are copied, not averaged (as torch's AveragedModel by default): an average of
+/// an EBM's replay buffer or of power-iteration vectors is no state of anything.
 /// </summary>
 public sealed class ExponentialMovingAverage : IDisposable
 {
     readonly Dictionary<string, Tensor> _shadow = [];
+    readonly HashSet<string> _parameters;
     readonly double _decay;
     readonly bool _warmup;
 
@@ -21,6 +23,7 @@ public sealed class ExponentialMovingAverage : IDisposable
         (_decay, _warmup) = (decay, warmup);
         using var _ = no_grad();
         foreach (var (name, t) in module.state_dict()) _shadow[name] = t.detach().clone();
+        _parameters = module.named_parameters().Select(p => p.name).ToHashSet();
     }
 
     public IReadOnlyDictionary<string, Tensor> Shadow => _shadow;
@@ -35,7 +38,7 @@ public sealed class ExponentialMovingAverage : IDisposable
         foreach (var (name, t) in module.state_dict())
         {
             var s = _shadow[name];
-            if (s.is_floating_point()) s.lerp_(t, 1 - d);   // θ̄ ← θ̄ + (1 − d)(θ − θ̄)
+            if (_parameters.Contains(name) && s.is_floating_point()) s.lerp_(t, 1 - d);   // θ̄ ← θ̄ + (1 − d)(θ − θ̄)
             else s.copy_(t);
         }
         Updates++;

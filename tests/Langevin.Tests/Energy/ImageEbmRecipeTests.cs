@@ -121,6 +121,7 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
         Assert.True(s.ExitCode == 0, s.Stderr);
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", img, "--n", "17", "--start", "buffer", "--out", npy), 2, "--start buffer");
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", img, "--start", "data", "--out", npy), 2, "--start");
+        CliRunner.AssertFails(CliRunner.Run("sample", "--run", img, "--compose", img, "--start", "buffer", "--out", npy), 2, "--start");
         t = CliRunner.Run("train", "--method", "adv-ebm", "--data", "shapes:16", "--limit", "64", "--steps", "2", "--batch", "8", "--channels", "8",
             "--energy-net", "strided", "--pgd-data-steps", "2", "--pgd-steps", "3", "--r1-reg", "0.01", "--sample-every", "0", "--threads", "1", "--out", adv);
         Assert.True(t.ExitCode == 0, t.Stderr + t.Stdout);

@@ -126,6 +126,17 @@ public class TrainerTests
     }
 
     [Fact]
+    public void EmaAveragesParametersAndCopiesBuffers()
+    {
+        var m = nn.BatchNorm1d(2);                          // parameters weight, bias; buffers running_mean, running_var, …
+        using var ema = new ExponentialMovingAverage(m, 0.9, warmup: false);
+        using (no_grad()) { m.weight!.fill_(3); m.running_mean!.fill_(5); }
+        ema.Update(m);
+        Assert.Equal(0.9 * 1 + 0.1 * 3, ema.Shadow["weight"][0].item<float>(), 5);   // averaged from its initial 1
+        Assert.Equal(5f, ema.Shadow["running_mean"][0].item<float>());               // copied (a replay buffer must be)
+    }
+
+    [Fact]
     public void StepSeedsDifferAcrossStepsAndSeeds()
     {
         var seeds = Enumerable.Range(0, 1000).Select(k => Trainer.StepSeed(0, k)).Concat(Enumerable.Range(0, 1000).Select(k => Trainer.StepSeed(1, k)));
