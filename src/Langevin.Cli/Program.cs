@@ -60,7 +60,7 @@ namespace Langevin.Cli
             }
             catch (LangevinException e)
             {
-                (error, code) = (e.Message, e.ExitCode);
+                (error, code) = (Messages.For(e), ExitCodeOf(e));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -80,6 +80,9 @@ namespace Langevin.Cli
             }
             return code;
         }
+
+        /// <summary>The exit code of a user-facing error: 2 for a bad request (usage), 1 for bad data or a diverged training.</summary>
+        public static int ExitCodeOf(LangevinException e) => e is UsageException ? 2 : 1;
 
         /// <summary>Removes <c>--json FILE</c> (or <c>--json=FILE</c>) from a command's arguments and returns FILE.</summary>
         static string? TakeJsonOption(string command, List<string> rest)

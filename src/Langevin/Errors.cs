@@ -1,21 +1,45 @@
+using System.Globalization;
+
 namespace Langevin;
 
 /// <summary>
-/// A problem with what the user gave us (an option, a file, a dataset), reported as one line and an exit code,
-/// never as a stack trace. Programmer errors stay ordinary exceptions.
+/// A problem with what the user gave us (a setting, a file, a dataset), reported as one line, never as a stack trace.
+/// Programmer errors stay ordinary exceptions. The library names settings and files; a front end (the CLI) maps
+/// settings to its own option names and the kinds of error to exit codes.
 /// </summary>
-public abstract class LangevinException(string message, int exitCode, Exception? inner = null)
-    : Exception(message, inner)
+public abstract class LangevinException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A bad request: an unknown name, an invalid value, a wrong combination. The CLI exits with 2.</summary>
+public class UsageException(string message, Exception? inner = null) : LangevinException(message, inner);
+
+/// <summary>
+/// A setting with an invalid value, named as the library names it (<see cref="Setting"/>, e.g. <c>ebm.sgld_step_size</c> or
+/// <c>batch_size</c>): "<c>SETTING REASON (got VALUE)</c>". A front end that spells settings otherwise (the CLI's
+/// <c>--sgld-step</c>) rewrites the name with <see cref="MessageFor"/>.
+/// </summary>
+public sealed class SettingException(string setting, object? value, string reason)
+    : UsageException(Format(setting, value, reason))
 {
-    /// <summary>Process exit code: 2 for usage errors, 1 for data errors.</summary>
-    public int ExitCode { get; } = exitCode;
+    public string Setting { get; } = setting;
+    public string Value { get; } = Text(value);
+    public string Reason { get; } = reason;
+
+    /// <summary>The message with the setting spelled as a front end spells it.</summary>
+    public string MessageFor(string name) => Format(name, Value, Reason);
+
+    static string Format(string setting, object? value, string reason) => $"{setting} {reason} (got {Text(value)})";
+
+    static string Text(object? value) => value switch
+    {
+        null => "nothing",
+        string s => $"'{s}'",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 }
 
-/// <summary>Bad command-line usage: an unknown option or data spec, an invalid value, a wrong combination. Exit code 2.</summary>
-public sealed class UsageException(string message, Exception? inner = null) : LangevinException(message, 2, inner);
+/// <summary>Bad or missing data: a corrupt or truncated file, a wrong shape, NaN, a missing dataset. The CLI exits with 1.</summary>
+public sealed class DataException(string message, Exception? inner = null) : LangevinException(message, inner);
 
-/// <summary>Bad or missing data: a corrupt or truncated file, a wrong shape, NaN, a missing dataset. Exit code 1.</summary>
-public sealed class DataException(string message, Exception? inner = null) : LangevinException(message, 1, inner);
-
-/// <summary>Training could not go on (the loss became NaN or infinite). Exit code 1; the last good checkpoint stays.</summary>
-public sealed class TrainingDivergedException(string message) : LangevinException(message, 1);
+/// <summary>Training could not go on (the loss became NaN or infinite). The CLI exits with 1; the last good checkpoint stays.</summary>
+public sealed class TrainingDivergedException(string message) : LangevinException(message);

@@ -83,7 +83,7 @@ public sealed class CompareCommand : ICommand
                 method.Dispose();
                 throw new UsageException($"compare: a {method.Config.Method} model is not a denoiser; compare runs on ncsn, ddpm, edm and sde models");
             }
-            method.Network.eval();
+            method.Eval();
             (model, owner, process) = (denoising.Denoiser, method, denoising.Process);
             itemShape = method.ItemShape;
             toData = denoising.ToData;

@@ -68,7 +68,7 @@ public sealed class DemoCommand : ICommand
 
         using var ckpt = Checkpoint.Load(result.Checkpoint);
         using var method = Methods.MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
-        Checkpoint.LoadInto(method.Network, ckpt.Ema, ckpt.Path);
+        ckpt.LoadForSampling(method);
         using var gen = new Generator((ulong)config.Seed + 1);
         Tensor? drawn = null;
         ProgressDisplay.Run("sample", method.FunctionEvaluations, 0, quiet, "NFE", p =>

@@ -50,10 +50,10 @@ public sealed class InpaintCommand : ICommand
         else if (method is IEnergyMethod ebm)
         {
             // energy descent on the unknown pixels only: the run's own sampler, with the known pixels put back after every step
-            method.Network.eval();
+            method.Eval();
             int steps = a.Int("steps") ?? ebm.SampleSteps;
             if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
-            var device = method.Network.parameters().First().device;
+            var device = method.Device();
             ProgressDisplay.Run("inpaint", steps, 0, a.Flag("quiet"), "steps", p =>
             {
                 using var scope = NewDisposeScope();
@@ -67,9 +67,9 @@ public sealed class InpaintCommand : ICommand
         else
         {
             var denoising = (IDenoisingMethod)method;
-            method.Network.eval();
+            method.Eval();
             var plan = SamplerCatalog.Plan(new SamplerRequest { Sampler = "euler-ancestral", Steps = a.Int("steps") ?? 100 }, denoising.Process);
-            var device = method.Network.parameters().First().device;
+            var device = method.Device();
             ProgressDisplay.Run("inpaint", plan.Steps, 0, a.Flag("quiet"), "NFE", p =>
             {
                 using var scope = NewDisposeScope();

@@ -45,9 +45,9 @@ public sealed class InterpolateCommand : ICommand
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
         if (data.Count < 2 * pairs) throw new UsageException($"--data: {spec} has {data.Count} images; --pairs {pairs} needs {2 * pairs}");
-        method.Network.eval();
+        method.Eval();
         var plan = SamplerCatalog.Plan(new SamplerRequest { Sampler = "euler", Steps = steps }, denoising.Process);
-        var device = method.Network.parameters().First().device;
+        var device = method.Device();
         Tensor? decoded = null;
         ProgressDisplay.Run("interpolate", 2L * plan.Steps, 0, a.Flag("quiet"), "NFE", p =>
         {

@@ -89,10 +89,10 @@ public sealed class LikelihoodCommand : ICommand
                 method.Dispose();
                 throw new UsageException($"likelihood: a {method.Config.Method} model has no probability-flow ODE; use an ncsn, ddpm, edm, sde or cld run");
             }
-            method.Network.eval();
+            method.Eval();
             (model, owner) = (denoising.Denoiser, method);
             flow = Flow(process = denoising.Process);
-            device = method.Network.parameters().First().device;
+            device = method.Device();
         }
         using var _ = owner;
         if (a.Has("min-time")) throw new UsageException("--min-time applies to cld runs (the start of their joint (x, v) ODE)");
@@ -165,7 +165,7 @@ public sealed class LikelihoodCommand : ICommand
         if (a.Flag("vlb") || a.Has("vlb-timesteps") || a.Has("vlb-variance"))
             throw new UsageException("--vlb is DDPM's variational bound; a cld run is scored by its probability-flow bound (drop --vlb)");
         double minTime = a.Double("min-time") ?? cld.Config.Cld.TrainMinTime;
-        cld.Network.eval();
+        cld.Eval();
         var device = cld.Device;
         using var gen = new Generator((ulong)seed, device);
         using var scope = NewDisposeScope();

@@ -25,7 +25,7 @@ public static class ModelSource
         ComputeDevice.SetThreads(a.Int("threads"));
         var device = ComputeDevice.Resolve(a.String("device", "cpu"));
         var method = Load(a, command);
-        method.Network.to(device);
+        method.To(device);
         return (method, new Generator((ulong)(a.Int("seed") ?? 0), device));
     }
 
@@ -85,7 +85,7 @@ public static class ModelSource
         var method = MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
         try
         {
-            Checkpoint.LoadInto(method.Network, noEma ? ckpt.Model : ckpt.Ema, file);
+            ckpt.LoadForSampling(method, ema: !noEma);
         }
         catch
         {

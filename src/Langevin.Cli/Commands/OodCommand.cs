@@ -31,12 +31,12 @@ public sealed class OodCommand : ICommand
         using var _ = method;
         using var __ = gen;
         if (method is not IEnergyMethod ebm) throw new UsageException($"ood: needs an energy model (--method ebm or adv-ebm), not '{method.Config.Method}'");
-        method.Network.eval();
+        method.Eval();
         string spec = a.String("in") ?? (method.Config.Data == "fashion-mnist" ? "fashion-mnist:test" : method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: 1, ToyCount: n, Limit: n));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--in: {spec} has items [{string.Join(", ", data.ItemShape)}], the model takes [{string.Join(", ", method.ItemShape)}]");
-        var device = method.Network.parameters().First().device;
+        var device = method.Device();
         using var cpuGen = new Generator((ulong)(a.Int("seed") ?? 0));
         var inScores = EnergyScores.Compute(ebm.Energy, data.X, device);
         Console.WriteLine($"in-distribution: {spec}, N = {data.X.shape[0]}, mean E {inScores.Energy.Average():G4}");

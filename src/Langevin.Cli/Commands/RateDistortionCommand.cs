@@ -65,8 +65,8 @@ public sealed class RateDistortionCommand : ICommand
         bool image = data.IsImage;
         rows = Math.Min(rows, n);
         Directory.CreateDirectory(outDir);
-        method.Network.eval();
-        var device = method.Network.parameters().First().device;
+        method.Eval();
+        var device = method.Device();
         var rd = new RateDistortion(new VariationalBound(schedule, image, VarianceMix: mix), image ? 127.5 : 1, ClampDenoised: image, every);
         int[] snapshotAt = [.. Enumerable.Range(0, columns).Select(c => (int)Math.Round((schedule.T - 1) * (1 - c / (double)(columns - 1))))];
         int[]? snapshots = image ? snapshotAt : null;

@@ -119,7 +119,7 @@ public sealed class SampleCommand : ICommand
                 throw new UsageException($"--{dlgOnly} applies to the dlg sampler only (a dmcmc run's own)");
             if (a.Has("friction")) throw new UsageException("--friction applies to the walk-jump sampler only (a walkjump run's own)");
             if (new[] { "final-step-size", "start" }.FirstOrDefault(a.Has) is { } ebmOnly) throw new UsageException($"--{ebmOnly} applies to an EBM run's SGLD only");
-            method.Network.eval();
+            method.Eval();
             int batch = a.Int("batch") ?? n;
             if (batch < 1) throw new UsageException($"--batch must be ≥ 1 (got {batch})");
             // Chunks of the one noise tensor: a deterministic sampler gives the same samples at any --batch.
@@ -218,13 +218,13 @@ public sealed class SampleCommand : ICommand
                     m.Dispose();
                     throw new UsageException($"--compose: {run} is not an energy model over items [{string.Join(", ", method.ItemShape)}]");
                 }
-                m.Network.to(gen.device);
-                m.Network.eval();
+                m.To(gen.device);
+                m.Eval();
                 others.Add(e);
                 names.Add(run);
             }
             if (runs is not null && others.Count == 0) throw new UsageException("--compose: name at least one run");
-            method.Network.eval();
+            method.Eval();
             List<IEnergyMethod> models = [first, .. others];
             Tensor? samples = null;
             if (kind == "own")

@@ -6,49 +6,34 @@ using static TorchSharp.torch;
 
 namespace Langevin.Methods;
 
-/// <summary>The classifier's network E(x) = −logit(x) with the PGD curriculum's current step count as a module buffer (checkpointed).</summary>
-public sealed class AdversarialEnergyModel : nn.Module<Tensor, Tensor>
-{
-    readonly nn.Module<Tensor, Tensor> energy;
-    readonly Tensor pgd_steps;
-
-    public AdversarialEnergyModel(nn.Module<Tensor, Tensor> energyNet, int startSteps) : base(nameof(AdversarialEnergyModel))
-    {
-        energy = energyNet;
-        pgd_steps = tensor(new long[] { startSteps });
-        RegisterComponents();
-    }
-
-    /// <summary>PGD steps the negatives of the current training phase take.</summary>
-    public int PgdSteps
-    {
-        get => (int)pgd_steps.item<long>();
-        set { using var _ = no_grad(); pgd_steps.fill_(value); }
-    }
-
-    public override Tensor forward(Tensor x) => energy.forward(x);
-}
-
 /// <summary>
 /// The adversarially trained EBM of Yin, Li &amp; Rohde (ECCV 2022, "Learning energy-based models with adversarial
 /// training"): a binary classifier with logit f(x) = −E(x) is trained by binary cross-entropy to tell data (label 1) from
 /// negatives (label 0) made by K steps of L2 PGD on f started from uniform noise; K starts small and grows by one whenever
 /// the classifier wins (the rolling AUROC of data vs negatives over the last batches exceeds a threshold), as their
 /// training script does. Samples are PGD from noise, x ← clamp(x + η ∇f/‖∇f‖). Shares the energy networks with IGEBM.
+/// The curriculum (the current K and the window of recent AUROCs) is method state, so resume is exact.
 /// </summary>
-public sealed class AdversarialEbmMethod : IEnergyMethod, ITrainingDiagnostics
+public sealed class AdversarialEbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDiagnostics
 {
-    readonly AdversarialEbmConfig _a;
-    readonly Queue<double> _recentAuc = new();
+    /// <summary>Method state: the PGD steps of the current phase, and the AUROCs of the batches since the last raise.</summary>
+    public const string PgdStepsState = "pgd_steps", AucWindowState = "auc_window";
 
-    public TrainConfig Config { get; }
-    public long[] ItemShape { get; }
-    public AdversarialEnergyModel Model { get; }
-    public nn.Module Network => Model;
-    public IReadOnlyList<string> SamplerNames { get; } = ["pgd"];
-    public int FunctionEvaluations => SampleSteps;
-    public int FunctionEvaluationsWith(SamplerSettings? settings) => settings?.Steps ?? SampleSteps;
-    public int SampleSteps => _a.SampleSteps ?? Model.PgdSteps;
+    readonly AdversarialEbmConfig _a;
+
+    public EnergyModel Model { get; }
+    public override nn.Module Network => Model;
+    public override IReadOnlyList<string> SamplerNames { get; } = ["pgd"];
+    public override int FunctionEvaluations => SampleSteps;
+    public override int FunctionEvaluationsWith(SamplerSettings? settings) => settings?.Steps ?? SampleSteps;
+    public int SampleSteps => _a.SampleSteps ?? PgdSteps;
+
+    /// <summary>PGD steps the negatives of the current training phase take.</summary>
+    public int PgdSteps
+    {
+        get => (int)State.Scalar(PgdStepsState);
+        private set => State.SetScalar(PgdStepsState, value);
+    }
 
     /// <summary>AUROC of data vs PGD negatives on the last training batch (by the logit).</summary>
     public double LastAuroc { get; private set; }
@@ -57,18 +42,18 @@ public sealed class AdversarialEbmMethod : IEnergyMethod, ITrainingDiagnostics
     public IReadOnlyDictionary<string, double> LastDiagnostics => new Dictionary<string, double>
     {
         ["auroc"] = LastAuroc,
-        ["pgd_steps"] = Model.PgdSteps,
+        ["pgd_steps"] = PgdSteps,
     };
 
-    public AdversarialEbmMethod(TrainConfig config, long[] itemShape)
+    public AdversarialEbmMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
         _a = config.AdversarialEbm;
         if (_a.InitLow is null || _a.InitHigh is null || _a.PgdStepSize is null) throw new InvalidOperationException("adv-ebm settings must be resolved before building the method");
-        Config = config;
-        ItemShape = itemShape;
         bool spectralNorm = config.Ebm.SpectralNorm ?? false;
         var net = EnergyNetworks.Build(itemShape, config, spectralNorm);
-        Model = new AdversarialEnergyModel(net, _a.PgdStartSteps);
+        Model = new EnergyModel(net);
+        State.Add(PgdStepsState, _a.PgdStartSteps);
+        State.Add(AucWindowState, []);
     }
 
     /// <summary>Fills the noise box (the data's bounding box widened by 10%; images [−1, 1]) and η (1% of the box's width for points, 0.5 for images).</summary>
@@ -88,7 +73,6 @@ public sealed class AdversarialEbmMethod : IEnergyMethod, ITrainingDiagnostics
         return config with { AdversarialEbm = a with { InitLow = lo, InitHigh = hi, PgdStepSize = a.PgdStepSize ?? (image ? 0.5 : 0.01 * (hi - lo)) } };
     }
 
-    Device Device => Model.parameters().First().device;
     double Low => _a.InitLow!.Value;
     double High => _a.InitHigh!.Value;
 
@@ -106,12 +90,13 @@ public sealed class AdversarialEbmMethod : IEnergyMethod, ITrainingDiagnostics
     /// L = BCE(f(x⁺), 1) + BCE(f(x⁻), 0) averaged over the 2B logits, f = −E, x⁻ = PGD_K(uniform noise)
     /// (+ γ E‖∇ₓ f(x⁺)‖² when --r1-reg is set; x⁺ first climbs E by --pgd-data-steps PGD steps when set); then the curriculum raises K when the rolling AUROC exceeds the threshold.
     /// </summary>
-    public Tensor Loss(Tensor batch, Generator gen)
+    public override Tensor Loss(Batch data, Generator gen)
     {
+        var batch = data.X;
         int b = (int)batch.shape[0];
         Model.eval();
         Tensor neg;
-        using (var start = InitialState(b, gen).to(batch.device)) neg = Descend(Model.forward, start, Model.PgdSteps, gen);
+        using (var start = InitialState(b, gen).to(batch.device)) neg = Descend(Model.forward, start, PgdSteps, gen);
         // Yin et al.'s in-distribution attack: the data climb the energy (descend the logit) before they are classified
         if (_a.PgdDataSteps > 0) batch = Descend(x => -Model.forward(x), batch, _a.PgdDataSteps, gen).detach();
         Model.train();
@@ -138,16 +123,16 @@ public sealed class AdversarialEbmMethod : IEnergyMethod, ITrainingDiagnostics
     /// <summary>Raises K by one when the mean AUROC over the last window of batches exceeds the threshold (the paper's "step interrupted").</summary>
     void AdvanceCurriculum(double auc)
     {
-        _recentAuc.Enqueue(auc);
-        if (_recentAuc.Count > _a.AucWindow) _recentAuc.Dequeue();
-        if (_recentAuc.Count == _a.AucWindow && _recentAuc.Average() > _a.AucThreshold && Model.PgdSteps < _a.PgdMaxSteps)
+        double[] recent = [.. State.GetNumbers(AucWindowState).TakeLast(_a.AucWindow - 1), auc];
+        if (recent.Length == _a.AucWindow && recent.Average() > _a.AucThreshold && PgdSteps < _a.PgdMaxSteps)
         {
-            Model.PgdSteps += 1;
-            _recentAuc.Clear();
+            PgdSteps += 1;
+            recent = [];
         }
+        State.SetNumbers(AucWindowState, recent);
     }
 
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         string name = sampler?.Name ?? "pgd";
@@ -171,5 +156,4 @@ public sealed class AdversarialEbmMethod : IEnergyMethod, ITrainingDiagnostics
         using (no_grad()) return x.detach().cpu().MoveToOuterDisposeScope();
     }
 
-    public void Dispose() => Model.Dispose();
 }

@@ -13,32 +13,27 @@ namespace Langevin.Methods;
 /// trained by hybrid score matching, sampled by SSCS, Euler–Maruyama or the probability-flow ODE (fixed-step RK4 or adaptive RK45).
 /// The network sees [x, v] (twice the data's channels) and the time.
 /// </summary>
-public sealed class CldMethod : IGenerativeMethod, ISamplingReport
+public sealed class CldMethod : SingleNetworkMethod, ISamplingReport
 {
     readonly HybridScoreMatching _objective;
 
-    public TrainConfig Config { get; }
-    public long[] ItemShape { get; }
     public CriticallyDampedLangevin Process { get; }
     public CldScoreModel ScoreModel { get; }
-    public nn.Module Network => ScoreModel.Network;
-    public IReadOnlyList<string> SamplerNames => CldSamplers.Names;
-    public int FunctionEvaluations => CldSamplers.FunctionEvaluations(Config.Cld.Sampler, Config.Cld.SamplerSteps);
+    public override nn.Module Network => ScoreModel.Network;
+    public override IReadOnlyList<string> SamplerNames => CldSamplers.Names;
+    public override int FunctionEvaluations => CldSamplers.FunctionEvaluations(Config.Cld.Sampler, Config.Cld.SamplerSteps);
 
     /// <summary>For ode-rk45 (adaptive) this is 0 before a run and the last run's NFE after it.</summary>
-    public int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Name ?? Config.Cld.Sampler) == "ode-rk45"
+    public override int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Name ?? Config.Cld.Sampler) == "ode-rk45"
         ? _lastRk45Evaluations
         : CldSamplers.FunctionEvaluations(settings?.Name ?? Config.Cld.Sampler, settings?.Steps ?? Config.Cld.SamplerSteps);
 
     int _lastRk45Evaluations;
-    public Device Device => Network.parameters().First().device;
 
-    public CldMethod(TrainConfig config, long[] itemShape)
+    public CldMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
         var c = config.Cld;
         c.Validate();
-        Config = config;
-        ItemShape = itemShape;
         Process = new CriticallyDampedLangevin(c.Mass, c.Beta, c.VelocityVariance, c.NumericalEps);
         _objective = new HybridScoreMatching(c.Weighting, c.TrainMinTime);
         long[] stateShape = [2 * itemShape[0], .. itemShape[1..]];              // u = [x, v] along the first axis
@@ -54,13 +49,13 @@ public sealed class CldMethod : IGenerativeMethod, ISamplingReport
         return config;
     }
 
-    public Tensor Loss(Tensor batch, Generator gen) => _objective.Loss(ScoreModel, batch, gen);
+    public override Tensor Loss(Batch batch, Generator gen) => _objective.Loss(ScoreModel, batch.X, gen);
 
     /// <summary>
     /// Samples with <paramref name="sampler"/>'s name and steps (defaults: the config's). <paramref name="noise"/>, if
     /// given, is the prior's x ~ N(0, I) of shape [n, …ItemShape]; the velocity is drawn from N(0, M I).
     /// </summary>
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         string name = sampler?.Name ?? Config.Cld.Sampler;
@@ -107,5 +102,4 @@ public sealed class CldMethod : IGenerativeMethod, ISamplingReport
         return result;
     }
 
-    public void Dispose() => Network.Dispose();
 }

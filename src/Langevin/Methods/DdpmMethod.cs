@@ -19,13 +19,11 @@ namespace Langevin.Methods;
 /// sampled by Euler on the probability-flow ODE over σ(t) at t uniform in [10⁻³, 1].
 /// Either way the trained model is <see cref="Denoiser"/>, an <see cref="IScoreModel"/> every σ-frame sampler can run.
 /// </summary>
-public sealed class DdpmMethod : IDenoisingMethod
+public sealed class DdpmMethod : SingleNetworkMethod, IDenoisingMethod
 {
     readonly IDenoiserObjective _objective;
 
-    public TrainConfig Config { get; }
-    public long[] ItemShape { get; }
-    public nn.Module Network => Denoiser.Network;
+    public override nn.Module Network => Denoiser.Network;
 
     /// <summary>The trained model as a denoiser D(x, σ) / score in the unscaled σ-frame.</summary>
     public PreconditionedDenoiser Denoiser { get; }
@@ -48,21 +46,18 @@ public sealed class DdpmMethod : IDenoisingMethod
 
     double SdeSigma(double t) { using var tt = tensor(t, float64); using var s = Sde!.Sigma(tt); return s.item<double>(); }
     public int DefaultSampleSteps => Config.Ddpm.SampleSteps ?? (IsEdm ? 18 : 50);
-    public int FunctionEvaluations => Evaluations(DefaultSampleSteps);
-    public IReadOnlyList<string> SamplerNames { get; }
+    public override int FunctionEvaluations => Evaluations(DefaultSampleSteps);
+    public override IReadOnlyList<string> SamplerNames { get; }
 
     /// <summary>Whether the network also outputs improved DDPM's variance interpolation v (channels C…2C−1).</summary>
     public bool LearnedVariance => Config.Ddpm.Loss == "hybrid";
 
-    public Device Device => Network.parameters().First().device;
 
     /// <summary>Builds from a resolved config (see <see cref="Resolve"/>).</summary>
-    public DdpmMethod(TrainConfig config, long[] itemShape)
+    public DdpmMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
         var d = config.Ddpm;
         d.Validate();
-        Config = config;
-        ItemShape = itemShape;
         bool hybrid = d.Loss == "hybrid";
         if (hybrid && (IsEdm || Predictions.Parse(d.Prediction) != Prediction.Epsilon || Networks.ResolveKind(config.Network, itemShape) != "adm"))
             throw new UsageException("--loss hybrid is for --method ddpm with --prediction eps and --net adm (whose learned-variance output it trains)");
@@ -106,7 +101,7 @@ public sealed class DdpmMethod : IDenoisingMethod
         return config with { Ddpm = config.Ddpm with { SigmaData = sd } };
     }
 
-    public Tensor Loss(Tensor batch, Generator gen) => _objective.Loss(Denoiser, batch, gen);
+    public override Tensor Loss(Batch batch, Generator gen) => _objective.Loss(Denoiser, batch.X, gen);
 
     /// <summary>The σ's a sampler visits with <paramref name="steps"/> steps, ending in 0.</summary>
     public double[] SigmasFor(int steps) =>
@@ -117,7 +112,7 @@ public sealed class DdpmMethod : IDenoisingMethod
     int Evaluations(int steps) =>
         IsEdm ? DiffusionSamplers.HeunEvaluations(SigmasFor(steps)) : DiffusionSamplers.FirstOrderEvaluations(SigmasFor(steps));
 
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         if (sampler?.Name is { } name && !SamplerNames.Contains(name))
@@ -155,5 +150,4 @@ public sealed class DdpmMethod : IDenoisingMethod
 
     public Tensor ToData(Tensor x) => Networks.IsImage(ItemShape) ? x.clamp(-1, 1) : x.alias();
 
-    public void Dispose() => Network.Dispose();
 }

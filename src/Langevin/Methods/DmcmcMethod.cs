@@ -18,21 +18,24 @@ namespace Langevin.Methods;
 /// <see cref="NoiseLevelCnn"/> for images, <see cref="NoiseLevelMlp"/> for points.
 /// As an <see cref="IDenoisingMethod"/> its denoiser also runs every catalog sampler (<c>--sampler edm</c>, …).
 /// </summary>
-public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
+public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISamplingReport
 {
     readonly DdpmMethod? _edm;                 // the EDM denoiser trained in this run
     readonly IDenoisingMethod? _borrowed;      // or a frozen one from --denoiser RUN
 
-    public TrainConfig Config { get; }
-    public long[] ItemShape { get; }
     public NoiseLevelClassifier Estimator { get; }
     /// <summary>What the trainer optimises and checkpoints: denoiser.* and estimator.*, or estimator.* alone with a borrowed denoiser.</summary>
-    public nn.Module Network { get; }
+    public override nn.Module Network { get; }
     public IScoreModel Denoiser { get; }
     public bool BorrowsDenoiser => _borrowed is not null;
-    public IReadOnlyList<string> SamplerNames { get; } = ["dlg", "edm"];
-    public int FunctionEvaluations => 2 * Config.Dmcmc.GibbsSteps + 2 * Config.Dmcmc.HeunSteps - 1;
-    public Device Device => Network.parameters().First().device;
+    public override IReadOnlyList<string> SamplerNames { get; } = ["dlg", "edm"];
+    public override int FunctionEvaluations => 2 * Config.Dmcmc.GibbsSteps + 2 * Config.Dmcmc.HeunSteps - 1;
+
+    /// <summary>The trained network, and a borrowed denoiser's components (frozen: not trained, not checkpointed) as <c>denoiser</c>.</summary>
+    public override IReadOnlyList<Component> Components => _components ??= _borrowed is null
+        ? base.Components
+        : [.. base.Components, .. _borrowed.Components.Select(c => c with { Name = _borrowed.Components.Count == 1 ? "denoiser" : "denoiser." + c.Name, Trainable = false })];
+    IReadOnlyList<Component>? _components;
 
     /// <summary>What the last DLG run cost (null before one, or after an <c>edm</c> run).</summary>
     public DlgCost? LastCost { get; private set; }
@@ -42,10 +45,8 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
             $"dlg: {c.Chains} chains × {c.SamplesPerChain} samples; NFE per sample {c.TotalPerSample:F2} = denoiser {c.DenoiserPerSample:F2} + estimator {c.EstimatorPerSample:F2}; mean hand-off σ {c.MeanStartSigma:G3}")
         : null;
 
-    public DmcmcMethod(TrainConfig config, long[] itemShape)
+    public DmcmcMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
-        Config = config;
-        ItemShape = itemShape;
         var d = config.Dmcmc;
         d.Validate(config.Ddpm.SigmaMin, config.Ddpm.SigmaMax);
         var levels = new GeometricSigmas(config.Ddpm.SigmaMax, d.LevelMin, d.Levels);
@@ -86,9 +87,9 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
     }
 
     /// <summary>The estimator's cross-entropy, plus EDM's loss when the denoiser trains here.</summary>
-    public Tensor Loss(Tensor batch, Generator gen) => _edm is null
-        ? NoiseLevelClassification.Loss(Estimator, batch, gen)
-        : _edm.Loss(batch, gen) + NoiseLevelClassification.Loss(Estimator, batch, gen);
+    public override Tensor Loss(Batch batch, Generator gen) => _edm is null
+        ? NoiseLevelClassification.Loss(Estimator, batch.X, gen)
+        : _edm.Loss(batch, gen) + NoiseLevelClassification.Loss(Estimator, batch.X, gen);
 
     public DlgSettings DlgSettingsFor(SamplerSettings? sampler)
     {
@@ -111,7 +112,7 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
 
     static readonly string[] DlgOptions = ["step-size", "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off", "init-steps", "init-noise"];
 
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         LastCost = null;
@@ -131,8 +132,7 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
         int perChain = (n + chains - 1) / chains;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        Network.eval();
-        _borrowed?.Network.to(Device);
+        this.Eval();
         var dlg = new DenoisingLangevinGibbs(Denoiser, Estimator, settings);
         // progress on the scale of FunctionEvaluations (one sample's steady-state cost), as the CLI's display expects
         var (samples, cost) = dlg.Sample(chains, perChain, ItemShape, gen, float32, Device,
@@ -150,7 +150,6 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
             throw new UsageException($"--{options.Keys.First()}: the edm sampler of a dmcmc run takes no such option here (langevin sample passes catalog options itself)");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        _borrowed!.Network.to(Device);
         var z = noise?.to(float32).to(Device) ?? randn([n, .. ItemShape], generator: gen, device: Device);
         var result = SamplerCatalog.Run(Denoiser, z, new SamplerRequest { Sampler = "edm", Steps = sampler?.Steps }, Process, gen, onStep);
         return ToData(result.Output).cpu().MoveToOuterDisposeScope();
@@ -159,9 +158,9 @@ public sealed class DmcmcMethod : IDenoisingMethod, ISamplingReport
     public SamplingProcess Process => _borrowed?.Process ?? _edm!.Process;
     public Tensor ToData(Tensor x) => _borrowed?.ToData(x) ?? _edm!.ToData(x);
 
-    public void Dispose()
+    public override void Dispose()
     {
-        Network.Dispose();
+        base.Dispose();
         _borrowed?.Dispose();
     }
 

@@ -6,20 +6,16 @@ using static TorchSharp.torch;
 
 namespace Langevin.Methods;
 
-/// <summary>An energy network E(x) → [B] with the replay buffer as a module buffer (saved in every checkpoint).</summary>
+/// <summary>An energy network E(x) → [B] (its weights keyed <c>energy.*</c>, as checkpoints have always named them).</summary>
 public sealed class EnergyModel : nn.Module<Tensor, Tensor>
 {
     readonly nn.Module<Tensor, Tensor> energy;
-    readonly Tensor replay;
 
-    public EnergyModel(nn.Module<Tensor, Tensor> energyNet, Tensor initialBuffer) : base(nameof(EnergyModel))
+    public EnergyModel(nn.Module<Tensor, Tensor> energyNet) : base(nameof(EnergyModel))
     {
         energy = energyNet;
-        replay = initialBuffer;
         RegisterComponents();
     }
-
-    public Tensor Replay => replay;
 
     public override Tensor forward(Tensor x) => energy.forward(x);
 }
@@ -27,19 +23,24 @@ public sealed class EnergyModel : nn.Module<Tensor, Tensor>
 /// <summary>
 /// IGEBM (Du &amp; Mordatch 2019): an energy E(x) trained by contrastive divergence, loss E(x⁺) − E(x⁻) + α_reg (E(x⁺)² + E(x⁻)²)
 /// (Eq. 2 with §3.3's regulariser), with negatives x⁻ from short-run SGLD (Eq. 4, gradients clipped) or ESH dynamics
-/// (Versteeg 2021) started from a replay buffer re-initialised from uniform noise with probability 5% (§3.1).
+/// (Versteeg 2021) started from a replay buffer re-initialised from uniform noise with probability 5% (§3.1). The replay
+/// buffer is method state (<see cref="ReplayState"/>): every checkpoint carries it, so resume is exact.
 /// </summary>
-public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
+public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDiagnostics
 {
+    /// <summary>The method state that holds the replay buffer (the persistent chains).</summary>
+    public const string ReplayState = "replay";
+
     readonly EbmConfig _e;
 
-    public TrainConfig Config { get; }
-    public long[] ItemShape { get; }
     public EnergyModel Model { get; }
-    public nn.Module Network => Model;
-    public int FunctionEvaluations => _e.SampleSteps ?? 1000;
-    public int FunctionEvaluationsWith(SamplerSettings? settings) => settings?.Steps ?? FunctionEvaluations;
-    public IReadOnlyList<string> SamplerNames { get; } = ["sgld", "esh"];
+    public override nn.Module Network => Model;
+    public override int FunctionEvaluations => _e.SampleSteps ?? 1000;
+    public override int FunctionEvaluationsWith(SamplerSettings? settings) => settings?.Steps ?? FunctionEvaluations;
+    public override IReadOnlyList<string> SamplerNames { get; } = ["sgld", "esh"];
+
+    /// <summary>The replay buffer: [buffer size, ...ItemShape] persistent SGLD chains.</summary>
+    public Tensor Replay => State[ReplayState];
 
     /// <summary>Mean energies of the last training batch: (positives, negatives).</summary>
     public (double Positive, double Negative) LastEnergies { get; private set; }
@@ -51,12 +52,10 @@ public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
         ["e_neg"] = LastEnergies.Negative,
     };
 
-    public EbmMethod(TrainConfig config, long[] itemShape)
+    public EbmMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
         _e = config.Ebm;
         if (_e.InitLow is null || _e.InitHigh is null || _e.SpectralNorm is null || _e.SampleSteps is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
-        Config = config;
-        ItemShape = itemShape;
         var net = EnergyNetworks.Build(itemShape, config, _e.SpectralNorm.Value);
         Tensor buffer;
         if (_e.BufferFile is { } file)
@@ -68,7 +67,8 @@ public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
             using var g = new Generator((ulong)config.Seed + 104729UL);
             buffer = Uniform([_e.BufferSize, .. itemShape], g, CPU);
         }
-        Model = new EnergyModel(net, buffer);
+        Model = new EnergyModel(net);
+        State.Add(ReplayState, buffer);
     }
 
     /// <summary>Fills the noise range from the data (its bounding box widened by 10%; images: [−1, 1]), spectral norm and the sampling length.</summary>
@@ -92,7 +92,6 @@ public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
     Tensor Uniform(long[] shape, Generator gen, Device device) =>
         rand(shape, generator: gen, device: device) * (_e.InitHigh!.Value - _e.InitLow!.Value) + _e.InitLow!.Value;
 
-    Device Device => Model.parameters().First().device;
 
     /// <summary>∇ₓE(x) by autograd (the weights' gradients are untouched).</summary>
     public Tensor EnergyGradient(Tensor x) => EnergySamplers.Gradient(Model.forward, x);
@@ -127,11 +126,12 @@ public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
         return _e.SgldClamp ? noisy.clamp(_e.InitLow!.Value, _e.InitHigh!.Value) : noisy;
     }
 
-    public Tensor Loss(Tensor batch, Generator gen)
+    public override Tensor Loss(Batch data, Generator gen)
     {
+        var batch = data.X;
         var device = batch.device;
         int b = (int)batch.shape[0];
-        var buffer = Model.Replay;
+        var buffer = Replay;
         var (start, idx) = ReplayBuffer.Draw(buffer, b, _e.ReinitProbability, n => Uniform([n, .. ItemShape], gen, device), gen);
         Model.eval();                                   // no power-iteration updates inside the sampler
         var neg = _e.Sampler == "esh" ? Esh(start, _e.SgldSteps, gen) : Sgld(start, _e.SgldSteps, gen);
@@ -148,7 +148,7 @@ public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
         return ePos.mean() - eNeg.mean() + _e.EnergyRegularizer * (ePos.square().mean() + eNeg.square().mean());
     }
 
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         string name = sampler?.Name ?? "sgld";
@@ -174,7 +174,7 @@ public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
         if (start == "buffer")
         {
             // n distinct persistent chains of the replay buffer (IGEBM §3.1), continued by the sampler
-            var buffer = Model.Replay;
+            var buffer = Replay;
             if (noise is not null) throw new UsageException("--noise does not apply with --start buffer (the chains start at the replay buffer's rows)");
             if (n > buffer.shape[0]) throw new UsageException($"--start buffer: the run's replay buffer holds {buffer.shape[0]} chains; ask for --n ≤ {buffer.shape[0]}");
             using (no_grad()) x = buffer.index_select(0, randperm(buffer.shape[0], generator: gen, device: buffer.device)[..n]).to(device);
@@ -191,5 +191,4 @@ public sealed class EbmMethod : IEnergyMethod, ITrainingDiagnostics
         using (no_grad()) return x.detach().cpu().MoveToOuterDisposeScope();
     }
 
-    public void Dispose() => Model.Dispose();
 }

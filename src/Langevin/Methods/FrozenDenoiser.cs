@@ -51,9 +51,9 @@ public static class FrozenDenoiser
         try
         {
             if (method is not IDenoisingMethod denoising) throw new DataException($"{file}: not a denoiser");
-            Checkpoint.LoadInto(method.Network, ckpt.Ema, file);
-            method.Network.eval();
-            foreach (var p in method.Network.parameters()) p.requires_grad = false;
+            ckpt.LoadForSampling(method);
+            method.Eval();
+            foreach (var p in method.Components.SelectMany(c => c.Module.parameters())) p.requires_grad = false;
             return denoising;
         }
         catch

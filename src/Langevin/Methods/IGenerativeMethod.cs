@@ -5,8 +5,10 @@ using static TorchSharp.torch;
 namespace Langevin.Methods;
 
 /// <summary>
-/// A trainable generative method as the trainer and the CLI see it: a network, a loss on a data batch, and a
-/// sampler. Every method (NCSN now; DDPM, EBMs, … later) plugs into the one trainer through this.
+/// A trainable generative method as the trainer and the CLI see it: named components (its networks), a training step that
+/// drives them through <see cref="ITrainingContext.Optimize"/>, optional stages and method state, and a sampler. A
+/// single-network method derives from <see cref="SingleNetworkMethod"/> and gives a loss; a GAN declares "gen" and "disc"
+/// and optimises one after the other in its step.
 /// </summary>
 public interface IGenerativeMethod : IDisposable
 {
@@ -16,16 +18,27 @@ public interface IGenerativeMethod : IDisposable
     /// <summary>Shape of one data item, e.g. [2] or [1, 28, 28].</summary>
     long[] ItemShape { get; }
 
-    nn.Module Network { get; }
+    /// <summary>The networks, by name; the trainer optimises, averages and checkpoints each trainable one separately.</summary>
+    IReadOnlyList<Component> Components { get; }
 
-    /// <summary>The scalar training loss on a batch of data.</summary>
-    Tensor Loss(Tensor batch, Generator gen);
+    /// <summary>The phases of training (empty: one stage, every trainable component, all --steps).</summary>
+    IReadOnlyList<TrainingStage> Stages { get; }
+
+    /// <summary>What the method carries between steps besides weights (saved in checkpoints; empty for most methods).</summary>
+    MethodState State { get; }
+
+    /// <summary>Whether the training batches must carry class labels (a class-conditional model, a classifier).</summary>
+    bool NeedsLabels { get; }
+
+    /// <summary>One training step on a batch: compute losses and hand each to <see cref="ITrainingContext.Optimize"/>.
+    /// Randomness comes from <see cref="ITrainingContext.Generator"/> (reseeded by the trainer every step).</summary>
+    void Step(ITrainingContext context, Batch batch);
 
     /// <summary>Network evaluations one sample costs.</summary>
     int FunctionEvaluations { get; }
 
     /// <summary>Network evaluations one sample costs with these sampler settings (a method whose cost depends on --steps overrides it).</summary>
-    int FunctionEvaluationsWith(SamplerSettings? settings) => FunctionEvaluations;
+    int FunctionEvaluationsWith(SamplerSettings? settings);
 
     /// <summary>
     /// Draws samples in data space ([n, ...ItemShape], returned on the CPU). <paramref name="noise"/>, if given, is the unit Gaussian
@@ -38,6 +51,70 @@ public interface IGenerativeMethod : IDisposable
 
     /// <summary>The samplers <c>langevin sample --sampler NAME</c> accepts for this method; the first is the default.</summary>
     IReadOnlyList<string> SamplerNames { get; }
+}
+
+/// <summary>
+/// The default adapter of the training core for the methods that train one network by one loss (NCSN, DDPM/EDM/SDE, the
+/// EBMs, CLD, walk-jump, denoising MCMC): one component named <see cref="Component.Default"/> and a step that optimises
+/// <see cref="Loss"/> — the same numbers as the one-loss trainer this core replaced.
+/// </summary>
+public abstract class SingleNetworkMethod(TrainConfig config, long[] itemShape) : IGenerativeMethod
+{
+    IReadOnlyList<Component>? _components;
+
+    public TrainConfig Config { get; } = config;
+    public long[] ItemShape { get; } = itemShape;
+
+    /// <summary>The one network the trainer optimises.</summary>
+    public abstract nn.Module Network { get; }
+
+    public virtual IReadOnlyList<Component> Components => _components ??= [new Component(Component.Default, Network)];
+    public virtual IReadOnlyList<TrainingStage> Stages => [];
+    public MethodState State { get; } = new();
+    public virtual bool NeedsLabels => false;
+
+    /// <summary>Where the network lives; samples are drawn there (the generator must be on the same device).</summary>
+    public Device Device => Network.parameters().First().device;
+
+    /// <summary>The scalar training loss on a batch.</summary>
+    public abstract Tensor Loss(Batch batch, Generator gen);
+
+    public virtual void Step(ITrainingContext context, Batch batch) => context.Optimize(Component.Default, Loss(batch, context.Generator));
+
+    public abstract int FunctionEvaluations { get; }
+    public virtual int FunctionEvaluationsWith(SamplerSettings? settings) => FunctionEvaluations;
+    public abstract IReadOnlyList<string> SamplerNames { get; }
+
+    public abstract Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        SamplerSettings? sampler = null);
+
+    public virtual void Dispose()
+    {
+        Network.Dispose();
+        State.Dispose();
+    }
+}
+
+/// <summary>What every caller does to a method's networks: move, switch to eval, find the device.</summary>
+public static class MethodExtensions
+{
+    public static Component Component(this IGenerativeMethod method, string name) =>
+        method.Components.FirstOrDefault(c => c.Name == name) ?? throw new ArgumentException($"the {method.Config.Method} method has no component '{name}'");
+
+    /// <summary>Moves every component and the method state to <paramref name="device"/>.</summary>
+    public static void To(this IGenerativeMethod method, Device device)
+    {
+        foreach (var c in method.Components) c.Module.to(device);
+        method.State.To(device);
+    }
+
+    public static void Eval(this IGenerativeMethod method)
+    {
+        foreach (var c in method.Components) c.Module.eval();
+    }
+
+    public static Device Device(this IGenerativeMethod method) =>
+        method.Components.SelectMany(c => c.Module.parameters()).FirstOrDefault()?.device ?? CPU;
 }
 
 /// <summary>

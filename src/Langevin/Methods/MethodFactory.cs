@@ -7,7 +7,7 @@ namespace Langevin.Methods;
 /// <summary>The registry of methods `langevin train --method NAME` knows.</summary>
 public static class MethodFactory
 {
-    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde", "ebm", "cld", "walkjump", "adv-ebm", "dmcmc"];
+    public static readonly IReadOnlyList<string> Names = ["ncsn", "ddpm", "edm", "sde", "ebm", "cld", "walkjump", "adv-ebm", "dmcmc", "toy-gan"];
 
     /// <summary>Resolves automatic settings from the data (before training) and returns the final config.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen) => config.Method switch
@@ -19,6 +19,7 @@ public static class MethodFactory
         "cld" => CldMethod.Resolve(config, data, gen),
         "walkjump" => WalkJumpMethod.Resolve(config, data, gen),
         "dmcmc" => DmcmcMethod.Resolve(config, data),
+        "toy-gan" => config,
         _ => throw Unknown(config.Method),
     };
 
@@ -32,6 +33,7 @@ public static class MethodFactory
         "cld" => new CldMethod(config, itemShape),
         "walkjump" => new WalkJumpMethod(config, itemShape),
         "dmcmc" => new DmcmcMethod(config, itemShape),
+        "toy-gan" => new ToyGanMethod(config, itemShape),
         _ => throw Unknown(config.Method),
     };
 

@@ -12,29 +12,22 @@ namespace Langevin.Methods;
 /// NCSN (Song &amp; Ermon 2019) with NCSNv2's techniques (Song &amp; Ermon 2020): a noise-conditional score network
 /// trained by denoising score matching over geometric σ's, sampled by annealed Langevin dynamics.
 /// </summary>
-public sealed class NcsnMethod : IDenoisingMethod
+public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod
 {
     readonly DenoisingScoreMatching _objective;
 
-    public TrainConfig Config { get; }
-    public long[] ItemShape { get; }
-    public nn.Module Network => ScoreModel.Network;
+    public override nn.Module Network => ScoreModel.Network;
     public NoiseConditionalScoreModel ScoreModel { get; }
     public GeometricSigmas Sigmas { get; }
     public AnnealedLangevinSampler Sampler { get; }
-    public int FunctionEvaluations => Sampler.FunctionEvaluations;
-
-    /// <summary>Where the network lives; samples are drawn there (the generator must be on the same device).</summary>
-    public Device Device => Network.parameters().First().device;
+    public override int FunctionEvaluations => Sampler.FunctionEvaluations;
 
     /// <summary>Builds from a config whose NCSN settings are all resolved (see <see cref="Resolve"/>).</summary>
-    public NcsnMethod(TrainConfig config, long[] itemShape)
+    public NcsnMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
         var n = config.Ncsn;
         if (n.SigmaMax is null || n.Levels is null || n.StepSize is null)
             throw new InvalidOperationException("NCSN settings must be resolved before building the method");
-        Config = config;
-        ItemShape = itemShape;
         Sigmas = new GeometricSigmas(n.SigmaMax.Value, n.SigmaMin, n.Levels.Value);
         Sigmas.Validate();
         Sampler = new AnnealedLangevinSampler(Sigmas, n.StepsPerLevel, n.StepSize.Value, n.FinalDenoise);
@@ -58,9 +51,9 @@ public sealed class NcsnMethod : IDenoisingMethod
         return config with { Ncsn = n with { SigmaMax = sigmaMax, Levels = levels, StepSize = eps } };
     }
 
-    public Tensor Loss(Tensor batch, Generator gen) => _objective.Loss(ScoreModel, batch, gen);
+    public override Tensor Loss(Batch batch, Generator gen) => _objective.Loss(ScoreModel, batch.X, gen);
 
-    public IReadOnlyList<string> SamplerNames { get; } = ["ald"];
+    public override IReadOnlyList<string> SamplerNames { get; } = ["ald"];
 
     public IScoreModel Denoiser => ScoreModel;
 
@@ -69,7 +62,7 @@ public sealed class NcsnMethod : IDenoisingMethod
 
     public Tensor ToData(Tensor x) => x.alias();
 
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         if (sampler?.Name is { } name && name != "ald")
@@ -100,5 +93,4 @@ public sealed class NcsnMethod : IDenoisingMethod
         return Sampler.Inpaint(ScoreModel, observed.to(device), mask.to(device), init, gen, onStep).cpu().MoveToOuterDisposeScope();
     }
 
-    public void Dispose() => Network.Dispose();
 }

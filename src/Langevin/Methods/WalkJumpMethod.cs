@@ -14,29 +14,24 @@ namespace Langevin.Methods;
 /// squares, as a denoiser or as the gradient of an energy; walk by underdamped Langevin (BAOAB) on the smoother M-density
 /// p(y) with the score (x̂(y) − y_m)/σ²; jump to x̂(y). One chain emits one sample per jump.
 /// </summary>
-public sealed class WalkJumpMethod : IGenerativeMethod
+public sealed class WalkJumpMethod : SingleNetworkMethod
 {
-    public TrainConfig Config { get; }
-    public long[] ItemShape { get; }
     public MultimeasurementEstimator Estimator { get; }
-    public nn.Module Network => Estimator.Network;
-    public IReadOnlyList<string> SamplerNames { get; } = ["walk-jump"];
-    public Device Device => Network.parameters().First().device;
+    public override nn.Module Network => Estimator.Network;
+    public override IReadOnlyList<string> SamplerNames { get; } = ["walk-jump"];
 
     /// <summary>NFE of one jump: the walk steps between jumps plus the jump itself (as last sampled, else the run's).
     /// With the energy parameterisation each evaluation is a forward and a backward pass.</summary>
-    public int FunctionEvaluations => Config.WalkJump.WalkSteps + 1;
+    public override int FunctionEvaluations => Config.WalkJump.WalkSteps + 1;
 
-    public int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Steps ?? Config.WalkJump.WalkSteps) + 1;
+    public override int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Steps ?? Config.WalkJump.WalkSteps) + 1;
 
     public double StepSize => Config.WalkJump.StepSize ?? 0.5 * Config.WalkJump.Sigma;
     public double Friction => Config.WalkJump.Friction ?? 1 / Config.WalkJump.Sigma;
 
-    public WalkJumpMethod(TrainConfig config, long[] itemShape)
+    public WalkJumpMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
         config.WalkJump.Validate();
-        Config = config;
-        ItemShape = itemShape;
         var wj = config.WalkJump;
         Estimator = wj.Parameterisation == "energy"
             ? new MultimeasurementEnergy(CreateEnergy(config.Network, itemShape), wj.Measurements, wj.Sigma)
@@ -55,14 +50,14 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         return config;
     }
 
-    public Tensor Loss(Tensor batch, Generator gen) => MultimeasurementLeastSquares.Loss(Estimator, batch, gen);
+    public override Tensor Loss(Batch batch, Generator gen) => MultimeasurementLeastSquares.Loss(Estimator, batch.X, gen);
 
     /// <summary>
     /// n consecutive jumps of ONE chain ([n, …ItemShape]). Steps (if given) sets the walk steps between jumps; the options
     /// step-size (BAOAB δ) and friction (γ) override the run's.
     /// <paramref name="noise"/>, if given, is [n, …ItemShape]; its first item starts the chain at y_m = σ·noise for all m.
     /// </summary>
-    public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         if (sampler?.Name is { } name && name != "walk-jump")
@@ -98,5 +93,4 @@ public sealed class WalkJumpMethod : IGenerativeMethod
         return cat(jumps, 0).cpu().MoveToOuterDisposeScope();
     }
 
-    public void Dispose() => Network.Dispose();
 }

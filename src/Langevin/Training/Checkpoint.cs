@@ -1,47 +1,83 @@
 using System.Globalization;
 using System.Text.Json;
 using Langevin.IO;
+using Langevin.Methods;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Langevin.Training;
 
+/// <summary>One component's part of a checkpoint: its weights, their EMA (null when it keeps none) and its optimizer state.</summary>
+public sealed record ComponentCheckpoint(IReadOnlyDictionary<string, Tensor> Weights, IReadOnlyDictionary<string, Tensor>? Ema,
+    IReadOnlyDictionary<string, Tensor> Optimizer, long OptimizerSteps, long EmaUpdates)
+{
+    /// <summary>What sampling uses: the EMA where the component keeps one, else the weights.</summary>
+    public IReadOnlyDictionary<string, Tensor> SamplingWeights => Ema ?? Weights;
+}
+
+/// <summary>What the trainer hands <see cref="Checkpoint.Save"/> of one trainable component.</summary>
+public sealed record ComponentSnapshot(string Name, nn.Module Module, ExponentialMovingAverage? Ema, AdamOptimizer Optimizer);
+
 /// <summary>
-/// A training checkpoint as one safetensors file: tensors <c>model.*</c> (the network's state dict, keys as in
-/// PyTorch), <c>ema.*</c>, <c>optim.m.*</c>/<c>optim.v.*</c>; metadata: the resolved config, item shape, step,
-/// optimizer step count and EMA update count. Randomness is a function of (seed, step), so no RNG state is needed
-/// to resume exactly; the seed is recorded.
+/// A training checkpoint as one safetensors file, keyed by component: tensors <c>model/NAME/KEY</c> (the component's state
+/// dict, keys as in PyTorch), <c>ema/NAME/KEY</c>, <c>optim/NAME/m.KEY</c> / <c>optim/NAME/v.KEY</c>, and the method state
+/// <c>state/NAME</c>; metadata: the resolved config, item shape, step, stage and step within it, per-component counters
+/// (optimizer steps, EMA updates), the method state's numbers, the seed. Randomness is a function of (seed, step), so no
+/// RNG state is needed to resume exactly.
+/// Format 1 (before the training core had components: <c>model.*</c>, <c>ema.*</c>, <c>optim.*</c>) still loads, as the one
+/// component <see cref="Component.Default"/>; a key of its state dict that the network no longer has but the method
+/// state does (the EBM's replay buffer, adv-ebm's PGD step count were module buffers then) becomes that state.
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    public const string Format = "langevin-checkpoint/1";
+    public const string Format = "langevin-checkpoint/2";
+    public const string LegacyFormat = "langevin-checkpoint/1";
 
     public required string Path { get; init; }
     public required TrainConfig Config { get; init; }
     public required long[] ItemShape { get; init; }
     public required long Step { get; init; }
-    public required long OptimizerSteps { get; init; }
-    public required long EmaUpdates { get; init; }
-    public required IReadOnlyDictionary<string, Tensor> Model { get; init; }
-    public required IReadOnlyDictionary<string, Tensor> Ema { get; init; }
-    public required IReadOnlyDictionary<string, Tensor> Optimizer { get; init; }
+    /// <summary>The stage of <see cref="Step"/> and the step within it (null in format 1).</summary>
+    public string? Stage { get; init; }
+    public long? StageStep { get; init; }
+    public required IReadOnlyDictionary<string, ComponentCheckpoint> Components { get; init; }
+    public required IReadOnlyDictionary<string, Tensor> StateTensors { get; init; }
+    public required IReadOnlyDictionary<string, double[]> StateNumbers { get; init; }
+    public bool IsLegacy { get; init; }
     SafetensorsContent? _content;
 
-    public static void Save(string path, TrainConfig config, long[] itemShape, long step, nn.Module network,
-        ExponentialMovingAverage ema, AdamOptimizer optimizer)
+    /// <summary>The one component of a single-network method.</summary>
+    public ComponentCheckpoint Default => Components.TryGetValue(Component.Default, out var c) ? c
+        : throw new DataException($"{Path}: holds the components {string.Join(", ", Components.Keys)}, not one '{Component.Default}'");
+    public IReadOnlyDictionary<string, Tensor> Model => Default.Weights;
+    public IReadOnlyDictionary<string, Tensor> Ema => Default.SamplingWeights;
+    public IReadOnlyDictionary<string, Tensor> Optimizer => Default.Optimizer;
+    public long OptimizerSteps => Default.OptimizerSteps;
+    public long EmaUpdates => Default.EmaUpdates;
+
+    public static void Save(string path, TrainConfig config, long[] itemShape, long step, StagePosition stage,
+        IEnumerable<ComponentSnapshot> components, MethodState state)
     {
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (k, t) in network.state_dict()) tensors["model." + k] = t;
-        foreach (var (k, t) in ema.Shadow) tensors["ema." + k] = t;
-        foreach (var (k, t) in optimizer.StateTensors()) tensors["optim." + k] = t;
+        var counters = new Dictionary<string, Dictionary<string, long>>();
+        foreach (var c in components)
+        {
+            foreach (var (k, t) in c.Module.state_dict()) tensors[$"model/{c.Name}/{k}"] = t;
+            if (c.Ema is not null) foreach (var (k, t) in c.Ema.Shadow) tensors[$"ema/{c.Name}/{k}"] = t;
+            foreach (var (k, t) in c.Optimizer.StateTensors()) tensors[$"optim/{c.Name}/{k}"] = t;
+            counters[c.Name] = new() { ["optimizer_steps"] = c.Optimizer.StepCount, ["ema_updates"] = c.Ema?.Updates ?? 0, ["has_ema"] = c.Ema is null ? 0 : 1 };
+        }
+        foreach (var (k, t) in state.Tensors) tensors[$"state/{k}"] = t;
         var meta = new Dictionary<string, string>
         {
             ["format"] = Format,
             ["config"] = config.ToJson(),
             ["item_shape"] = JsonSerializer.Serialize(itemShape),
             ["step"] = step.ToString(CultureInfo.InvariantCulture),
-            ["optimizer_steps"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
-            ["ema_updates"] = ema.Updates.ToString(CultureInfo.InvariantCulture),
+            ["stage"] = stage.Stage.Name,
+            ["stage_step"] = stage.StageStep.ToString(CultureInfo.InvariantCulture),
+            ["components"] = JsonSerializer.Serialize(counters),
+            ["state_numbers"] = JsonSerializer.Serialize(state.Numbers),
             ["seed"] = config.Seed.ToString(CultureInfo.InvariantCulture),
         };
         SafetensorsFile.Write(path, tensors, meta);
@@ -56,26 +92,41 @@ public sealed class Checkpoint : IDisposable
             var m = content.Metadata;
             string Get(string key) => m.TryGetValue(key, out var v) ? v
                 : throw new DataException($"{path}: not a Langevin checkpoint (metadata '{key}' missing)");
-            if (Get("format") != Format) throw new DataException($"{path}: unsupported checkpoint format '{m["format"]}'");
+            string format = Get("format");
+            if (format is not (Format or LegacyFormat)) throw new DataException($"{path}: unsupported checkpoint format '{format}' (this version reads {Format} and {LegacyFormat})");
             long ParseLong(string key) => long.TryParse(Get(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v
                 : throw new DataException($"{path}: checkpoint metadata '{key}' is not an integer");
-            long[] shape;
-            try { shape = JsonSerializer.Deserialize<long[]>(Get("item_shape")) ?? []; }
-            catch (JsonException) { throw new DataException($"{path}: checkpoint metadata 'item_shape' is invalid"); }
+            T ParseJson<T>(string key) where T : class
+            {
+                try { return JsonSerializer.Deserialize<T>(Get(key)) ?? throw new DataException($"{path}: checkpoint metadata '{key}' is empty"); }
+                catch (JsonException) { throw new DataException($"{path}: checkpoint metadata '{key}' is invalid"); }
+            }
             Dictionary<string, Tensor> Prefixed(string prefix) => content.Tensors
                 .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+            var config = TrainConfig.FromJson(Get("config"), path);
+            long[] shape = ParseJson<long[]>("item_shape");
+            Dictionary<string, ComponentCheckpoint> components;
+            if (format == LegacyFormat)
+            {
+                components = new()
+                {
+                    [Component.Default] = new(Prefixed("model."), Prefixed("ema."), Prefixed("optim."), ParseLong("optimizer_steps"), ParseLong("ema_updates")),
+                };
+                return new Checkpoint
+                {
+                    Path = path, Config = config, ItemShape = shape, Step = ParseLong("step"), Components = components,
+                    StateTensors = new Dictionary<string, Tensor>(), StateNumbers = new Dictionary<string, double[]>(), IsLegacy = true, _content = content,
+                };
+            }
+            var counters = ParseJson<Dictionary<string, Dictionary<string, long>>>("components");
+            components = counters.ToDictionary(kv => kv.Key, kv => new ComponentCheckpoint(
+                Prefixed($"model/{kv.Key}/"), kv.Value.GetValueOrDefault("has_ema", 1) == 1 ? Prefixed($"ema/{kv.Key}/") : null, Prefixed($"optim/{kv.Key}/"),
+                kv.Value.GetValueOrDefault("optimizer_steps"), kv.Value.GetValueOrDefault("ema_updates")));
             return new Checkpoint
             {
-                Path = path,
-                Config = TrainConfig.FromJson(Get("config"), path),
-                ItemShape = shape,
-                Step = ParseLong("step"),
-                OptimizerSteps = ParseLong("optimizer_steps"),
-                EmaUpdates = ParseLong("ema_updates"),
-                Model = Prefixed("model."),
-                Ema = Prefixed("ema."),
-                Optimizer = Prefixed("optim."),
+                Path = path, Config = config, ItemShape = shape, Step = ParseLong("step"), Stage = Get("stage"), StageStep = ParseLong("stage_step"),
+                Components = components, StateTensors = Prefixed("state/"), StateNumbers = ParseJson<Dictionary<string, double[]>>("state_numbers"),
                 _content = content,
             };
         }
@@ -84,6 +135,52 @@ public sealed class Checkpoint : IDisposable
             content.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The checkpoint's part for a component the method declares, or a one-line error naming what it holds.</summary>
+    public ComponentCheckpoint For(string component) => Components.TryGetValue(component, out var c) ? c
+        : throw new DataException($"{Path}: holds no component '{component}' (it holds {string.Join(", ", Components.Keys)}); it was written by another method");
+
+    /// <summary>
+    /// Loads a trained method's weights for sampling (each trainable component's EMA where it keeps one and
+    /// <paramref name="ema"/> is set, else its weights) and its method state.
+    /// </summary>
+    public void LoadForSampling(IGenerativeMethod method, bool ema = true)
+    {
+        foreach (var c in method.Components.Where(c => c.Trainable))
+        {
+            var part = For(c.Name);
+            LoadInto(c.Module, WithoutLegacyState(ema ? part.SamplingWeights : part.Weights, c.Module, method.State), Path);
+        }
+        LoadState(method);
+    }
+
+    /// <summary>The method state, from the state section (format 2) or from the legacy module buffers of the default component (format 1).</summary>
+    public void LoadState(IGenerativeMethod method)
+    {
+        if (method.State.IsEmpty && StateTensors.Count == 0 && StateNumbers.Count == 0) return;
+        if (!IsLegacy)
+        {
+            method.State.Load(StateTensors, StateNumbers, Path);
+            return;
+        }
+        // format 1: the state lived in module buffers of the one network (copied, not averaged, into the EMA)
+        var weights = Default.Weights;
+        var tensors = new Dictionary<string, Tensor>();
+        var numbers = new Dictionary<string, double[]>();
+        foreach (var name in method.State.Tensors.Keys) if (weights.TryGetValue(name, out var t)) tensors[name] = t;
+        foreach (var name in method.State.Numbers.Keys)
+            if (weights.TryGetValue(name, out var t)) { using var d = t.to(float64).flatten(); numbers[name] = d.data<double>().ToArray(); }
+        method.State.Load(tensors, numbers, Path);
+    }
+
+    /// <summary>Format 1 weights without the keys that are method state now (the module lacks them, the state has them).</summary>
+    public IReadOnlyDictionary<string, Tensor> WithoutLegacyState(IReadOnlyDictionary<string, Tensor> weights, nn.Module module, MethodState state)
+    {
+        if (!IsLegacy || state.IsEmpty) return weights;
+        var own = module.state_dict().Keys.ToHashSet();
+        return weights.Where(kv => own.Contains(kv.Key) || !(state.Tensors.ContainsKey(kv.Key) || state.Numbers.ContainsKey(kv.Key)))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
     }
 
     /// <summary>Copies weights (model or EMA) into a network, checking every key and shape first.</summary>

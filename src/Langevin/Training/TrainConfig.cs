@@ -40,6 +40,7 @@ public sealed record TrainConfig
     public CldConfig Cld { get; init; } = new();
     public WalkJumpConfig WalkJump { get; init; } = new();
     public DmcmcConfig Dmcmc { get; init; } = new();
+    public Methods.ToyGanConfig ToyGan { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {

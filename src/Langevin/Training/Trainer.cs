@@ -7,21 +7,31 @@ using static TorchSharp.torch;
 
 namespace Langevin.Training;
 
-public sealed record TrainRequest(TrainConfig Config, string RunDir, bool Resume = false, bool Quiet = false);
+/// <param name="Previews">Whether sample pictures are drawn (every --sample-every steps and at the end); off for tests and scripts that sample themselves.</param>
+public sealed record TrainRequest(TrainConfig Config, string RunDir, bool Resume = false, bool Quiet = false, bool Previews = true);
 
 public sealed record TrainResult(string RunDir, long Step, double LastLoss, string Checkpoint, TimeSpan Elapsed, TrainConfig Config);
 
 /// <summary>
-/// The one training loop every method uses: Adam/AdamW with linear warm-up, gradient clipping, an EMA of the weights,
-/// atomic checkpoints every N steps, exact resume, a stop with a clear message on a NaN/Inf loss, RUN/config.json,
-/// RUN/log.jsonl, periodic sample pictures and a loss plot.
+/// The one training loop every method uses. The method declares its components and stages and drives them in its
+/// <see cref="IGenerativeMethod.Step"/>; the trainer gives each trainable component an Adam/AdamW optimizer (own settings,
+/// linear warm-up, gradient clipping), an EMA and (under --bf16) a bfloat16 working copy, and owns the rest: atomic
+/// checkpoints every N steps keyed by component plus the method state, exact resume (mid-stage too), a stop with a clear
+/// message on a NaN/Inf loss, RUN/config.json, RUN/log.jsonl, periodic sample pictures and a loss plot.
 ///
-/// Reproducibility: all randomness of step k (the batch, the noise, dropout) is drawn from generators seeded with
+/// Reproducibility: all randomness of step k (the batches, the noise, dropout) is drawn from generators seeded with
 /// f(seed, k), so a resumed run reproduces the uninterrupted one exactly at the same seed and thread count.
 /// </summary>
 public static class Trainer
 {
-    public static TrainResult Run(TrainRequest request, Tensor data, Func<TrainConfig, long[], IGenerativeMethod>? create = null)
+    public static TrainResult Run(TrainRequest request, Tensor data, Func<TrainConfig, long[], IGenerativeMethod>? create = null) =>
+        Run(request, data, null, create);
+
+    /// <summary>Trains on a dataset, with its labels when it has them (a method that needs labels refuses data without).</summary>
+    public static TrainResult Run(TrainRequest request, Dataset data, Func<TrainConfig, long[], IGenerativeMethod>? create = null) =>
+        Run(request, data.X, data.Labels, create);
+
+    public static TrainResult Run(TrainRequest request, Tensor data, Tensor? labels, Func<TrainConfig, long[], IGenerativeMethod>? create)
     {
         create ??= MethodFactory.Create;
         var run = new RunFolder(request.RunDir);
@@ -59,46 +69,53 @@ public static class Trainer
 
         manual_seed(config.Seed);                                   // deterministic initial weights
         using var method = create(config, itemShape);
-        method.Network.to(device);
-        // --bf16: forward and backward in a bfloat16 working copy; optimizer, EMA and checkpoints on the fp32 master.
+        if (method.NeedsLabels && labels is null)
+            throw new UsageException($"method {config.Method} trains on labelled data; {config.Data} has no class labels (use e.g. fashion-mnist, shapes:32, images:DIR with one sub-folder per class, or npy:X.npy,labels=Y.npy)");
+        method.To(device);
+        // --bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
         using var working = config.Bf16 ? create(config, itemShape) : null;
-        using var bf16 = working is null ? null : new BFloat16WorkingCopy(method.Network, working.Network as nn.Module<Tensor, Tensor, Tensor>
-            ?? throw new UsageException($"--bf16: the {config.Method} network cannot run in bfloat16 here"));
-        using var optimizer = new AdamOptimizer(method.Network.named_parameters().Select(p => (p.name, p.parameter)),
-            beta1: config.AdamBeta1, beta2: config.AdamBeta2, weightDecay: config.WeightDecay, decoupledWeightDecay: config.Optimizer == "adamw");
-        using var ema = new ExponentialMovingAverage(method.Network, config.EmaDecay, config.EmaWarmup);
+        working?.To(device);
+        var parts = new List<TrainedComponent>();
+        using var disposeParts = new DisposeAll(parts);
+        foreach (var c in method.Components.Where(c => c.Trainable))
+            parts.Add(new TrainedComponent(c, working?.Component(c.Name), config));
+        var plan = new StagePlan(method.Stages, parts.Select(p => p.Name).ToHashSet());
         long start = 0;
         string lastCheckpoint = "";
         if (resumeFrom is not null)
         {
             using (resumeFrom)
             {
-                Checkpoint.LoadInto(method.Network, resumeFrom.Model, resumeFrom.Path);
-                ema.Load(resumeFrom.Ema, resumeFrom.EmaUpdates, resumeFrom.Path);
-                optimizer.LoadState(resumeFrom.Optimizer, resumeFrom.OptimizerSteps, resumeFrom.Path);
+                foreach (var p in parts) p.Restore(resumeFrom.For(p.Name), resumeFrom, method.State);
+                resumeFrom.LoadState(method);
+                working?.State.CopyFrom(method.State);
                 start = resumeFrom.Step;
+                if (resumeFrom.Stage is { } stage && (plan.At(start) is var at) && (at.Stage.Name != stage || at.StageStep != resumeFrom.StageStep))
+                    throw new DataException($"{resumeFrom.Path}: written at step {start} of stage {stage}, but this method places step {start} in stage {at.Stage.Name}; it was written by another version of the method");
                 lastCheckpoint = resumeFrom.Path;
             }
         }
 
         using var trainData = data.to(float32).to(device);
+        using var trainLabels = labels?.to(int64).to(device);
         using var log = TrainingLog.Open(run.LogPath, resumeFrom is null ? null : start);
         using var gen = new Generator((ulong)config.Seed, device);
+        var context = new Context(config, parts, trainData, trainLabels, gen, () => lastCheckpoint);
+        var stepper = working ?? method;
         var clock = Stopwatch.StartNew();
-        double lastLoss = double.NaN;
         long step = start;
 
         void SaveCheckpoint()
         {
             string path = run.CheckpointPath(step);
-            Checkpoint.Save(path, config, itemShape, step, method.Network, ema, optimizer);
+            if (working is not null) method.State.CopyFrom(working.State);
+            Checkpoint.Save(path, config, itemShape, step, plan.At(Math.Max(step, 1)), parts.Select(p => p.Snapshot), method.State);
             lastCheckpoint = path;
         }
 
         ProgressDisplay.Run("train", config.Steps, start, request.Quiet, "it", progress =>
         {
-            method.Network.train();
-            working?.Network.train();
+            foreach (var p in parts) p.Train();
             long stepsThisRun = 0;
             while (step < config.Steps)
             {
@@ -108,39 +125,27 @@ public static class Trainer
                     ulong stepSeed = StepSeed(config.Seed, step);
                     gen.manual_seed((long)stepSeed);
                     manual_seed((long)(stepSeed >> 1));            // dropout and any other global draws
-                    var idx = randint(0, trainData.shape[0], [config.BatchSize], generator: gen, device: device);
-                    var batch = trainData.index_select(0, idx);
-                    if (config.HorizontalFlip && batch.dim() == 4) batch = Augment.RandomHorizontalFlip(batch, gen);
-
-                    bf16?.PullWeights();
-                    var loss = (working ?? method).Loss(batch, gen);
-                    lastLoss = loss.item<float>();
-                    if (!double.IsFinite(lastLoss))
-                        throw new TrainingDivergedException(
-                            $"training stopped: the loss became {lastLoss} at step {step}; " +
-                            (lastCheckpoint.Length > 0 ? $"the last good checkpoint is {lastCheckpoint} (continue with --resume after lowering --lr or raising --grad-clip)" : "no checkpoint was written yet; lower --lr"));
-                    optimizer.ZeroGrad();
-                    loss.backward();
-                    bf16?.PushGradients();
-                    double gradNorm = optimizer.ClipGradNorm(config.GradClip);
-                    double lr = config.LearningRateAt(step);
-                    optimizer.Step(lr);
-                    ema.Update(method.Network);
+                    context.Begin(step, plan.At(step));
+                    stepper.Step(context, context.NextBatch());
                     stepsThisRun++;
                     if (step % config.LogEvery == 0 || step == config.Steps)
-                        log.Write(step, lastLoss, lr, gradNorm, stepsThisRun / clock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds,
-                            ((working ?? method) as ITrainingDiagnostics)?.LastDiagnostics);
+                        log.Write(step, context.LoggedLoss, context.LoggedLearningRate, context.LoggedGradNorm, stepsThisRun / clock.Elapsed.TotalSeconds,
+                            clock.Elapsed.TotalSeconds, context.Diagnostics((stepper as ITrainingDiagnostics)?.LastDiagnostics),
+                            plan.Stages.Count > 1 ? context.Position.Stage.Name : null);
                 }
                 if (step % config.CheckpointEvery == 0 || step == config.Steps) SaveCheckpoint();
-                if ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps)
-                    WritePreview(run, method, ema, config, step);
-                progress.Report(step, $"loss {lastLoss:F4}");
+                if (request.Previews && ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps))
+                {
+                    if (working is not null) method.State.CopyFrom(working.State);
+                    WritePreview(run, method, parts, config, step);
+                }
+                progress.Report(step, context.Status);
             }
         });
 
         var losses = TrainingLog.ReadLosses(run.LogPath);
         if (losses.Count > 0) Plots.LossCurve(run.LossPlotPath, losses, $"{config.Method} on {config.Data}: training loss");
-        return new TrainResult(run.Root, step, lastLoss, lastCheckpoint, clock.Elapsed, config);
+        return new TrainResult(run.Root, step, context.LoggedLoss, lastCheckpoint, clock.Elapsed, config);
     }
 
     /// <summary>The seed of step k's generators: SplitMix64 of (seed, k), so steps are independent of history.</summary>
@@ -152,16 +157,165 @@ public static class Trainer
         return (z ^ (z >> 31)) & 0x7FFF_FFFF_FFFF_FFFFUL;
     }
 
-    static void WritePreview(RunFolder run, IGenerativeMethod method, ExponentialMovingAverage ema, TrainConfig config, long step)
+    static void WritePreview(RunFolder run, IGenerativeMethod method, IReadOnlyList<TrainedComponent> parts, TrainConfig config, long step)
     {
         int n = method.ItemShape.Length == 1 ? 2000 : 36;
-        using var gen = new Generator((ulong)config.Seed + 7919UL, method.Network.parameters().First().device);
-        ema.WithAveragedWeights(method.Network, () =>
+        using var gen = new Generator((ulong)config.Seed + 7919UL, method.Device());
+        void Sample()
         {
             using var samples = method.Sample(n, gen);
             SamplePreview.Write(Path.Combine(run.SamplesDir, $"step_{step:D7}.png"), samples, $"{config.Method} samples at step {step} (EMA)");
-        });
-        method.Network.train();
+        }
+        // every component with an EMA samples with its averaged weights
+        Action action = Sample;
+        foreach (var p in parts.Where(p => p.Ema is not null).Reverse())
+        {
+            var inner = action;
+            action = () => p.Ema!.WithAveragedWeights(p.Master, inner);
+        }
+        action();
+        foreach (var p in parts) p.Train();
         NativeHeap.Trim();   // the preview's large temporaries would otherwise stay resident (see NativeHeap)
+    }
+
+    /// <summary>A trainable component at run time: its fp32 master module, optimizer, EMA and optional bf16 working copy.</summary>
+    sealed class TrainedComponent : IDisposable
+    {
+        readonly BFloat16WorkingCopy? _bf16;
+        readonly nn.Module? _working;
+
+        public TrainedComponent(Component spec, Component? working, TrainConfig config)
+        {
+            Name = spec.Name;
+            Master = spec.Module;
+            Settings = spec.Optimizer ?? OptimizerSettings.From(config);
+            Settings.Validate(Name);
+            if (working is not null)
+            {
+                _working = working.Module;
+                _bf16 = new BFloat16WorkingCopy(Master, working.Module as nn.Module<Tensor, Tensor, Tensor>
+                    ?? throw new SettingException("bf16", true, $"is not available for the {config.Method} method's '{Name}' network"));
+            }
+            Optimizer = Settings.Create(Master.named_parameters().Select(p => (p.name, p.parameter)));
+            Ema = spec.Ema ? new ExponentialMovingAverage(Master, spec.EmaDecay ?? config.EmaDecay, config.EmaWarmup) : null;
+        }
+
+        public string Name { get; }
+        public nn.Module Master { get; }
+        public OptimizerSettings Settings { get; }
+        public AdamOptimizer Optimizer { get; }
+        public ExponentialMovingAverage? Ema { get; }
+        public double LastLoss { get; private set; } = double.NaN;
+        public double LastGradNorm { get; private set; } = double.NaN;
+        public double LastLearningRate { get; private set; } = double.NaN;
+        public ComponentSnapshot Snapshot => new(Name, Master, Ema, Optimizer);
+
+        public void Train()
+        {
+            Master.train();
+            _working?.train();
+        }
+
+        public void Restore(ComponentCheckpoint part, Checkpoint from, MethodState state)
+        {
+            Checkpoint.LoadInto(Master, from.WithoutLegacyState(part.Weights, Master, state), from.Path);
+            if (Ema is not null)
+                Ema.Load(part.Ema ?? throw new DataException($"{from.Path}: component '{Name}' has no EMA in the checkpoint, but the method keeps one"), part.EmaUpdates, from.Path);
+            Optimizer.LoadState(part.Optimizer, part.OptimizerSteps, from.Path);
+            _bf16?.PullWeights();
+        }
+
+        /// <summary>Zero, backward, (bf16: push), clip, step, EMA, (bf16: pull). Returns the gradient norm.</summary>
+        public double Update(Tensor loss, double lossValue)
+        {
+            Optimizer.ZeroGrad();
+            loss.backward();
+            _bf16?.PushGradients();
+            double gradNorm = Optimizer.ClipGradNorm(Settings.GradClip);
+            double lr = Settings.LearningRateAt(Optimizer.StepCount + 1);
+            Optimizer.Step(lr);
+            Ema?.Update(Master);
+            _bf16?.PullWeights();
+            (LastLoss, LastGradNorm, LastLearningRate) = (lossValue, gradNorm, lr);
+            return gradNorm;
+        }
+
+        public void Dispose()
+        {
+            _bf16?.Dispose();
+            Optimizer.Dispose();
+            Ema?.Dispose();
+        }
+    }
+
+    sealed class DisposeAll(List<TrainedComponent> parts) : IDisposable
+    {
+        public void Dispose() { foreach (var p in parts) p.Dispose(); }
+    }
+
+    /// <summary>The trainer's side of <see cref="ITrainingContext"/>.</summary>
+    sealed class Context(TrainConfig config, IReadOnlyList<TrainedComponent> parts, Tensor data, Tensor? labels, Generator gen, Func<string> lastCheckpoint)
+        : ITrainingContext
+    {
+        readonly Dictionary<string, TrainedComponent> _byName = parts.ToDictionary(p => p.Name);
+
+        public long Step { get; private set; }
+        public StagePosition Position { get; private set; } = new(0, TrainingStage.Whole, 0);
+        public TrainingStage Stage => Position.Stage;
+        public long StageStep => Position.StageStep;
+        public Generator Generator => gen;
+
+        public void Begin(long step, StagePosition position) => (Step, Position) = (step, position);
+
+        public Batch NextBatch()
+        {
+            var idx = randint(0, data.shape[0], [config.BatchSize], generator: gen, device: data.device);
+            var x = data.index_select(0, idx);
+            if (config.HorizontalFlip && x.dim() == 4) x = Augment.RandomHorizontalFlip(x, gen);
+            return new Batch(x, labels?.index_select(0, idx));
+        }
+
+        public double Optimize(string component, Tensor loss)
+        {
+            if (!_byName.TryGetValue(component, out var part))
+                throw new InvalidOperationException($"the {config.Method} method optimised '{component}', which is no trainable component of it ({string.Join(", ", _byName.Keys)})");
+            if (!Stage.TrainsComponent(component))
+                throw new InvalidOperationException($"the {config.Method} method optimised '{component}' in stage {Stage.Name}, which does not train it");
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+            {
+                string what = parts.Count == 1 ? "the loss" : $"the loss of {component}";
+                string last = lastCheckpoint();
+                throw new TrainingDivergedException(
+                    $"training stopped: {what} became {value} at step {Step}; " +
+                    (last.Length > 0 ? $"the last good checkpoint is {last} (continue with --resume after lowering --lr or raising --grad-clip)" : "no checkpoint was written yet; lower --lr"));
+            }
+            return part.Update(loss, value);
+        }
+
+        /// <summary>The component whose loss is the run's "loss": the first declared that trains in the current stage.</summary>
+        TrainedComponent Primary => parts.FirstOrDefault(p => Stage.TrainsComponent(p.Name)) ?? parts[0];
+
+        public double LoggedLoss => Primary.LastLoss;
+        public double LoggedLearningRate => Primary.LastLearningRate;
+        public double LoggedGradNorm => Primary.LastGradNorm;
+
+        /// <summary>The method's diagnostics, plus each component's loss, lr and gradient norm when there are several.</summary>
+        public IReadOnlyDictionary<string, double>? Diagnostics(IReadOnlyDictionary<string, double>? method)
+        {
+            if (parts.Count == 1) return method;
+            var d = new Dictionary<string, double>(method ?? new Dictionary<string, double>());
+            foreach (var p in parts)
+            {
+                d[$"loss_{p.Name}"] = p.LastLoss;
+                d[$"lr_{p.Name}"] = p.LastLearningRate;
+                d[$"grad_norm_{p.Name}"] = p.LastGradNorm;
+            }
+            return d;
+        }
+
+        public string Status => parts.Count == 1
+            ? $"loss {LoggedLoss:F4}"
+            : string.Join(" ", parts.Select(p => $"{p.Name} {p.LastLoss:F4}")) + (Position.Index > 0 || Stage != TrainingStage.Whole ? $" [{Stage.Name}]" : "");
     }
 }

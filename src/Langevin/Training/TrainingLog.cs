@@ -5,7 +5,7 @@ using Langevin.IO;
 
 namespace Langevin.Training;
 
-/// <summary>RUN/log.jsonl: one JSON object per logged step (step, loss, lr, grad_norm, it_s, elapsed_s, rss_mb, managed_mb, and a
+/// <summary>RUN/log.jsonl: one JSON object per logged step (step, stage when a method has several, loss, lr, grad_norm, it_s, elapsed_s, rss_mb, managed_mb, and a
 /// method's own diagnostics, e.g. an EBM's e_pos/e_neg).</summary>
 public sealed class TrainingLog : IDisposable
 {
@@ -26,11 +26,12 @@ public sealed class TrainingLog : IDisposable
     }
 
     public void Write(long step, double loss, double lr, double gradNorm, double itPerSec, double elapsed,
-        IReadOnlyDictionary<string, double>? diagnostics = null)
+        IReadOnlyDictionary<string, double>? diagnostics = null, string? stage = null)
     {
         var o = new JsonObject
         {
             ["step"] = step,
+            ["stage"] = stage,
             ["loss"] = loss,
             ["lr"] = lr,
             ["grad_norm"] = double.IsFinite(gradNorm) ? gradNorm : null,
@@ -39,6 +40,7 @@ public sealed class TrainingLog : IDisposable
             ["rss_mb"] = Math.Round(Environment.WorkingSet / 1048576.0, 1),   // resident memory, to watch for leaks
             ["managed_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),   // of which the .NET heap (the rest is native: libtorch, glibc)
         };
+        if (stage is null) o.Remove("stage");
         foreach (var (name, value) in diagnostics ?? new Dictionary<string, double>())
             o[name] = double.IsFinite(value) ? value : null;
         _writer.WriteLine(o.ToJsonString());

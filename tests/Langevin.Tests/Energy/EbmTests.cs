@@ -99,14 +99,14 @@ public class EbmTests(ITestOutputHelper output)
     public void LossIsFiniteAndTheBufferTakesTheNegatives(string sampler, long[] shape)
     {
         using var m = Method(new EbmConfig { Sampler = sampler, SgldSteps = 5, SpectralNorm = true }, shape);
-        using var before = m.Model.Replay.clone();
+        using var before = m.Replay.clone();
         var gen = new Generator(1);
         using var batch = randn([8, .. shape]);
         using var loss = m.Loss(batch, gen);
         Assert.True(double.IsFinite(loss.item<float>()));
         loss.backward();
         Assert.All(m.Model.parameters(), p => Assert.True(p.grad is null || p.grad.isfinite().all().item<bool>()));
-        int changed = (int)(m.Model.Replay - before).flatten(1).abs().sum(1).gt(0).sum().item<long>();
+        int changed = (int)(m.Replay - before).flatten(1).abs().sum(1).gt(0).sum().item<long>();
         Assert.InRange(changed, 1, 8);
         using var s = m.Sample(4, gen, sampler: new SamplerSettings(sampler, 3));
         Assert.Equal([4, .. shape], s.shape);
@@ -116,7 +116,7 @@ public class EbmTests(ITestOutputHelper output)
     public void SamplingFromTheBufferContinuesDistinctPersistentChains()
     {
         using var m = Method(new EbmConfig { SgldNoise = 0, SgldSteps = 1 }, [2]);
-        using (no_grad()) m.Model.Replay.copy_(stack([arange(64f), -arange(64f)], 1) / 10);   // row i = (i, −i)/10
+        using (no_grad()) m.Replay.copy_(stack([arange(64f), -arange(64f)], 1) / 10);   // row i = (i, −i)/10
         var settings = new SamplerSettings("sgld", 1, new Dictionary<string, string> { ["start"] = "buffer", ["step-size"] = "1e-9" });
         using var s = m.Sample(20, new Generator(3), sampler: settings);
         // a 1e-9 step without noise leaves each chain where the buffer had it: 20 different rows of the buffer

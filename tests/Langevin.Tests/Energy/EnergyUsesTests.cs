@@ -118,9 +118,9 @@ public class EnergyUsesTests(ITestOutputHelper output)
         // a classifier that puts data (near the origin) at low energy and the box's corners at high energy wins every batch
         using var m = AdvMethod([2], new AdversarialEbmConfig { AucWindow = 3, AucThreshold = 0.6, PgdMaxSteps = 3 });
         var gen = new Generator(3);
-        Assert.Equal(1, m.Model.PgdSteps);
+        Assert.Equal(1, m.PgdSteps);
         var opt = optim.Adam(m.Model.parameters(), 1e-2);
-        for (int i = 0; i < 60 && m.Model.PgdSteps < 3; i++)
+        for (int i = 0; i < 60 && m.PgdSteps < 3; i++)
         {
             using var batch = randn(64, 2) * 0.1;
             opt.zero_grad();
@@ -128,8 +128,8 @@ public class EnergyUsesTests(ITestOutputHelper output)
             loss.backward();
             opt.step();
         }
-        output.WriteLine($"PGD steps {m.Model.PgdSteps}, last AUROC {m.LastAuroc:F3}");
-        Assert.Equal(3, m.Model.PgdSteps);
+        output.WriteLine($"PGD steps {m.PgdSteps}, last AUROC {m.LastAuroc:F3}");
+        Assert.Equal(3, m.PgdSteps);
     }
 
     [Fact]

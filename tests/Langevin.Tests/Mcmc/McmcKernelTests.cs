@@ -179,7 +179,6 @@ public class McmcKernelTests(ITestOutputHelper output)
     public void ZeroLeapfrogStepsIsAUsageError()
     {
         var e = Assert.Throws<UsageException>(() => new Hmc(Gauss(), 0.1, 0));
-        Assert.Equal(2, e.ExitCode);
     }
 
     sealed class NaNAfterOriginTarget : Target
@@ -196,6 +195,5 @@ public class McmcKernelTests(ITestOutputHelper output)
         using var x = zeros(4, 1, float64);
         var e = Assert.Throws<DataException>(() => k.Step(x, new Generator(0)));
         Assert.Equal("target returned NaN gradients at step 1", e.Message);
-        Assert.Equal(1, e.ExitCode);
     }
 }

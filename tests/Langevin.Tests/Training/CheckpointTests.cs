@@ -39,10 +39,10 @@ public class CheckpointTests
     {
         using var ckpt = Checkpoint.Load(TrainedCheckpoint());
         using var wider = MethodFactory.Create(Config with { Network = Config.Network with { Width = 32 } }, [2]);
-        var e = Assert.Throws<UsageException>(() => Checkpoint.LoadInto(wider.Network, ckpt.Ema, ckpt.Path));
+        var e = Assert.Throws<UsageException>(() => ckpt.LoadForSampling(wider));
         Assert.Contains("another architecture", e.Message);
         using var deeper = MethodFactory.Create(Config with { Network = Config.Network with { Depth = 2 } }, [2]);
-        Assert.Throws<UsageException>(() => Checkpoint.LoadInto(deeper.Network, ckpt.Ema, ckpt.Path));
+        Assert.Throws<UsageException>(() => ckpt.LoadForSampling(deeper));
     }
 
     [Fact]

@@ -75,18 +75,15 @@ public class TrainerTests
         Assert.Empty(Directory.GetFiles(run.CheckpointsDir, "*.tmp"));
     }
 
-    sealed class NanAfter(IGenerativeMethod inner, long badStep) : IGenerativeMethod
+    sealed class NanAfter(NcsnMethod inner, long badStep) : SingleNetworkMethod(inner.Config, inner.ItemShape)
     {
         long _calls;
-        public TrainConfig Config => inner.Config;
-        public long[] ItemShape => inner.ItemShape;
-        public nn.Module Network => inner.Network;
-        public int FunctionEvaluations => inner.FunctionEvaluations;
-        public Tensor Loss(Tensor batch, Generator gen) => ++_calls >= badStep ? inner.Loss(batch, gen) * double.NaN : inner.Loss(batch, gen);
-        public IReadOnlyList<string> SamplerNames => inner.SamplerNames;
-        public Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        public override nn.Module Network => inner.Network;
+        public override int FunctionEvaluations => inner.FunctionEvaluations;
+        public override Tensor Loss(Batch batch, Generator gen) => ++_calls >= badStep ? inner.Loss(batch, gen) * double.NaN : inner.Loss(batch, gen);
+        public override IReadOnlyList<string> SamplerNames => inner.SamplerNames;
+        public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
             SamplerSettings? sampler = null) => inner.Sample(n, gen, noise, onStep, onFrame, sampler);
-        public void Dispose() => inner.Dispose();
     }
 
     [Fact]
