@@ -89,16 +89,26 @@ public interface ICommand
     int Run(ParsedArgs args);
 }
 
+/// <summary>A command whose --help depends on its other arguments (<c>train --method NAME --help</c>).</summary>
+public interface IContextualHelp
+{
+    string HelpFor(IReadOnlyList<string> args);
+}
+
 public static class Help
 {
-    public static string For(ICommand c)
+    public static string For(ICommand c) => Format($"langevin {c.Name} — {c.Summary}", c.Usage, c.Options);
+
+    public static string Format(string title, string usage, IReadOnlyList<OptionSpec> options) =>
+        string.Join('\n', [title, "", $"usage: {usage}", "", "options:", OptionLines(options, common: true)]);
+
+    /// <summary>One line per option, aligned; with <paramref name="common"/> also --json (unless declared) and --help.</summary>
+    public static string OptionLines(IReadOnlyList<OptionSpec> options, bool common = false)
     {
-        var lines = new List<string> { $"langevin {c.Name} — {c.Summary}", "", $"usage: {c.Usage}", "", "options:" };
-        int width = c.Options.Select(o => o.Name.Length + (o.Value?.Length + 1 ?? 0)).Append("json FILE".Length).Max() + 4;
-        foreach (var o in c.Options)
-            lines.Add($"  {("--" + o.Name + (o.Value is null ? "" : " " + o.Value)).PadRight(width)}{o.Help}");
-        if (!c.Options.Any(o => o.Name == "json")) lines.Add($"  {"--json FILE".PadRight(width)}also write the results as JSON to FILE");
-        lines.Add($"  {"--help".PadRight(width)}show this help");
+        int width = options.Select(o => o.Name.Length + (o.Value?.Length + 1 ?? 0)).Append("json FILE".Length).Max() + 4;
+        var lines = options.Select(o => $"  {("--" + o.Name + (o.Value is null ? "" : " " + o.Value)).PadRight(width)}{o.Help}").ToList();
+        if (common && !options.Any(o => o.Name == "json")) lines.Add($"  {"--json FILE".PadRight(width)}also write the results as JSON to FILE");
+        if (common) lines.Add($"  {"--help".PadRight(width)}show this help");
         return string.Join('\n', lines);
     }
 }

@@ -1,3 +1,5 @@
+using Langevin.Cli.Commands;
+
 namespace Langevin.Cli;
 
 /// <summary>
@@ -6,12 +8,14 @@ namespace Langevin.Cli;
 /// </summary>
 public static class Messages
 {
-    static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal);
+    static readonly Lazy<Dictionary<string, string>> Flags = new(() =>
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (setting, option) in TrainOptions.SettingNames()) map.TryAdd(setting, option);
+        return map;
+    });
 
-    /// <summary>Records that <paramref name="option"/> (without dashes) sets <paramref name="setting"/>.</summary>
-    public static void Register(string setting, string option) => Flags.TryAdd(setting, option);
-
-    public static string? OptionFor(string setting) => Flags.TryGetValue(setting, out var o) ? o : null;
+    public static string? OptionFor(string setting) => Flags.Value.TryGetValue(setting, out var o) ? o : null;
 
     public static string For(LangevinException e) =>
         e is SettingException s && OptionFor(s.Setting) is { } option ? s.MessageFor("--" + option) : e.Message;

@@ -46,7 +46,7 @@ namespace Langevin.Cli
             if (command is IPositionalCommand p && rest.Count > 0 && !rest[0].StartsWith('-')) rest.Insert(0, "--" + p.PositionalOption);
             if (rest.Contains("--help") || rest.Contains("-h"))
             {
-                Console.WriteLine(Help.For(command));
+                Console.WriteLine(command is IContextualHelp contextual ? contextual.HelpFor(rest) : Help.For(command));
                 return 0;
             }
             string? jsonPath = null, error = null;

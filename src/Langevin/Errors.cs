@@ -14,20 +14,31 @@ public class UsageException(string message, Exception? inner = null) : LangevinE
 
 /// <summary>
 /// A setting with an invalid value, named as the library names it (<see cref="Setting"/>, e.g. <c>ebm.sgld_step_size</c> or
-/// <c>batch_size</c>): "<c>SETTING REASON (got VALUE)</c>". A front end that spells settings otherwise (the CLI's
-/// <c>--sgld-step</c>) rewrites the name with <see cref="MessageFor"/>.
+/// <c>batch_size</c>): "<c>SETTING REASON (got VALUE)</c>", or for a value that names a file or run, "<c>SETTING: DETAIL</c>"
+/// (<see cref="About"/>). A front end that spells settings otherwise (the CLI's <c>--sgld-step</c>) rewrites the name with
+/// <see cref="MessageFor"/>.
 /// </summary>
-public sealed class SettingException(string setting, object? value, string reason)
-    : UsageException(Format(setting, value, reason))
+public sealed class SettingException : UsageException
 {
-    public string Setting { get; } = setting;
-    public string Value { get; } = Text(value);
-    public string Reason { get; } = reason;
+    readonly Func<string, string> _format;
+
+    public SettingException(string setting, object? value, string reason) : this(setting, Text(value), name => $"{name} {reason} (got {Text(value)})") { }
+
+    SettingException(string setting, string value, Func<string, string> format) : base(format(setting))
+    {
+        Setting = setting;
+        Value = value;
+        _format = format;
+    }
+
+    /// <summary>"SETTING: DETAIL", for a value that is a path or run whose problem the detail states (it names the value itself).</summary>
+    public static SettingException About(string setting, string value, string detail) => new(setting, value, name => $"{name}: {detail}");
+
+    public string Setting { get; }
+    public string Value { get; }
 
     /// <summary>The message with the setting spelled as a front end spells it.</summary>
-    public string MessageFor(string name) => Format(name, Value, Reason);
-
-    static string Format(string setting, object? value, string reason) => $"{setting} {reason} (got {Text(value)})";
+    public string MessageFor(string name) => _format(name);
 
     static string Text(object? value) => value switch
     {

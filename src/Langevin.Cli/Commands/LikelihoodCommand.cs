@@ -164,7 +164,7 @@ public sealed class LikelihoodCommand : ICommand
     {
         if (a.Flag("vlb") || a.Has("vlb-timesteps") || a.Has("vlb-variance"))
             throw new UsageException("--vlb is DDPM's variational bound; a cld run is scored by its probability-flow bound (drop --vlb)");
-        double minTime = a.Double("min-time") ?? cld.Config.Cld.TrainMinTime;
+        double minTime = a.Double("min-time") ?? cld.Settings.TrainMinTime;
         cld.Eval();
         var device = cld.Device;
         using var gen = new Generator((ulong)seed, device);

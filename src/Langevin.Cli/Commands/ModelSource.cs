@@ -82,7 +82,7 @@ public static class ModelSource
     static IGenerativeMethod LoadCheckpoint(string file, bool noEma)
     {
         using var ckpt = Checkpoint.Load(file);
-        var method = MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
+        var method = MethodRegistry.Create(ckpt.Config, ckpt.ItemShape);
         try
         {
             ckpt.LoadForSampling(method, ema: !noEma);

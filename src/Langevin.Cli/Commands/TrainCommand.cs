@@ -1,24 +1,48 @@
 using Langevin.Data;
+using Langevin.Methods;
 using Langevin.Training;
 
 namespace Langevin.Cli.Commands;
 
-public sealed class TrainCommand : ICommand
+public sealed class TrainCommand : ICommand, IContextualHelp
 {
     public string Name => "train";
     public string Summary => "train a model; writes RUN/config.json, log.jsonl, checkpoints/, samples/, loss.png";
-    public string Usage => "langevin train --data SPEC --method ncsn [--steps N] [--out RUN] [--config FILE.json] [--resume] ...";
+    public string Usage => "langevin train --data SPEC --method NAME [--steps N] [--out RUN] [--config FILE.json] [--resume] ...";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    static readonly OptionSpec[] RunOptions =
     [
         new("out", "RUN", "run folder (default runs/METHOD-DATA)"),
-        new("resume", null, "continue the run in --out from its latest checkpoint (exactly)"),
+        new("resume", null, "continue the run in --out from its latest checkpoint (exactly); the command that started it may be repeated"),
         new("quiet", null, "plain progress lines instead of a progress bar"),
-        .. TrainOptions.Specs,
     ];
 
-    /// <summary>What may change when a run is resumed: its length and how it reports; everything else is the run's own.</summary>
-    static readonly string[] ResumeOptions = ["out", "resume", "quiet", "steps", "checkpoint-every", "sample-every", "log-every", "threads"];
+    public IReadOnlyList<OptionSpec> Options { get; } = [.. RunOptions, .. TrainOptions.Specs];
+
+    /// <summary>`train --help`: the general options and the methods; `train --method NAME --help`: that method's options too.</summary>
+    public string HelpFor(IReadOnlyList<string> args)
+    {
+        int i = args.ToList().IndexOf("--method");
+        var method = i >= 0 && i + 1 < args.Count ? MethodRegistry.Find(args[i + 1]) : null;
+        var lines = new List<string> { Help.Format($"langevin {Name} — {Summary}", Usage, [.. RunOptions, .. TrainOptions.GeneralSpecs]) };
+        if (method is null)
+        {
+            lines.Add("");
+            lines.Add("methods ('langevin train --method NAME --help' lists a method's own options):");
+            lines.AddRange(MethodRegistry.All.Select(r => $"  {r.Name,-12}{r.Summary}"));
+            return string.Join('\n', lines);
+        }
+        lines.Add("");
+        lines.Add($"method {method.Name} — {method.Summary}");
+        foreach (var c in method.Capabilities()) lines.Add($"  its runs are {c}");
+        if (method.Options.Count > 0)
+        {
+            lines.Add("");
+            lines.Add($"{method.Name} options:");
+            lines.Add(Help.OptionLines(TrainOptions.SpecsOf(method)));
+        }
+        return string.Join('\n', lines);
+    }
 
     public int Run(ParsedArgs a)
     {
@@ -30,19 +54,21 @@ public sealed class TrainCommand : ICommand
             runDir = a.String("out") ?? throw new UsageException("--resume needs --out RUN, the run to continue");
             string stored = Path.Combine(runDir, "config.json");
             if (!File.Exists(stored)) throw new UsageException($"--resume: {stored} not found; start a new run without --resume");
-            var fixedOption = TrainOptions.Specs.Select(o => o.Name).Except(ResumeOptions).FirstOrDefault(a.Has);
-            if (fixedOption is not null)
-                throw new UsageException($"--resume continues {runDir} with its own settings; --{fixedOption} cannot change (only --steps and how often it logs, samples and checkpoints)");
-            config = TrainOptions.Build(a, TrainConfig.FromJson(File.ReadAllText(stored), stored));
+            var storedConfig = TrainConfig.FromJson(File.ReadAllText(stored), stored);
+            // the command that started the run may be repeated: only a change of a fixed setting is refused
+            config = TrainOptions.Build(a, storedConfig);
+            if (TrainOptions.ChangedOption(config, storedConfig) is { } changed)
+                throw new UsageException($"--resume continues {runDir} with its own settings; --{changed} cannot change (only --steps and how often it logs, samples and checkpoints)");
         }
         else
         {
-            config = TrainOptions.Build(a, TrainOptions.MethodDefaults(a.String("method") ?? "ncsn", a.String("data") ?? new TrainConfig().Data));
+            var start = MethodRegistry.Get(a.String("method") ?? new TrainConfig().Method).StartingConfig(a.String("data") ?? new TrainConfig().Data);
+            config = TrainOptions.Build(a, start);
             runDir = a.String("out") ?? Path.Combine("runs", $"{config.Method}-{SafeName(config.Data)}");
         }
         using var data = DataSources.Load(config.Data, new DataOptions(Seed: config.Seed, Limit: config.DataLimit));
         Console.WriteLine($"training {config.Method} on {config.Data}: {data.X.shape[0]} items of shape [{string.Join(", ", data.ItemShape)}] → {Path.GetFullPath(runDir)}");
-        var result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet")), data.X);
+        var result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet")), data);
         Console.WriteLine($"done: step {result.Step}, loss {result.LastLoss:F4}, {result.Elapsed.TotalSeconds:F0} s; checkpoint {result.Checkpoint}");
         a.Result["run"] = Path.GetFullPath(runDir);
         a.Result["method"] = config.Method;

@@ -5,7 +5,7 @@ namespace Langevin.Training;
 /// training"): a binary classifier whose logit is −E, trained against negatives made by L2 PGD from uniform noise, with
 /// the number of PGD steps raised by one whenever the classifier wins (rolling AUROC on the training batches above a threshold).
 /// </summary>
-public sealed record AdversarialEbmConfig
+public sealed record AdversarialEbmConfig : Methods.MethodConfig
 {
     /// <summary>η: the length of one normalised-gradient PGD step (null: 1% of the data's range for points, 0.1 for images).</summary>
     public double? PgdStepSize { get; init; }
@@ -25,16 +25,21 @@ public sealed record AdversarialEbmConfig
     /// <summary>Range of the uniform noise that starts PGD, also the box PGD is clamped to (resolved from the data as for IGEBM).</summary>
     public double? InitLow { get; init; }
     public double? InitHigh { get; init; }
+    /// <summary>The image network: cnn or strided (as IGEBM's <see cref="EbmConfig.EnergyNet"/>).</summary>
+    public string EnergyNet { get; init; } = "cnn";
+    /// <summary>Spectral normalisation of every layer (default off).</summary>
+    public bool SpectralNorm { get; init; }
 
-    public void Validate()
+    public override void Validate()
     {
-        if (PgdStepSize is { } eta && !(eta > 0)) throw new UsageException($"--pgd-step must be > 0 (got {eta})");
-        if (PgdStartSteps < 1) throw new UsageException($"--pgd-start-steps must be ≥ 1 (got {PgdStartSteps})");
-        if (PgdMaxSteps < PgdStartSteps) throw new UsageException($"--pgd-steps must be ≥ --pgd-start-steps (got {PgdMaxSteps} < {PgdStartSteps})");
-        if (AucThreshold is <= 0.5 or > 1) throw new UsageException($"--auc-threshold must be in (0.5, 1] (got {AucThreshold})");
-        if (PgdDataSteps < 0) throw new UsageException($"--pgd-data-steps must be ≥ 0 (got {PgdDataSteps})");
-        if (AucWindow < 1) throw new UsageException($"--auc-window must be ≥ 1 (got {AucWindow})");
-        if (!(R1Regularizer >= 0)) throw new UsageException($"--r1-reg must be ≥ 0 (got {R1Regularizer})");
-        if (SampleSteps is < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");
+        if (PgdStepSize is { } eta && !(eta > 0)) throw new SettingException("adv_ebm.pgd_step_size", eta, $"must be > 0");
+        if (PgdStartSteps < 1) throw new SettingException("adv_ebm.pgd_start_steps", PgdStartSteps, $"must be ≥ 1");
+        if (PgdMaxSteps < PgdStartSteps) throw new SettingException("adv_ebm.pgd_max_steps", PgdMaxSteps, $"must be ≥ the start steps");
+        if (AucThreshold is <= 0.5 or > 1) throw new SettingException("adv_ebm.auc_threshold", AucThreshold, $"must be in (0.5, 1]");
+        if (PgdDataSteps < 0) throw new SettingException("adv_ebm.pgd_data_steps", PgdDataSteps, $"must be ≥ 0");
+        if (AucWindow < 1) throw new SettingException("adv_ebm.auc_window", AucWindow, $"must be ≥ 1");
+        if (!(R1Regularizer >= 0)) throw new SettingException("adv_ebm.r1_regularizer", R1Regularizer, $"must be ≥ 0");
+        if (!Langevin.Energy.EnergyNetworks.ImageNetworks.Contains(EnergyNet)) throw new SettingException("adv_ebm.energy_net", EnergyNet, $"must be {string.Join(" or ", Langevin.Energy.EnergyNetworks.ImageNetworks)}");
+        if (SampleSteps is < 1) throw new SettingException("adv_ebm.sample_steps", SampleSteps, $"must be ≥ 1");
     }
 }

@@ -4,7 +4,7 @@ namespace Langevin.Training;
 /// IGEBM settings (Du &amp; Mordatch 2019). Negatives come from K steps of SGLD, x ← x − α clip(∇E) + σ z, started from a
 /// replay buffer; the stationary law of that chain is ∝ exp(−2αE/σ²), so α and σ set the temperature of the learned energy.
 /// </summary>
-public sealed record EbmConfig
+public sealed record EbmConfig : Methods.MethodConfig
 {
     /// <summary>sgld or esh: the negative-sample sampler during training.</summary>
     public string Sampler { get; init; } = "sgld";
@@ -39,20 +39,20 @@ public sealed record EbmConfig
     /// <summary>Optional .npy that fills the replay buffer at the start of training.</summary>
     public string? BufferFile { get; init; }
 
-    public void Validate()
+    public override void Validate()
     {
-        if (Sampler is not ("sgld" or "esh")) throw new UsageException($"--ebm-sampler must be sgld or esh (got '{Sampler}')");
-        if (SgldSteps < 1) throw new UsageException($"--sgld-steps must be ≥ 1 (got {SgldSteps})");
-        if (!(SgldStepSize > 0)) throw new UsageException($"--sgld-step must be > 0 (got {SgldStepSize})");
-        if (!(SgldNoise >= 0)) throw new UsageException($"--sgld-noise must be ≥ 0 (got {SgldNoise})");
-        if (!(SgldGradClip >= 0)) throw new UsageException($"--sgld-clip must be ≥ 0 (got {SgldGradClip})");
-        if (!(DataNoise >= 0)) throw new UsageException($"--data-noise must be ≥ 0 (got {DataNoise})");
-        if (!Langevin.Energy.EnergyNetworks.ImageNetworks.Contains(EnergyNet)) throw new UsageException($"--energy-net must be {string.Join(" or ", Langevin.Energy.EnergyNetworks.ImageNetworks)} (got '{EnergyNet}')");
-        if (!(EshStepSize > 0)) throw new UsageException($"--esh-step must be > 0 (got {EshStepSize})");
-        if (BufferSize < 1) throw new UsageException($"--buffer-size must be ≥ 1 (got {BufferSize})");
-        if (ReinitProbability is < 0 or > 1) throw new UsageException($"--reinit must be in [0, 1] (got {ReinitProbability})");
-        if (!(EnergyRegularizer >= 0)) throw new UsageException($"--energy-reg must be ≥ 0 (got {EnergyRegularizer})");
-        if (!(EnergyLimit > 0)) throw new UsageException($"--energy-limit must be > 0 (got {EnergyLimit})");
-        if (SampleSteps is < 1) throw new UsageException($"--sample-steps must be ≥ 1 (got {SampleSteps})");
+        if (Sampler is not ("sgld" or "esh")) throw new SettingException("ebm.sampler", Sampler, $"must be sgld or esh");
+        if (SgldSteps < 1) throw new SettingException("ebm.sgld_steps", SgldSteps, $"must be ≥ 1");
+        if (!(SgldStepSize > 0)) throw new SettingException("ebm.sgld_step_size", SgldStepSize, $"must be > 0");
+        if (!(SgldNoise >= 0)) throw new SettingException("ebm.sgld_noise", SgldNoise, $"must be ≥ 0");
+        if (!(SgldGradClip >= 0)) throw new SettingException("ebm.sgld_grad_clip", SgldGradClip, $"must be ≥ 0");
+        if (!(DataNoise >= 0)) throw new SettingException("ebm.data_noise", DataNoise, $"must be ≥ 0");
+        if (!Langevin.Energy.EnergyNetworks.ImageNetworks.Contains(EnergyNet)) throw new SettingException("ebm.energy_net", EnergyNet, $"must be {string.Join(" or ", Langevin.Energy.EnergyNetworks.ImageNetworks)}");
+        if (!(EshStepSize > 0)) throw new SettingException("ebm.esh_step_size", EshStepSize, $"must be > 0");
+        if (BufferSize < 1) throw new SettingException("ebm.buffer_size", BufferSize, $"must be ≥ 1");
+        if (ReinitProbability is < 0 or > 1) throw new SettingException("ebm.reinit_probability", ReinitProbability, $"must be in [0, 1]");
+        if (!(EnergyRegularizer >= 0)) throw new SettingException("ebm.energy_regularizer", EnergyRegularizer, $"must be ≥ 0");
+        if (!(EnergyLimit > 0)) throw new SettingException("ebm.energy_limit", EnergyLimit, $"must be > 0");
+        if (SampleSteps is < 1) throw new SettingException("ebm.sample_steps", SampleSteps, $"must be ≥ 1");
     }
 }

@@ -95,14 +95,13 @@ public static class EnergyNetworks
     /// <summary>The image networks <c>--energy-net</c> names.</summary>
     public static readonly IReadOnlyList<string> ImageNetworks = ["cnn", "strided"];
 
-    public static nn.Module<Tensor, Tensor> Build(long[] itemShape, TrainConfig config, bool spectralNorm)
+    public static nn.Module<Tensor, Tensor> Build(long[] itemShape, NetworkConfig n, string energyNet, bool spectralNorm, string method)
     {
-        var n = config.Network;
         if (itemShape.Length == 3)
-            return config.Ebm.EnergyNet == "strided"
+            return energyNet == "strided"
                 ? new StridedEnergyCnn(itemShape, n.BaseChannels, spectralNorm)
                 : new EnergyCnn((int)itemShape[0], n.BaseChannels, spectralNorm);
         if (itemShape.Length == 1) return new EnergyMlp((int)itemShape[0], n.Width, n.Depth, spectralNorm, n.FourierFeatures);
-        throw new UsageException($"--method {config.Method} needs points [N, D] or images [N, C, H, W]; got items of shape [{string.Join(", ", itemShape)}]");
+        throw new UsageException($"method {method} needs points [N, D] or images [N, C, H, W]; got items of shape [{string.Join(", ", itemShape)}]");
     }
 }

@@ -45,12 +45,50 @@ public sealed class AdversarialEbmMethod : SingleNetworkMethod, IEnergyMethod, I
         ["pgd_steps"] = PgdSteps,
     };
 
+    public static readonly MethodRegistration Registration = new()
+    {
+        Name = "adv-ebm",
+        Summary = "the adversarially trained EBM (Yin et al. 2022): a classifier against PGD negatives with a growing attack",
+        MethodType = typeof(AdversarialEbmMethod),
+        ConfigType = typeof(AdversarialEbmConfig),
+        DefaultConfig = () => new AdversarialEbmConfig(),
+        // the toy 2-D sets: the runs in docs/methods/adv-ebm.md; 6 Fourier features (without them the classifier never separated 25gaussians)
+        Recipe = data => new TrainConfig { Settings = new AdversarialEbmConfig() } is var c && Data.Toy2D.Names.Contains(data)
+            ? c with { Steps = 1500, BatchSize = 128, Network = c.Network with { Width = 128, FourierFeatures = 6 } } : c,
+        Options =
+        [
+            Option("pgd-step", "η", "length of one normalised-gradient PGD step (default: 1% of the data's range; images 0.5)", "pgd_step_size", (s, v) => s with { PgdStepSize = MethodOption.Number(v, "adv_ebm.pgd_step_size") }),
+            Option("pgd-steps", "K", "the most PGD steps the curriculum reaches (default 50)", "pgd_max_steps", (s, v) => s with { PgdMaxSteps = MethodOption.Integer(v, "adv_ebm.pgd_max_steps") }),
+            Option("pgd-start-steps", "K", "PGD steps of the first phase (default 1)", "pgd_start_steps", (s, v) => s with { PgdStartSteps = MethodOption.Integer(v, "adv_ebm.pgd_start_steps") }),
+            Option("auc-threshold", "A", "add a PGD step when the rolling AUROC of data vs negatives exceeds A (default 0.8)", "auc_threshold", (s, v) => s with { AucThreshold = MethodOption.Number(v, "adv_ebm.auc_threshold") }),
+            Option("auc-window", "N", "batches in that rolling AUROC (default 50)", "auc_window", (s, v) => s with { AucWindow = MethodOption.Integer(v, "adv_ebm.auc_window") }),
+            Option("pgd-data-steps", "K", "PGD steps that push each data batch up the energy before the loss (Yin et al.'s in-distribution attack; default 0)", "pgd_data_steps", (s, v) => s with { PgdDataSteps = MethodOption.Integer(v, "adv_ebm.pgd_data_steps") }),
+            Option("r1-reg", "G", "R1 penalty G·E‖∇ₓlogit(x⁺)‖² on the data (default 0)", "r1_regularizer", (s, v) => s with { R1Regularizer = MethodOption.Number(v, "adv_ebm.r1_regularizer") }),
+            Option("energy-net", "cnn|strided", "image network: cnn (IGEBM-style) or strided (Lippe's tutorial 8)", "energy_net", (s, v) => s with { EnergyNet = v }),
+            Option("spectral-norm", null, "spectral normalisation (default off)", "spectral_norm", (s, v) => s with { SpectralNorm = MethodOption.Flag(v, "adv_ebm.spectral_norm") || s.SpectralNorm }),
+            Option("no-spectral-norm", null, "no spectral normalisation", "spectral_norm", (s, v) => s with { SpectralNorm = !MethodOption.Flag(v, "adv_ebm.spectral_norm") && s.SpectralNorm }),
+            Option("sample-steps", "N", "PGD steps of 'sample' (default: the curriculum's last)", "sample_steps", (s, v) => s with { SampleSteps = MethodOption.Integer(v, "adv_ebm.sample_steps") }),
+        ],
+        Resolve = (c, data, _) => Resolve(c, data),
+        Create = (c, shape) => new AdversarialEbmMethod(c, shape),
+        Bf16Refusal = "its sampler differentiates the energy through the network",
+        FromLegacy = root =>
+        {
+            var settings = LegacyConfig.Section(root, "adversarial_ebm");
+            var ebm = LegacyConfig.Pick(root, "ebm", "energy_net", "spectral_norm");
+            foreach (var (k, v) in ebm) if (v is not null) settings[k] = v.DeepClone();
+            return settings;
+        },
+    };
+
+    static MethodOption Option(string name, string? value, string help, string field, Func<AdversarialEbmConfig, string, AdversarialEbmConfig> apply) =>
+        MethodOption.For(name, value, help, "adv_ebm." + field, apply);
+
     public AdversarialEbmMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
-        _a = config.AdversarialEbm;
+        _a = config.SettingsAs<AdversarialEbmConfig>();
         if (_a.InitLow is null || _a.InitHigh is null || _a.PgdStepSize is null) throw new InvalidOperationException("adv-ebm settings must be resolved before building the method");
-        bool spectralNorm = config.Ebm.SpectralNorm ?? false;
-        var net = EnergyNetworks.Build(itemShape, config, spectralNorm);
+        var net = EnergyNetworks.Build(itemShape, config.Network, _a.EnergyNet, _a.SpectralNorm, "adv-ebm");
         Model = new EnergyModel(net);
         State.Add(PgdStepsState, _a.PgdStartSteps);
         State.Add(AucWindowState, []);
@@ -59,18 +97,12 @@ public sealed class AdversarialEbmMethod : SingleNetworkMethod, IEnergyMethod, I
     /// <summary>Fills the noise box (the data's bounding box widened by 10%; images [−1, 1]) and η (1% of the box's width for points, 0.5 for images).</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data)
     {
-        var a = config.AdversarialEbm;
+        var a = config.SettingsAs<AdversarialEbmConfig>();
         a.Validate();
         bool image = data.dim() == 4;
-        double lo = -1, hi = 1;
-        if (!image)
-        {
-            lo = data.min().item<float>(); hi = data.max().item<float>();
-            double pad = 0.1 * (hi - lo);
-            (lo, hi) = (lo - pad, hi + pad);
-        }
+        var (lo, hi) = EnergyStart.BoxOf(data);
         lo = a.InitLow ?? lo; hi = a.InitHigh ?? hi;
-        return config with { AdversarialEbm = a with { InitLow = lo, InitHigh = hi, PgdStepSize = a.PgdStepSize ?? (image ? 0.5 : 0.01 * (hi - lo)) } };
+        return config with { Settings = a with { InitLow = lo, InitHigh = hi, PgdStepSize = a.PgdStepSize ?? (image ? 0.5 : 0.01 * (hi - lo)) } };
     }
 
     double Low => _a.InitLow!.Value;
@@ -78,7 +110,7 @@ public sealed class AdversarialEbmMethod : SingleNetworkMethod, IEnergyMethod, I
 
     public Tensor Energy(Tensor x) => Model.forward(x);
 
-    public Tensor InitialState(long n, Generator gen) => rand([n, .. ItemShape], generator: gen, device: Device) * (High - Low) + Low;
+    public Tensor InitialState(long n, Generator gen) => EnergyStart.Uniform([n, .. ItemShape], Low, High, gen, Device);
 
     public (double Low, double High) StartRange => (Low, High);
 
@@ -143,14 +175,7 @@ public sealed class AdversarialEbmMethod : SingleNetworkMethod, IEnergyMethod, I
         using var scope = NewDisposeScope();
         Model.eval();
         long[] shape = [n, .. ItemShape];
-        Tensor x;
-        if (noise is not null)
-        {
-            if (!noise.shape.SequenceEqual(shape)) throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
-            // unit Gaussian noise → uniform on [low, high] through Φ
-            using (no_grad()) x = special.ndtr(noise.to(float32).to(Device)) * (High - Low) + Low;
-        }
-        else x = InitialState(n, gen);
+        var x = EnergyStart.ForSampling(shape, noise, Low, High, gen, Device);
         onFrame?.Invoke(x);
         x = Descend(Model.forward, x, steps, gen, k => onStep?.Invoke(k, steps));
         using (no_grad()) return x.detach().cpu().MoveToOuterDisposeScope();

@@ -13,7 +13,7 @@ namespace Langevin.Methods;
 /// trained by hybrid score matching, sampled by SSCS, Euler–Maruyama or the probability-flow ODE (fixed-step RK4 or adaptive RK45).
 /// The network sees [x, v] (twice the data's channels) and the time.
 /// </summary>
-public sealed class CldMethod : SingleNetworkMethod, ISamplingReport
+public sealed class CldMethod : SingleNetworkMethod, ISamplingReport, ILikelihoodBoundMethod
 {
     readonly HybridScoreMatching _objective;
 
@@ -21,18 +21,41 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport
     public CldScoreModel ScoreModel { get; }
     public override nn.Module Network => ScoreModel.Network;
     public override IReadOnlyList<string> SamplerNames => CldSamplers.Names;
-    public override int FunctionEvaluations => CldSamplers.FunctionEvaluations(Config.Cld.Sampler, Config.Cld.SamplerSteps);
+    public override int FunctionEvaluations => CldSamplers.FunctionEvaluations(Settings.Sampler, Settings.SamplerSteps);
 
     /// <summary>For ode-rk45 (adaptive) this is 0 before a run and the last run's NFE after it.</summary>
-    public override int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Name ?? Config.Cld.Sampler) == "ode-rk45"
+    public override int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Name ?? Settings.Sampler) == "ode-rk45"
         ? _lastRk45Evaluations
-        : CldSamplers.FunctionEvaluations(settings?.Name ?? Config.Cld.Sampler, settings?.Steps ?? Config.Cld.SamplerSteps);
+        : CldSamplers.FunctionEvaluations(settings?.Name ?? Settings.Sampler, settings?.Steps ?? Settings.SamplerSteps);
 
     int _lastRk45Evaluations;
 
+    public static readonly MethodRegistration Registration = new()
+    {
+        Name = "cld",
+        Summary = "critically-damped Langevin diffusion (CLD-SGM): hybrid score matching on (x, v), SSCS / EM / probability-flow ODE",
+        MethodType = typeof(CldMethod),
+        ConfigType = typeof(CldConfig),
+        DefaultConfig = () => new CldConfig(),
+        Recipe = data => DiffusionMethod.ToyRecipe(new CldConfig(), data, steps: 20_000),
+        Options =
+        [
+            MethodOption.For<CldConfig>("mass", "M", "velocity mass M > 0 (Γ = 2√M; default 0.25)", "cld.mass", (s, v) => s with { Mass = MethodOption.Number(v, "cld.mass") }),
+            MethodOption.For<CldConfig>("beta", "X", "time scaling β > 0 (default 4)", "cld.beta", (s, v) => s with { Beta = MethodOption.Number(v, "cld.beta") }),
+            MethodOption.For<CldConfig>("velocity-var", "G", "initial velocity variance as a fraction γ of M (default 0.04)", "cld.velocity_variance", (s, v) => s with { VelocityVariance = MethodOption.Number(v, "cld.velocity_variance") }),
+            MethodOption.For<CldConfig>("hsm-weighting", "eps|likelihood", "hybrid score matching weighting (default eps)", "cld.weighting", (s, v) => s with { Weighting = v }),
+            MethodOption.For<CldConfig>("sample-steps", "N", "steps of the own sampler (SSCS, default 100) for previews and 'sample' without --steps", "cld.sampler_steps", (s, v) => s with { SamplerSteps = MethodOption.Integer(v, "cld.sampler_steps") }),
+        ],
+        Resolve = (c, data, gen) => Resolve(c, data, gen),
+        Create = (c, shape) => new CldMethod(c, shape),
+        FromLegacy = root => LegacyConfig.Section(root, "cld"),
+    };
+
+    public CldConfig Settings { get; }
+
     public CldMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
-        var c = config.Cld;
+        var c = Settings = config.SettingsAs<CldConfig>();
         c.Validate();
         Process = new CriticallyDampedLangevin(c.Mass, c.Beta, c.VelocityVariance, c.NumericalEps);
         _objective = new HybridScoreMatching(c.Weighting, c.TrainMinTime);
@@ -43,9 +66,10 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport
     /// <summary>Nothing is resolved from the data; the settings are checked before training starts.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen)
     {
-        config.Cld.Validate();
-        _ = new CriticallyDampedLangevin(config.Cld.Mass, config.Cld.Beta, config.Cld.VelocityVariance, config.Cld.NumericalEps);
-        _ = new HybridScoreMatching(config.Cld.Weighting, config.Cld.TrainMinTime);
+        var c = config.SettingsAs<CldConfig>();
+        c.Validate();
+        _ = new CriticallyDampedLangevin(c.Mass, c.Beta, c.VelocityVariance, c.NumericalEps);
+        _ = new HybridScoreMatching(c.Weighting, c.TrainMinTime);
         return config;
     }
 
@@ -58,15 +82,15 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport
     public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
-        string name = sampler?.Name ?? Config.Cld.Sampler;
+        string name = sampler?.Name ?? Settings.Sampler;
         if (!CldSamplers.Names.Contains(name))
             throw new UsageException($"--sampler: a CLD model samples with: {string.Join(", ", CldSamplers.Names)} (got '{name}')");
         if (sampler?.Options is { Count: > 0 } options)
             throw new UsageException($"--{options.Keys.First()}: CLD samplers take no such option");
         if (name == "ode-rk45" && sampler?.Steps is not null)
             throw new UsageException("--steps does not apply to ode-rk45: its step count is adaptive (tolerances 1e-5)");
-        int steps = sampler?.Steps ?? Config.Cld.SamplerSteps;
-        var times = CldSamplers.Times(steps, Config.Cld.SampleMinTime);
+        int steps = sampler?.Steps ?? Settings.SamplerSteps;
+        var times = CldSamplers.Times(steps, Settings.SampleMinTime);
         LastSampling = null;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -96,7 +120,7 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport
 
     Tensor Rk45(Tensor u, Action<int, int>? onStep)
     {
-        var (result, evaluations) = CldSamplers.ProbabilityFlowRk45(ScoreModel, u, Config.Cld.SampleMinTime, onStep: onStep);
+        var (result, evaluations) = CldSamplers.ProbabilityFlowRk45(ScoreModel, u, Settings.SampleMinTime, onStep: onStep);
         _lastRk45Evaluations = evaluations;
         LastSampling = $"ode-rk45: adaptive (rtol 1e-05, atol 1e-05), NFE {evaluations}";
         return result;

@@ -14,13 +14,49 @@ namespace Langevin.Methods;
 /// hand-off to EDM's Heun (<see cref="DenoisingLangevinGibbs"/>). The denoiser is either an EDM denoiser (Karras et al.
 /// 2022; the <c>edm</c> method, unchanged) trained in the same run (loss = EDM loss + the estimator's cross-entropy; their
 /// parameters are disjoint), or borrowed frozen from another run (<c>--denoiser RUN</c>, any <see cref="IDenoisingMethod"/>:
-/// DDPM ε on its VP table, EDM, …; <see cref="FrozenDenoiser"/>), in which case only the estimator trains. The estimator is
+/// DDPM ε on its VP table, EDM, …; <see cref="BorrowedRun"/>), in which case only the estimator trains. The estimator is
 /// <see cref="NoiseLevelCnn"/> for images, <see cref="NoiseLevelMlp"/> for points.
 /// As an <see cref="IDenoisingMethod"/> its denoiser also runs every catalog sampler (<c>--sampler edm</c>, …).
 /// </summary>
 public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISamplingReport
 {
-    readonly DdpmMethod? _edm;                 // the EDM denoiser trained in this run
+    public static readonly MethodRegistration Registration = new()
+    {
+        Name = "dmcmc",
+        Summary = "denoising MCMC (Kim & Ye 2022): an EDM denoiser (trained here or borrowed) + a noise-level estimator, denoising Langevin Gibbs",
+        MethodType = typeof(DmcmcMethod),
+        ConfigType = typeof(DmcmcConfig),
+        DefaultConfig = () => new DmcmcConfig(),
+        Recipe = data => DiffusionMethod.ToyRecipe(new DmcmcConfig(), data),
+        Options =
+        [
+            MethodOption.For<DmcmcConfig>("denoiser", "RUN", "borrow RUN's trained denoiser (ddpm, edm, sde, ncsn; its latest checkpoint, EMA weights), frozen, and train only the noise-level estimator",
+                "dmcmc.denoiser", (s, v) => s with { Denoiser = new ComponentReference(v) }),
+            MethodOption.For<DmcmcConfig>("sigma-data", "X", "the EDM denoiser's σ_data (default: the data's standard deviation)", "edm.sigma_data",
+                (s, v) => s with { Edm = s.Edm with { SigmaData = MethodOption.Number(v, "edm.sigma_data") } }),
+        ],
+        Resolve = (c, data, _) => Resolve(c, data),
+        Create = (c, shape) => new DmcmcMethod(c, shape),
+        FromLegacy = root =>
+        {
+            var settings = LegacyConfig.Section(root, "dmcmc");
+            if (settings["denoiser"]?.GetValue<string>() is { } run)
+                settings["denoiser"] = new System.Text.Json.Nodes.JsonObject { ["run"] = run, ["step"] = settings["denoiser_step"]?.DeepClone(), ["digest"] = settings["denoiser_digest"]?.DeepClone() };
+            settings.Remove("denoiser_step");
+            settings.Remove("denoiser_digest");
+            settings["edm"] = EdmMethod.Legacy(root);
+            return settings;
+        },
+    };
+
+    /// <summary>What a borrowed denoiser must be: a denoiser, and not itself a dmcmc run.</summary>
+    public static string? NotADenoiser(Checkpoint ckpt) =>
+        ckpt.Config.Method == "dmcmc" ? "a dmcmc run; give the run its denoiser was trained in"
+        : !MethodRegistry.Get(ckpt.Config.Method).Has<IDenoisingMethod>() ? $"a {ckpt.Config.Method} run, not a denoiser (ddpm, edm, sde or ncsn)"
+        : null;
+
+    readonly DmcmcConfig _d;
+    readonly EdmMethod? _edm;                  // the EDM denoiser trained in this run
     readonly IDenoisingMethod? _borrowed;      // or a frozen one from --denoiser RUN
 
     public NoiseLevelClassifier Estimator { get; }
@@ -29,7 +65,7 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
     public IScoreModel Denoiser { get; }
     public bool BorrowsDenoiser => _borrowed is not null;
     public override IReadOnlyList<string> SamplerNames { get; } = ["dlg", "edm"];
-    public override int FunctionEvaluations => 2 * Config.Dmcmc.GibbsSteps + 2 * Config.Dmcmc.HeunSteps - 1;
+    public override int FunctionEvaluations => 2 * _d.GibbsSteps + 2 * _d.HeunSteps - 1;
 
     /// <summary>The trained network, and a borrowed denoiser's components (frozen: not trained, not checkpointed) as <c>denoiser</c>.</summary>
     public override IReadOnlyList<Component> Components => _components ??= _borrowed is null
@@ -47,25 +83,26 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
 
     public DmcmcMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
-        var d = config.Dmcmc;
-        d.Validate(config.Ddpm.SigmaMin, config.Ddpm.SigmaMax);
-        var levels = new GeometricSigmas(config.Ddpm.SigmaMax, d.LevelMin, d.Levels);
+        var d = _d = config.SettingsAs<DmcmcConfig>();
+        d.Validate();
+        var levels = new GeometricSigmas(d.Edm.SigmaMax, d.LevelMin, d.Levels);
         levels.Validate();
         nn.Module<Tensor, Tensor> estimator = Networks.IsImage(itemShape)
             ? new NoiseLevelCnn(itemShape, d.Levels, d.EstimatorChannels, d.EstimatorWidth)
             : new NoiseLevelMlp((int)itemShape[0], d.Levels, d.EstimatorWidth, d.EstimatorDepth, config.Network.FourierFeatures);
         Estimator = new NoiseLevelClassifier(estimator, levels);
-        if (d.Denoiser is { } run)
+        if (d.Denoiser is { } reference)
         {
-            if (d.DenoiserStep is not { } step || d.DenoiserDigest is not { } digest)
-                throw new UsageException($"dmcmc: the denoiser run {run} is not resolved (its checkpoint step and digest are set when training starts)");
-            _borrowed = FrozenDenoiser.Open(new DenoiserReference(run, step, digest), itemShape);
+            if (!reference.IsResolved)
+                throw new SettingException("dmcmc.denoiser", reference.Run, "is not resolved (its checkpoint step and digest are set when training starts)");
+            var borrowed = BorrowedRun.Open(reference, itemShape, "dmcmc", NotADenoiser);
+            _borrowed = borrowed as IDenoisingMethod ?? throw new DataException($"{reference.Run}: not a denoiser");
             Denoiser = _borrowed.Denoiser;
             Network = new EstimatorNetwork(estimator);
         }
         else
         {
-            _edm = new DdpmMethod(config with { Method = "edm" }, itemShape);
+            _edm = new EdmMethod(config, d.Edm, itemShape);
             Denoiser = _edm.Denoiser;
             Network = new DmcmcNetworks(_edm.Network, estimator);
         }
@@ -77,13 +114,11 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
     /// </summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data)
     {
-        config.Dmcmc.Validate(config.Ddpm.SigmaMin, config.Ddpm.SigmaMax);
-        if (config.Dmcmc.Denoiser is { } run)
-        {
-            var reference = FrozenDenoiser.Resolve(run, data.shape[1..]);
-            return config with { Dmcmc = config.Dmcmc with { Denoiser = reference.Run, DenoiserStep = reference.Step, DenoiserDigest = reference.Digest } };
-        }
-        return DdpmMethod.Resolve(config with { Method = "edm" }, data) with { Method = config.Method };
+        var d = config.SettingsAs<DmcmcConfig>();
+        d.Validate();
+        if (d.Denoiser is { } given)
+            return config with { Settings = d with { Denoiser = BorrowedRun.Resolve("dmcmc.denoiser", given.Run, data.shape[1..], NotADenoiser) } };
+        return config with { Settings = d with { Edm = EdmMethod.Resolved(d.Edm, config.Data, data) } };
     }
 
     /// <summary>The estimator's cross-entropy, plus EDM's loss when the denoiser trains here.</summary>
@@ -93,7 +128,7 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
 
     public DlgSettings DlgSettingsFor(SamplerSettings? sampler)
     {
-        var d = Config.Dmcmc;
+        var d = _d;
         double Number(string key, double fallback) => sampler?.Option(key) is { } v
             ? double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : throw new UsageException($"--{key}: not a number: '{v}'")
             : fallback;
@@ -106,7 +141,7 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
         var defaults = new DlgSettings();
         return new DlgSettings(Number("step-size", d.StepSize), Integer("gibbs-steps", d.GibbsSteps), sampler?.Steps ?? d.HeunSteps,
             Integer("burn-in", d.BurnIn), Integer("init-steps", defaults.InitSteps), Number("init-noise", defaults.InitNoise),
-            SigmaMin: Config.Ddpm.SigmaMin, SigmaMax: Config.Ddpm.SigmaMax,
+            SigmaMin: d.Edm.SigmaMin, SigmaMax: d.Edm.SigmaMax,
             SampleSigma: update == "draw", HandOffLowest: handOff == "lowest");
     }
 
@@ -126,7 +161,7 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
         var settings = DlgSettingsFor(sampler);
         int chains = sampler?.Option("chains") is { } c
             ? int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) ? k : throw new UsageException($"--chains: not an integer: '{c}'")
-            : Config.Dmcmc.Chains;
+            : _d.Chains;
         if (chains < 1) throw new UsageException($"--chains must be ≥ 1 (got {chains})");
         chains = Math.Min(chains, n);
         int perChain = (n + chains - 1) / chains;

@@ -52,11 +52,72 @@ public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDia
         ["e_neg"] = LastEnergies.Negative,
     };
 
+    public static readonly MethodRegistration Registration = new()
+    {
+        Name = "ebm",
+        Summary = "IGEBM: an energy trained by contrastive divergence with SGLD (or ESH) negatives from a replay buffer",
+        MethodType = typeof(EbmMethod),
+        ConfigType = typeof(EbmConfig),
+        DefaultConfig = () => new EbmConfig(),
+        Recipe = Recipe,
+        Options =
+        [
+            Option("ebm-sampler", "sgld|esh", "negative sampler during training", "sampler", (s, v) => s with { Sampler = v }),
+            Option("sgld-steps", "K", "sampler steps per training step (SGLD steps or ESH leapfrog steps)", "sgld_steps", (s, v) => s with { SgldSteps = MethodOption.Integer(v, "ebm.sgld_steps") }),
+            Option("sgld-step", "A", "SGLD step α on −∇E", "sgld_step_size", (s, v) => s with { SgldStepSize = MethodOption.Number(v, "ebm.sgld_step_size") }),
+            Option("sgld-noise", "S", "SGLD noise standard deviation σ per step (default 0.005; 25gaussians: 0.001)", "sgld_noise", (s, v) => s with { SgldNoise = MethodOption.Number(v, "ebm.sgld_noise") }),
+            Option("sgld-clip", "C", "clip ∇E elementwise to ±C in SGLD steps (0: off; default 0.1; 25gaussians: 0.01)", "sgld_grad_clip", (s, v) => s with { SgldGradClip = MethodOption.Number(v, "ebm.sgld_grad_clip") }),
+            Option("sgld-clamp", null, "clamp SGLD states to the noise range ([−1, 1] for images) after every step (on by default for fashion-mnist; --sgld-clamp false: off)", "sgld_clamp", (s, v) => s with { SgldClamp = MethodOption.Flag(v, "ebm.sgld_clamp") }),
+            Option("data-noise", "S", "add N(0, S²) noise to the training data before the loss (0: off)", "data_noise", (s, v) => s with { DataNoise = MethodOption.Number(v, "ebm.data_noise") }),
+            Option("energy-net", "cnn|strided", "image network: cnn (IGEBM-style, full-resolution first layers, sum pooling) or strided (4 stride-2 convs + 2 linear layers, Lippe's tutorial 8; --channels sets its width, 32)", "energy_net", (s, v) => s with { EnergyNet = v }),
+            Option("esh-step", "E", "ESH leapfrog step size", "esh_step_size", (s, v) => s with { EshStepSize = MethodOption.Number(v, "ebm.esh_step_size") }),
+            Option("buffer-size", "N", "replay buffer size", "buffer_size", (s, v) => s with { BufferSize = MethodOption.Integer(v, "ebm.buffer_size") }),
+            Option("reinit", "P", "probability of re-initialising a buffer chain from noise", "reinit_probability", (s, v) => s with { ReinitProbability = MethodOption.Number(v, "ebm.reinit_probability") }),
+            Option("energy-reg", "X", "L2 energy-magnitude regulariser coefficient", "energy_regularizer", (s, v) => s with { EnergyRegularizer = MethodOption.Number(v, "ebm.energy_regularizer") }),
+            Option("energy-limit", "X", "stop when |E| exceeds X", "energy_limit", (s, v) => s with { EnergyLimit = MethodOption.Number(v, "ebm.energy_limit") }),
+            Option("spectral-norm", null, "spectral normalisation (default: on for images, off for points)", "spectral_norm", (s, v) => s with { SpectralNorm = MethodOption.Flag(v, "ebm.spectral_norm") ? true : s.SpectralNorm }),
+            Option("no-spectral-norm", null, "no spectral normalisation", "spectral_norm", (s, v) => s with { SpectralNorm = MethodOption.Flag(v, "ebm.spectral_norm") ? false : s.SpectralNorm }),
+            Option("buffer-file", "B.npy", "fill the replay buffer from this .npy", "buffer_file", (s, v) => s with { BufferFile = v }),
+            Option("sample-steps", "N", "SGLD steps of 'sample' from noise (default 100 for images, 1000 for points)", "sample_steps", (s, v) => s with { SampleSteps = MethodOption.Integer(v, "ebm.sample_steps") }),
+        ],
+        Resolve = (c, data, _) => Resolve(c, data),
+        Create = (c, shape) => new EbmMethod(c, shape),
+        Bf16Refusal = "its sampler differentiates the energy through the network",
+        FromLegacy = root => LegacyConfig.Section(root, "ebm"),
+    };
+
+    static MethodOption Option(string name, string? value, string help, string field, Func<EbmConfig, string, EbmConfig> apply) =>
+        MethodOption.For(name, value, help, "ebm." + field, apply);
+
+    /// <summary>
+    /// The toy 2-D sets: the runs measured in docs/methods/ebm.md (1500 steps, batch 128, width 128). Fashion-MNIST: the MNIST
+    /// recipe of Lippe's UvA tutorial 8 — the strided CNN without spectral norm, SGLD 60 steps of α = 10 on ∇E clipped to
+    /// ±0.03 with σ = 0.005 and states clamped to [−1, 1], a replay buffer of 8192 with 5% re-initialisation, α_reg = 0.1, data
+    /// noise 0.005, Adam 1e-4 with β = (0, 0.999), gradient norm clipped to 0.1, batch 128, no EMA (samples come from the
+    /// trained weights); sampling runs 256 SGLD steps from noise.
+    /// </summary>
+    static TrainConfig Recipe(string data)
+    {
+        var c = new TrainConfig { Settings = new EbmConfig() };
+        if (Data.Toy2D.Names.Contains(data)) return c with { Steps = 1500, BatchSize = 128, Network = c.Network with { Width = 128 } };
+        if (!data.StartsWith("fashion-mnist", StringComparison.Ordinal)) return c;
+        return c with
+        {
+            Steps = 1000, BatchSize = 128, LearningRate = 1e-4, AdamBeta1 = 0, AdamBeta2 = 0.999, GradClip = 0.1, EmaDecay = 0,
+            CheckpointEvery = 100, SampleEvery = 100,
+            Settings = new EbmConfig
+            {
+                EnergyNet = "strided", SpectralNorm = false, SgldSteps = 60, SgldStepSize = 10, SgldGradClip = 0.03, SgldNoise = 0.005,
+                SgldClamp = true, BufferSize = 8192, EnergyRegularizer = 0.1, DataNoise = 0.005, SampleSteps = 256,
+            },
+        };
+    }
+
     public EbmMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
-        _e = config.Ebm;
+        _e = config.SettingsAs<EbmConfig>();
         if (_e.InitLow is null || _e.InitHigh is null || _e.SpectralNorm is null || _e.SampleSteps is null) throw new InvalidOperationException("EBM settings must be resolved before building the method");
-        var net = EnergyNetworks.Build(itemShape, config, _e.SpectralNorm.Value);
+        var net = EnergyNetworks.Build(itemShape, config.Network, _e.EnergyNet, _e.SpectralNorm.Value, "ebm");
         Tensor buffer;
         if (_e.BufferFile is { } file)
         {
@@ -74,23 +135,15 @@ public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDia
     /// <summary>Fills the noise range from the data (its bounding box widened by 10%; images: [−1, 1]), spectral norm and the sampling length.</summary>
     public static TrainConfig Resolve(TrainConfig config, Tensor data)
     {
-        var e = config.Ebm;
+        var e = config.SettingsAs<EbmConfig>();
         e.Validate();
-        double lo, hi;
-        if (data.dim() == 4) (lo, hi) = (-1, 1);
-        else
-        {
-            lo = data.min().item<float>(); hi = data.max().item<float>();
-            double pad = 0.1 * (hi - lo);
-            (lo, hi) = (lo - pad, hi + pad);
-        }
+        var (lo, hi) = EnergyStart.BoxOf(data);
         bool image = data.dim() == 4;
-        return config with { Ebm = e with { InitLow = e.InitLow ?? lo, InitHigh = e.InitHigh ?? hi,
+        return config with { Settings = e with { InitLow = e.InitLow ?? lo, InitHigh = e.InitHigh ?? hi,
             SpectralNorm = e.SpectralNorm ?? image, SampleSteps = e.SampleSteps ?? (image ? 100 : 1000) } };
     }
 
-    Tensor Uniform(long[] shape, Generator gen, Device device) =>
-        rand(shape, generator: gen, device: device) * (_e.InitHigh!.Value - _e.InitLow!.Value) + _e.InitLow!.Value;
+    Tensor Uniform(long[] shape, Generator gen, Device device) => EnergyStart.Uniform(shape, _e.InitLow!.Value, _e.InitHigh!.Value, gen, device);
 
 
     /// <summary>∇ₓE(x) by autograd (the weights' gradients are untouched).</summary>
@@ -179,13 +232,7 @@ public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDia
             if (n > buffer.shape[0]) throw new UsageException($"--start buffer: the run's replay buffer holds {buffer.shape[0]} chains; ask for --n ≤ {buffer.shape[0]}");
             using (no_grad()) x = buffer.index_select(0, randperm(buffer.shape[0], generator: gen, device: buffer.device)[..n]).to(device);
         }
-        else if (noise is not null)
-        {
-            if (!noise.shape.SequenceEqual(shape)) throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
-            // unit Gaussian noise → uniform on [low, high] through Φ
-            using (no_grad()) x = special.ndtr(noise.to(float32).to(device)) * (_e.InitHigh!.Value - _e.InitLow!.Value) + _e.InitLow!.Value;
-        }
-        else x = Uniform(shape, gen, device);
+        else x = EnergyStart.ForSampling(shape, noise, _e.InitLow!.Value, _e.InitHigh!.Value, gen, device);
         onFrame?.Invoke(x);
         x = name == "esh" ? Esh(x, steps, gen) : EnergySamplers.Sgld(Model.forward, x, steps, sgld, gen, k => onStep?.Invoke(k, steps));
         using (no_grad()) return x.detach().cpu().MoveToOuterDisposeScope();

@@ -17,6 +17,29 @@ public sealed class ToyGanMethod : IGenerativeMethod, ITrainingDiagnostics
 {
     public const string Generator = "gen", Discriminator = "disc";
 
+    public static readonly MethodRegistration Registration = new()
+    {
+        Name = "toy-gan",
+        Summary = "the training core's worked example: a small GAN on points (two components, own Adam, EMA on G, lazy R1, critic steps, a D-only stage)",
+        MethodType = typeof(ToyGanMethod),
+        ConfigType = typeof(ToyGanConfig),
+        DefaultConfig = () => new ToyGanConfig(),
+        Options =
+        [
+            Option("latent-dim", "K", "dimension of the generator's latent z (default 2)", "latent_dim", (s, v) => s with { LatentDim = MethodOption.Integer(v, "toy_gan.latent_dim") }),
+            Option("gen-lr", "X", "generator learning rate (default 2e-4)", "generator_learning_rate", (s, v) => s with { GeneratorLearningRate = MethodOption.Number(v, "toy_gan.generator_learning_rate") }),
+            Option("disc-lr", "X", "discriminator learning rate (default 2e-4)", "discriminator_learning_rate", (s, v) => s with { DiscriminatorLearningRate = MethodOption.Number(v, "toy_gan.discriminator_learning_rate") }),
+            Option("critic-steps", "K", "discriminator updates per generator update (default 1)", "critic_steps", (s, v) => s with { CriticSteps = MethodOption.Integer(v, "toy_gan.critic_steps") }),
+            Option("r1-gamma", "G", "γ of the R1 penalty γ/2 E‖∇D(x)‖² on data (default 0.1; 0: off)", "r1_gamma", (s, v) => s with { R1Gamma = MethodOption.Number(v, "toy_gan.r1_gamma") }),
+            Option("r1-every", "K", "lazy R1: every K-th step, weighted by K (default 4)", "r1_every", (s, v) => s with { R1Every = MethodOption.Integer(v, "toy_gan.r1_every") }),
+            Option("disc-warmup", "N", "a first stage of N steps in which only the discriminator trains (default 0)", "discriminator_warmup", (s, v) => s with { DiscriminatorWarmup = MethodOption.Integer(v, "toy_gan.discriminator_warmup") }),
+        ],
+        Create = (c, shape) => new ToyGanMethod(c, shape),
+    };
+
+    static MethodOption Option(string name, string? value, string help, string field, Func<ToyGanConfig, string, ToyGanConfig> apply) =>
+        MethodOption.For(name, value, help, "toy_gan." + field, apply);
+
     readonly ToyGanConfig _g;
     readonly nn.Module<Tensor, Tensor> _gen;
     readonly EnergyMlp _disc;           // D(x) = the logit of "real" (an MLP with a scalar output, no spectral norm)
@@ -37,7 +60,7 @@ public sealed class ToyGanMethod : IGenerativeMethod, ITrainingDiagnostics
 
     public ToyGanMethod(TrainConfig config, long[] itemShape)
     {
-        _g = config.ToyGan;
+        _g = config.SettingsAs<ToyGanConfig>();
         _g.Validate();
         if (itemShape.Length != 1) throw new UsageException($"method toy-gan models points [N, D]; this data has items of shape [{string.Join(", ", itemShape)}]");
         Config = config;
@@ -116,7 +139,7 @@ public sealed class ToyGanMethod : IGenerativeMethod, ITrainingDiagnostics
 }
 
 /// <summary>Settings of <see cref="ToyGanMethod"/>: latent size, the two Adam learning rates and β's, critic steps, lazy R1, the discriminator-only first stage.</summary>
-public sealed record ToyGanConfig
+public sealed record ToyGanConfig : MethodConfig
 {
     public int LatentDim { get; init; } = 2;
     public double GeneratorLearningRate { get; init; } = 2e-4;
@@ -132,7 +155,7 @@ public sealed record ToyGanConfig
     /// <summary>Steps of a first stage in which only the discriminator trains (0: none).</summary>
     public long DiscriminatorWarmup { get; init; }
 
-    public void Validate()
+    public override void Validate()
     {
         if (LatentDim < 1) throw new SettingException("toy_gan.latent_dim", LatentDim, "must be ≥ 1");
         if (CriticSteps < 1) throw new SettingException("toy_gan.critic_steps", CriticSteps, "must be ≥ 1");

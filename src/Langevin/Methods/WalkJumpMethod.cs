@@ -22,17 +22,37 @@ public sealed class WalkJumpMethod : SingleNetworkMethod
 
     /// <summary>NFE of one jump: the walk steps between jumps plus the jump itself (as last sampled, else the run's).
     /// With the energy parameterisation each evaluation is a forward and a backward pass.</summary>
-    public override int FunctionEvaluations => Config.WalkJump.WalkSteps + 1;
+    public override int FunctionEvaluations => Settings.WalkSteps + 1;
 
-    public override int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Steps ?? Config.WalkJump.WalkSteps) + 1;
+    public override int FunctionEvaluationsWith(SamplerSettings? settings) => (settings?.Steps ?? Settings.WalkSteps) + 1;
 
-    public double StepSize => Config.WalkJump.StepSize ?? 0.5 * Config.WalkJump.Sigma;
-    public double Friction => Config.WalkJump.Friction ?? 1 / Config.WalkJump.Sigma;
+    public double StepSize => Settings.StepSize ?? 0.5 * Settings.Sigma;
+    public double Friction => Settings.Friction ?? 1 / Settings.Sigma;
+
+    public static readonly MethodRegistration Registration = new()
+    {
+        Name = "walkjump",
+        Summary = "multimeasurement models with walk-jump sampling: x̂(y) from M noisy copies, a BAOAB walk, jumps to x̂",
+        MethodType = typeof(WalkJumpMethod),
+        ConfigType = typeof(WalkJumpConfig),
+        DefaultConfig = () => new WalkJumpConfig(),
+        Options =
+        [
+            MethodOption.For<WalkJumpConfig>("m", "M", "number of noisy measurements M ≥ 1 (default 4)", "walkjump.measurements", (s, v) => s with { Measurements = MethodOption.Integer(v, "walkjump.measurements") }),
+            MethodOption.For<WalkJumpConfig>("sigma", "X", "measurement noise σ > 0 (default 1)", "walkjump.sigma", (s, v) => s with { Sigma = MethodOption.Number(v, "walkjump.sigma") }),
+            MethodOption.For<WalkJumpConfig>("walkjump-param", "denoiser|energy", "x̂ = ȳ + (σ/√M)F(ȳ) from a denoiser network (default), or x̂ = ȳ − (σ²/M)∇f(ȳ) from a scalar energy (EBM network, autograd)", "walkjump.parameterisation", (s, v) => s with { Parameterisation = v }),
+        ],
+        Create = (c, shape) => new WalkJumpMethod(c, shape),
+        FromLegacy = root => LegacyConfig.Section(root, "walk_jump"),
+    };
+
+    public WalkJumpConfig Settings { get; }
 
     public WalkJumpMethod(TrainConfig config, long[] itemShape) : base(config, itemShape)
     {
-        config.WalkJump.Validate();
-        var wj = config.WalkJump;
+        Settings = config.SettingsAs<WalkJumpConfig>();
+        Settings.Validate();
+        var wj = Settings;
         Estimator = wj.Parameterisation == "energy"
             ? new MultimeasurementEnergy(CreateEnergy(config.Network, itemShape), wj.Measurements, wj.Sigma)
             : new MultimeasurementDenoiser(Networks.Create(config.Network, itemShape), wj.Measurements, wj.Sigma);
@@ -44,11 +64,6 @@ public sealed class WalkJumpMethod : SingleNetworkMethod
         : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], net.Width, net.Depth, spectralNorm: false, net.FourierFeatures)
         : throw new UsageException($"--walkjump-param energy needs points [N, D] or images [N, C, H, W] (got items of shape [{string.Join(", ", itemShape)}])");
 
-    public static TrainConfig Resolve(TrainConfig config, Tensor data, Generator gen)
-    {
-        config.WalkJump.Validate();
-        return config;
-    }
 
     public override Tensor Loss(Batch batch, Generator gen) => MultimeasurementLeastSquares.Loss(Estimator, batch.X, gen);
 
@@ -64,7 +79,7 @@ public sealed class WalkJumpMethod : SingleNetworkMethod
             throw new UsageException($"--sampler: a walk-jump model samples with: walk-jump (got '{name}')");
         if (sampler?.Options?.Keys.FirstOrDefault(k => k is not ("step-size" or "friction")) is { } bad)
             throw new UsageException($"--{bad}: the walk-jump sampler takes only --steps, --step-size and --friction");
-        int walk = sampler?.Steps ?? Config.WalkJump.WalkSteps;
+        int walk = sampler?.Steps ?? Settings.WalkSteps;
         if (walk < 1) throw new UsageException($"--steps: walk-jump needs ≥ 1 walk step per jump (got {walk})");
         double stepSize = sampler?.PositiveOption("step-size", "the walk-jump step-size") ?? StepSize,
             friction = sampler?.PositiveOption("friction", "the walk-jump friction") ?? Friction;

@@ -27,7 +27,7 @@ public static class Predictions
         "x0" => Prediction.X0,
         "v" => Prediction.V,
         "score" => Prediction.Score,
-        _ => throw new UsageException($"--prediction must be one of: {string.Join(", ", Names)} (got '{name}')"),
+        _ => throw new SettingException("prediction", name, $"must be one of: {string.Join(", ", Names)}"),
     };
 
     public static string Name(this Prediction p) => Names[(int)p];

@@ -4,7 +4,7 @@ namespace Langevin.Training;
 /// Critically-damped Langevin diffusion settings (Dockhorn et al. 2022); defaults are the paper's (M = 0.25 so Γ = 1,
 /// β = 4, γ = 0.04, HSM with the ε-loss and the mixed score, t ∈ [10⁻⁵, 1] in training and down to 10⁻³ in sampling).
 /// </summary>
-public sealed record CldConfig
+public sealed record CldConfig : Methods.MethodConfig
 {
     /// <summary>M, the velocity's mass; Γ = 2√M.</summary>
     public double Mass { get; init; } = 0.25;
@@ -21,10 +21,10 @@ public sealed record CldConfig
     public string Sampler { get; init; } = "sscs";
     public int SamplerSteps { get; init; } = 100;
 
-    public void Validate()
+    public override void Validate()
     {
-        if (!(SampleMinTime > 0 && SampleMinTime < 1)) throw new UsageException($"CLD sample_min_time must be in (0, 1) (got {SampleMinTime})");
-        if (SamplerSteps < 1) throw new UsageException($"CLD sampler_steps must be ≥ 1 (got {SamplerSteps})");
-        if (!Samplers.CldSamplers.Names.Contains(Sampler)) throw new UsageException($"CLD sampler must be one of {string.Join(", ", Samplers.CldSamplers.Names)} (got '{Sampler}')");
+        if (!(SampleMinTime > 0 && SampleMinTime < 1)) throw new SettingException("cld.sample_min_time", SampleMinTime, "must be in (0, 1)");
+        if (SamplerSteps < 1) throw new SettingException("cld.sampler_steps", SamplerSteps, "must be ≥ 1");
+        if (!Samplers.CldSamplers.Names.Contains(Sampler)) throw new SettingException("cld.sampler", Sampler, $"must be one of {string.Join(", ", Samplers.CldSamplers.Names)}");
     }
 }

@@ -8,7 +8,7 @@ namespace Langevin.Training;
 /// sampler, denoising Langevin Gibbs (<see cref="DlgSettings"/>). The denoiser is EDM's, set by <see cref="DdpmConfig"/> and
 /// trained in the same run, or — with <see cref="Denoiser"/> — borrowed frozen from another run, and only the estimator trains.
 /// </summary>
-public sealed record DmcmcConfig
+public sealed record DmcmcConfig : Methods.MethodConfig
 {
     public int Levels { get; init; } = 100;
     public double LevelMin { get; init; } = 0.01;
@@ -17,11 +17,11 @@ public sealed record DmcmcConfig
     public int EstimatorDepth { get; init; } = 3;
     /// <summary>The estimator CNN (images): channels of its first convolution (doubling over four; the paper's 32).</summary>
     public int EstimatorChannels { get; init; } = 32;
-    /// <summary>A trained denoiser's run folder (`--denoiser RUN`): its weights are used frozen. Null: train an EDM denoiser here.</summary>
-    public string? Denoiser { get; init; }
-    /// <summary>Resolved at training start: the step of <see cref="Denoiser"/>'s checkpoint used, and its parameter digest.</summary>
-    public long? DenoiserStep { get; init; }
-    public string? DenoiserDigest { get; init; }
+    /// <summary>A trained denoiser's run (`--denoiser RUN`), pinned at training start to its latest checkpoint's step and digest;
+    /// its weights are used frozen. Null: train an EDM denoiser (<see cref="Edm"/>) here.</summary>
+    public Methods.ComponentReference? Denoiser { get; init; }
+    /// <summary>The EDM denoiser's settings (trained here unless <see cref="Denoiser"/> is given); its σ range is the sampler's either way.</summary>
+    public Methods.EdmConfig Edm { get; init; } = new();
     /// <summary>Chains run in parallel by `langevin sample --sampler dlg` (each emits ⌈n / chains⌉ samples).</summary>
     public int Chains { get; init; } = 100;
     public double StepSize { get; init; } = 0.01;
@@ -29,12 +29,16 @@ public sealed record DmcmcConfig
     public int HeunSteps { get; init; } = 6;
     public int BurnIn { get; init; } = 20;
 
-    public void Validate(double sigmaMin, double sigmaMax)
+    public override void Validate()
     {
-        if (Levels < 2) throw new UsageException($"--levels must be ≥ 2 (got {Levels})");
-        if (!(LevelMin > sigmaMin) || !(LevelMin < sigmaMax)) throw new UsageException($"the estimator's lowest level must lie in (σ_min, σ_max) = ({sigmaMin}, {sigmaMax}) (got {LevelMin})");
-        if (EstimatorWidth < 1 || EstimatorDepth < 1 || EstimatorChannels < 1) throw new UsageException("the estimator's width, depth and channels must be ≥ 1");
-        if (Chains < 1) throw new UsageException($"--chains must be ≥ 1 (got {Chains})");
+        Edm.Validate();
+        double sigmaMin = Edm.SigmaMin, sigmaMax = Edm.SigmaMax;
+        if (Levels < 2) throw new SettingException("dmcmc.levels", Levels, "must be ≥ 2");
+        if (!(LevelMin > sigmaMin) || !(LevelMin < sigmaMax)) throw new SettingException("dmcmc.level_min", LevelMin, $"(the estimator's lowest level) must lie in (σ_min, σ_max) = ({sigmaMin}, {sigmaMax})");
+        if (EstimatorWidth < 1) throw new SettingException("dmcmc.estimator_width", EstimatorWidth, "must be ≥ 1");
+        if (EstimatorDepth < 1) throw new SettingException("dmcmc.estimator_depth", EstimatorDepth, "must be ≥ 1");
+        if (EstimatorChannels < 1) throw new SettingException("dmcmc.estimator_channels", EstimatorChannels, "must be ≥ 1");
+        if (Chains < 1) throw new SettingException("dmcmc.chains", Chains, "must be ≥ 1");
         new DlgSettings(StepSize, GibbsSteps, HeunSteps, BurnIn, SigmaMin: sigmaMin, SigmaMax: sigmaMax).Validate();
     }
 }

@@ -1,12 +1,27 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Langevin.Methods;
 
 namespace Langevin.Training;
 
-/// <summary>Everything a training run needs; serialised as RUN/config.json and into every checkpoint.</summary>
+/// <summary>
+/// Everything a training run needs; serialised as RUN/config.json and into every checkpoint. The general settings (data,
+/// steps, batch, optimiser, EMA, reporting, network) are here; the method and its own settings are <see cref="Settings"/>,
+/// a record of the method's (JSON: <c>"settings": {"method": "ncsn", …}</c>), so a run's config holds its own method's
+/// settings only.
+/// </summary>
 public sealed record TrainConfig
 {
-    public string Method { get; init; } = "ncsn";
+    /// <summary>The method's own settings; their type names the method (<see cref="MethodRegistry"/>).</summary>
+    [JsonPropertyOrder(-1)]
+    public MethodConfig Settings { get; init; } = new NcsnConfig();
+
+    /// <summary>The method's name (from <see cref="Settings"/>).</summary>
+    [JsonIgnore]
+    public string Method => MethodRegistry.Of(Settings).Name;
+
     public string Data { get; init; } = "checkerboard";
     public long Steps { get; init; } = 5000;
     public int BatchSize { get; init; } = 256;
@@ -33,14 +48,10 @@ public sealed record TrainConfig
     public bool Bf16 { get; init; }
     public int? DataLimit { get; init; }
     public NetworkConfig Network { get; init; } = new();
-    public NcsnConfig Ncsn { get; init; } = new();
-    public DdpmConfig Ddpm { get; init; } = new();
-    public EbmConfig Ebm { get; init; } = new();
-    public AdversarialEbmConfig AdversarialEbm { get; init; } = new();
-    public CldConfig Cld { get; init; } = new();
-    public WalkJumpConfig WalkJump { get; init; } = new();
-    public DmcmcConfig Dmcmc { get; init; } = new();
-    public Methods.ToyGanConfig ToyGan { get; init; } = new();
+
+    /// <summary>The method's settings as their own type (a method reads its own: <c>config.SettingsAs&lt;EbmConfig&gt;()</c>).</summary>
+    public T SettingsAs<T>() where T : MethodConfig => Settings as T
+        ?? throw new ArgumentException($"the run's settings are {Settings.GetType().Name}, not {typeof(T).Name}");
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -48,21 +59,32 @@ public sealed record TrainConfig
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowOutOfOrderMetadataProperties = true,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { MethodRegistry.AddConfigTypes } },
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>
+    /// Reads a config (RUN/config.json, a checkpoint's, or a user's --config file). One written before methods had their own
+    /// settings records (a top-level "method" and a section per method) is converted by <see cref="LegacyConfig"/>.
+    /// </summary>
     public static TrainConfig FromJson(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainConfig>(json, Json)
-                ?? throw new UsageException($"{source}: empty config");
+            var node = JsonNode.Parse(json) as JsonObject ?? throw new SettingException("config", source, "must be a JSON object");
+            if (LegacyConfig.IsLegacy(node)) node = LegacyConfig.Convert(node, source);
+            return node.Deserialize<TrainConfig>(Json) ?? throw new UsageException($"{source}: empty config");
         }
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
             throw new UsageException($"{source}: invalid config{where}: {FirstLine(e.Message)}");
+        }
+        catch (NotSupportedException e)
+        {
+            throw new UsageException($"{source}: invalid config: {FirstLine(e.Message)}");
         }
     }
 
@@ -70,23 +92,20 @@ public sealed record TrainConfig
 
     public void Validate()
     {
-        if (Steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {Steps})");
-        if (BatchSize < 1) throw new UsageException($"--batch must be ≥ 1 (got {BatchSize})");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new UsageException($"--lr must be > 0 (got {LearningRate})");
-        if (Optimizer is not ("adam" or "adamw")) throw new UsageException($"--optimizer must be adam or adamw (got '{Optimizer}')");
-        if (AdamBeta1 is < 0 or >= 1 || AdamBeta2 is < 0 or >= 1) throw new UsageException($"--adam-betas must both be in [0, 1) (got {AdamBeta1}, {AdamBeta2})");
-        if (EmaDecay is < 0 or >= 1) throw new UsageException($"--ema must be in [0, 1) (got {EmaDecay})");
-        if (GradClip < 0) throw new UsageException($"--grad-clip must be ≥ 0 (got {GradClip})");
-        if (CheckpointEvery < 1) throw new UsageException($"--checkpoint-every must be ≥ 1 (got {CheckpointEvery})");
-        if (SampleEvery < 0) throw new UsageException($"--sample-every must be ≥ 0 (got {SampleEvery})");
-        if (LogEvery < 1) throw new UsageException($"--log-every must be ≥ 1 (got {LogEvery})");
-        if (Bf16 && Method is "ebm" or "adv-ebm") throw new UsageException($"--bf16 is not available for --method {Method} (its sampler differentiates the energy through the network)");
-        if (WarmupSteps < 0) throw new UsageException($"--warmup must be ≥ 0 (got {WarmupSteps})");
+        if (Steps < 1) throw new SettingException("steps", Steps, "must be ≥ 1");
+        if (BatchSize < 1) throw new SettingException("batch_size", BatchSize, "must be ≥ 1");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new SettingException("learning_rate", LearningRate, "must be > 0");
+        if (Optimizer is not ("adam" or "adamw")) throw new SettingException("optimizer", Optimizer, "must be adam or adamw");
+        if (AdamBeta1 is < 0 or >= 1 || AdamBeta2 is < 0 or >= 1) throw new SettingException("adam_betas", $"{AdamBeta1}, {AdamBeta2}", "must both be in [0, 1)");
+        if (EmaDecay is < 0 or >= 1) throw new SettingException("ema_decay", EmaDecay, "must be in [0, 1)");
+        if (GradClip < 0) throw new SettingException("grad_clip", GradClip, "must be ≥ 0");
+        if (CheckpointEvery < 1) throw new SettingException("checkpoint_every", CheckpointEvery, "must be ≥ 1");
+        if (SampleEvery < 0) throw new SettingException("sample_every", SampleEvery, "must be ≥ 0");
+        if (LogEvery < 1) throw new SettingException("log_every", LogEvery, "must be ≥ 1");
+        if (WarmupSteps < 0) throw new SettingException("warmup_steps", WarmupSteps, "must be ≥ 0");
+        if (Bf16 && MethodRegistry.Of(Settings).Bf16Refusal is { } why) throw new SettingException("bf16", true, $"is not available for method {Method} ({why})");
         Network.Validate();
-        Ncsn.Validate();
-        Ddpm.Validate();
-        Ebm.Validate();
-        AdversarialEbm.Validate();
+        Settings.Validate();
     }
 
     /// <summary>Learning rate at a step: linear warm-up over <see cref="WarmupSteps"/>, then constant.</summary>
@@ -112,35 +131,13 @@ public sealed record NetworkConfig
 
     public void Validate()
     {
-        if (Kind is not ("auto" or "mlp" or "unet" or "adm")) throw new UsageException($"--net must be auto, mlp, unet or adm (got '{Kind}')");
-        if (Width < 1 || Depth < 1) throw new UsageException("--width and --depth must be ≥ 1");
-        if (FourierFeatures is < 0 or > 16) throw new UsageException($"--fourier must be in 0..16 (got {FourierFeatures})");
-        if (BaseChannels < 8 || BaseChannels % 8 != 0) throw new UsageException($"--channels must be a positive multiple of 8 (got {BaseChannels})");
-        if (ChannelMults.Length == 0 || ChannelMults.Any(m => m < 1)) throw new UsageException("--mults must be a list of positive integers, e.g. 1,2,2");
-        if (NumResBlocks < 1) throw new UsageException($"--res-blocks must be ≥ 1 (got {NumResBlocks})");
-        if (Dropout is < 0 or >= 1) throw new UsageException($"--dropout must be in [0, 1) (got {Dropout})");
-    }
-}
-
-/// <summary>
-/// NCSN / NCSNv2 settings. Null values are filled by NCSNv2's techniques when training starts and the resolved
-/// values are written back into config.json, so sampling uses exactly what training used.
-/// </summary>
-public sealed record NcsnConfig
-{
-    public double? SigmaMax { get; init; }
-    public double SigmaMin { get; init; } = 0.01;
-    public int? Levels { get; init; }
-    public int StepsPerLevel { get; init; } = 5;
-    public double? StepSize { get; init; }
-    public bool FinalDenoise { get; init; } = true;
-
-    public void Validate()
-    {
-        if (!(SigmaMin > 0)) throw new UsageException($"--sigma-min must be > 0 (got {SigmaMin})");
-        if (SigmaMax is { } max && !(max > SigmaMin)) throw new UsageException($"--sigma-max must be > --sigma-min (got {max})");
-        if (Levels is < 2) throw new UsageException($"--levels must be ≥ 2 (got {Levels})");
-        if (StepsPerLevel < 1) throw new UsageException($"--steps-per-level must be ≥ 1 (got {StepsPerLevel})");
-        if (StepSize is { } eps && !(eps > 0)) throw new UsageException($"--step-size must be > 0 (got {eps})");
+        if (Kind is not ("auto" or "mlp" or "unet" or "adm")) throw new SettingException("network.kind", Kind, "must be auto, mlp, unet or adm");
+        if (Width < 1) throw new SettingException("network.width", Width, "must be ≥ 1");
+        if (Depth < 1) throw new SettingException("network.depth", Depth, "must be ≥ 1");
+        if (FourierFeatures is < 0 or > 16) throw new SettingException("network.fourier_features", FourierFeatures, "must be in 0..16");
+        if (BaseChannels < 8 || BaseChannels % 8 != 0) throw new SettingException("network.base_channels", BaseChannels, "must be a positive multiple of 8");
+        if (ChannelMults.Length == 0 || ChannelMults.Any(m => m < 1)) throw new SettingException("network.channel_mults", string.Join(",", ChannelMults), "must be a list of positive integers, e.g. 1,2,2");
+        if (NumResBlocks < 1) throw new SettingException("network.num_res_blocks", NumResBlocks, "must be ≥ 1");
+        if (Dropout is < 0 or >= 1) throw new SettingException("network.dropout", Dropout, "must be in [0, 1)");
     }
 }

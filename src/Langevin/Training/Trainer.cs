@@ -33,7 +33,7 @@ public static class Trainer
 
     public static TrainResult Run(TrainRequest request, Tensor data, Tensor? labels, Func<TrainConfig, long[], IGenerativeMethod>? create)
     {
-        create ??= MethodFactory.Create;
+        create ??= MethodRegistry.Create;
         var run = new RunFolder(request.RunDir);
         var config = request.Config;
         Checkpoint? resumeFrom = null;
@@ -63,7 +63,7 @@ public static class Trainer
         if (resumeFrom is null)
         {
             using var resolveGen = new Generator((ulong)config.Seed);
-            config = MethodFactory.Resolve(config, data, resolveGen);
+            config = MethodRegistry.Resolve(config, data, resolveGen);
         }
         AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
 

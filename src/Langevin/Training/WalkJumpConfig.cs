@@ -5,7 +5,7 @@ namespace Langevin.Training;
 /// parameterisation of the estimator, and the walk (underdamped Langevin, BAOAB) between jumps. Null step size and
 /// friction resolve to 0.5σ and 1/σ.
 /// </summary>
-public sealed record WalkJumpConfig
+public sealed record WalkJumpConfig : Methods.MethodConfig
 {
     /// <summary>The parameterisations of x̂: a denoiser network, or the gradient of a scalar energy.</summary>
     public static readonly IReadOnlyList<string> Parameterisations = ["denoiser", "energy"];
@@ -20,14 +20,14 @@ public sealed record WalkJumpConfig
     public double? StepSize { get; init; }
     public double? Friction { get; init; }
 
-    public void Validate()
+    public override void Validate()
     {
-        if (Measurements < 1) throw new UsageException($"--m: the number of measurements M must be ≥ 1 (got {Measurements})");
-        if (!(Sigma > 0) || !double.IsFinite(Sigma)) throw new UsageException($"--sigma: the walk-jump noise σ must be > 0 (got {Sigma})");
+        if (Measurements < 1) throw new SettingException("walkjump.measurements", Measurements, "(the number of measurements M) must be ≥ 1");
+        if (!(Sigma > 0) || !double.IsFinite(Sigma)) throw new SettingException("walkjump.sigma", Sigma, "(the walk-jump noise σ) must be > 0");
         if (!Parameterisations.Contains(Parameterisation))
-            throw new UsageException($"--walkjump-param must be one of: {string.Join(", ", Parameterisations)} (got '{Parameterisation}')");
-        if (WalkSteps < 1) throw new UsageException($"walk-jump walk_steps must be ≥ 1 (got {WalkSteps})");
-        if (StepSize is { } d && !(d > 0)) throw new UsageException($"walk-jump step_size must be > 0 (got {d})");
-        if (Friction is { } g && !(g > 0)) throw new UsageException($"walk-jump friction must be > 0 (got {g})");
+            throw new SettingException("walkjump.parameterisation", Parameterisation, $"must be one of: {string.Join(", ", Parameterisations)}");
+        if (WalkSteps < 1) throw new SettingException("walkjump.walk_steps", WalkSteps, "must be ≥ 1");
+        if (StepSize is { } d && !(d > 0)) throw new SettingException("walkjump.step_size", d, "must be > 0");
+        if (Friction is { } g && !(g > 0)) throw new SettingException("walkjump.friction", g, "must be > 0");
     }
 }

@@ -126,18 +126,18 @@ public sealed class CldObjectiveAndSamplerTests
     [Fact]
     public void CldMethodRejectsSamplersItDoesNotHave()
     {
-        var config = new TrainConfig { Method = "cld", Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 } };
-        using var method = MethodFactory.Create(config, [2]);
+        var config = new TrainConfig { Settings = new CldConfig(), Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 } };
+        using var method = MethodRegistry.Create(config, [2]);
         Assert.Equal(["sscs", "em", "ode", "ode-rk45"], method.SamplerNames);
         using var gen = new Generator(1);
-        var e = Assert.Throws<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ddim")));
+        var e = Assert.ThrowsAny<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ddim")));
         Assert.Contains("sscs, em, ode", e.Message);
         using var s = method.Sample(4, gen, sampler: new SamplerSettings("ode", 2));
         Assert.Equal([4L, 2L], s.shape);
         using var rk45 = method.Sample(4, gen, sampler: new SamplerSettings("ode-rk45"));
         Assert.Equal([4L, 2L], rk45.shape);
         Assert.Matches(@"^ode-rk45: .*NFE \d+$", ((ISamplingReport)method).LastSampling);
-        Assert.Throws<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ode-rk45", 10)));   // --steps: adaptive
-        Assert.Throws<UsageException>(() => MethodFactory.Create(config with { Cld = new CldConfig { Mass = -1 } }, [2]));
+        Assert.ThrowsAny<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ode-rk45", 10)));   // --steps: adaptive
+        Assert.ThrowsAny<UsageException>(() => MethodRegistry.Create(config with { Settings = new CldConfig { Mass = -1 } }, [2]));
     }
 }

@@ -121,9 +121,9 @@ public sealed class CriticallyDampedLangevinTests
     [Fact]
     public void BadSettingsAreUsageErrors()
     {
-        Assert.Throws<UsageException>(() => new CriticallyDampedLangevin(mass: 0));
-        Assert.Throws<UsageException>(() => new CriticallyDampedLangevin(mass: -1));
-        Assert.Throws<UsageException>(() => new CriticallyDampedLangevin(beta: 0));
-        Assert.Throws<UsageException>(() => new CriticallyDampedLangevin(velocityVariance: double.NaN));
+        Assert.ThrowsAny<UsageException>(() => new CriticallyDampedLangevin(mass: 0));
+        Assert.ThrowsAny<UsageException>(() => new CriticallyDampedLangevin(mass: -1));
+        Assert.ThrowsAny<UsageException>(() => new CriticallyDampedLangevin(beta: 0));
+        Assert.ThrowsAny<UsageException>(() => new CriticallyDampedLangevin(velocityVariance: double.NaN));
     }
 }

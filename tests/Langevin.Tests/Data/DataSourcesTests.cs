@@ -19,22 +19,22 @@ public class DataSourcesTests
         Assert.True(a.X.eq(b.X).all().item<bool>());
         using var limited = DataSources.Load("moons", new DataOptions(ToyCount: 1000, Limit: 10));
         Assert.Equal(10, limited.Count);
-        Assert.Throws<UsageException>(() => DataSources.Load("moons:5", new DataOptions()));
+        Assert.ThrowsAny<UsageException>(() => DataSources.Load("moons:5", new DataOptions()));
     }
 
     [Fact]
     public void UnknownSpecsAndBadOptionsAreUsageErrorsListingTheForms()
     {
-        var e = Assert.Throws<UsageException>(() => DataSources.Load("imagenet", new DataOptions()));
+        var e = Assert.ThrowsAny<UsageException>(() => DataSources.Load("imagenet", new DataOptions()));
         Assert.DoesNotContain('\n', e.Message);
         foreach (var form in new[] { "checkerboard", "fashion-mnist:DIR[:test]", "cifar10:DIR[:test]", "npy:FILE", "shapes:32" })
             Assert.Contains(form, e.Message);
-        Assert.Throws<UsageException>(() => DataSources.Load("images:", new DataOptions()));
-        Assert.Throws<UsageException>(() => DataSources.Load("cifar10", new DataOptions()));
-        Assert.Throws<UsageException>(() => DataSources.Load("npy:", new DataOptions()));
-        Assert.Throws<UsageException>(() => DataSources.Load("shapes:abc", new DataOptions()));
-        Assert.Throws<UsageException>(() => DataSources.Load("shapes:16", new DataOptions(Limit: 0)));
-        Assert.Throws<UsageException>(() => DataSources.Load("images:/tmp", new DataOptions(ImageSize: 0)));
+        Assert.ThrowsAny<UsageException>(() => DataSources.Load("images:", new DataOptions()));
+        Assert.ThrowsAny<UsageException>(() => DataSources.Load("cifar10", new DataOptions()));
+        Assert.ThrowsAny<UsageException>(() => DataSources.Load("npy:", new DataOptions()));
+        Assert.ThrowsAny<UsageException>(() => DataSources.Load("shapes:abc", new DataOptions()));
+        Assert.ThrowsAny<UsageException>(() => DataSources.Load("shapes:16", new DataOptions(Limit: 0)));
+        Assert.ThrowsAny<UsageException>(() => DataSources.Load("images:/tmp", new DataOptions(ImageSize: 0)));
     }
 
     [Fact]

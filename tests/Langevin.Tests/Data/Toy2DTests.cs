@@ -47,7 +47,7 @@ public class Toy2DTests
     [Fact]
     public void UnknownNameIsAUsageErrorListingTheNames()
     {
-        var e = Assert.Throws<UsageException>(() => Toy2D.Get("spirals"));
+        var e = Assert.ThrowsAny<UsageException>(() => Toy2D.Get("spirals"));
         Assert.Contains("spirals", e.Message);
         foreach (var name in Toy2D.Names) Assert.Contains(name, e.Message);
         Assert.DoesNotContain('\n', e.Message);

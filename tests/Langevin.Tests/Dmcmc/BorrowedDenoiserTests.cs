@@ -13,14 +13,14 @@ public sealed class BorrowedDenoiserTests
 {
     static TrainConfig Ddpm(int width) => new()
     {
-        Method = "ddpm", Data = "test", Steps = 2, BatchSize = 16, CheckpointEvery = 2, SampleEvery = 0, Threads = 1,
+        Settings = new DdpmConfig(), Data = "test", Steps = 2, BatchSize = 16, CheckpointEvery = 2, SampleEvery = 0, Threads = 1,
         Network = new NetworkConfig { Kind = "mlp", Width = width, Depth = 1 },
     };
 
     static TrainConfig Dmcmc(string denoiser) => new()
     {
-        Method = "dmcmc", Data = "test", Steps = 3, BatchSize = 16, CheckpointEvery = 3, SampleEvery = 0, Threads = 1,
-        Dmcmc = new DmcmcConfig { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1, Chains = 100, GibbsSteps = 1, HeunSteps = 2, BurnIn = 1, Denoiser = denoiser },
+        Data = "test", Steps = 3, BatchSize = 16, CheckpointEvery = 3, SampleEvery = 0, Threads = 1,
+        Settings = new DmcmcConfig { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1, Chains = 100, GibbsSteps = 1, HeunSteps = 2, BurnIn = 1, Denoiser = new ComponentReference(denoiser) },
     };
 
     [Fact]
@@ -31,20 +31,21 @@ public sealed class BorrowedDenoiserTests
         using var data = randn(64, 2);
         Trainer.Run(new TrainRequest(Ddpm(16), ddpmRun, Quiet: true), data);
         var result = Trainer.Run(new TrainRequest(Dmcmc(ddpmRun), dmcmcRun, Quiet: true), data);
-        Assert.Equal(2, result.Config.Dmcmc.DenoiserStep);
-        Assert.Equal(Path.GetFullPath(ddpmRun), result.Config.Dmcmc.Denoiser);
-        Assert.Equal(16, result.Config.Dmcmc.DenoiserDigest!.Length);
+        var reference = result.Config.SettingsAs<DmcmcConfig>().Denoiser!;
+        Assert.Equal(2, reference.Step);
+        Assert.Equal(Path.GetFullPath(ddpmRun), reference.Run);
+        Assert.Equal(16, reference.Digest.Length);
 
         using var ckpt = Checkpoint.Load(result.Checkpoint);
         Assert.NotEmpty(ckpt.Model.Keys);
         Assert.All(ckpt.Model.Keys, k => Assert.StartsWith("estimator.", k));          // the denoiser is not trained or stored here
-        using var dmcmc = (DmcmcMethod)MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
+        using var dmcmc = (DmcmcMethod)MethodRegistry.Create(ckpt.Config, ckpt.ItemShape);
         Checkpoint.LoadInto(dmcmc.Network, ckpt.Ema, ckpt.Path);
         Assert.True(dmcmc.BorrowsDenoiser);
 
         // the borrowed denoiser is the ddpm run's EMA model, exactly, and frozen
         using (var ddpmCkpt = Checkpoint.Load(new RunFolder(ddpmRun).CheckpointPath(2)))
-        using (var ddpm = (DdpmMethod)MethodFactory.Create(ddpmCkpt.Config, ddpmCkpt.ItemShape))
+        using (var ddpm = (DdpmMethod)MethodRegistry.Create(ddpmCkpt.Config, ddpmCkpt.ItemShape))
         using (var _ = no_grad())
         using (var scope = NewDisposeScope())
         {
@@ -68,9 +69,9 @@ public sealed class BorrowedDenoiserTests
         string other = dir.File("wider");
         Trainer.Run(new TrainRequest(Ddpm(32), other, Quiet: true), data);
         File.Copy(new RunFolder(other).CheckpointPath(2), recorded, overwrite: true);
-        Assert.Contains("changed", Assert.Throws<DataException>(() => MethodFactory.Create(ckpt.Config, ckpt.ItemShape)).Message);
+        Assert.Contains("changed", Assert.Throws<DataException>(() => MethodRegistry.Create(ckpt.Config, ckpt.ItemShape)).Message);
         File.Delete(recorded);
-        Assert.Contains("missing", Assert.Throws<DataException>(() => MethodFactory.Create(ckpt.Config, ckpt.ItemShape)).Message);
+        Assert.Contains("missing", Assert.Throws<DataException>(() => MethodRegistry.Create(ckpt.Config, ckpt.ItemShape)).Message);
     }
 
     [Fact]
@@ -78,14 +79,14 @@ public sealed class BorrowedDenoiserTests
     {
         using var dir = new TempDir();
         using var data = randn(64, 2);
-        var ebm = Ddpm(8) with { Method = "ebm", Ebm = new EbmConfig { SgldSteps = 2, SampleSteps = 2, BufferSize = 64 } };
+        var ebm = Ddpm(8) with { Settings = new EbmConfig { SgldSteps = 2, SampleSteps = 2, BufferSize = 64 } };
         Trainer.Run(new TrainRequest(ebm, dir.File("ebm"), Quiet: true), data);
-        Assert.Contains("not a denoiser", Assert.Throws<UsageException>(() => FrozenDenoiser.Resolve(dir.File("ebm"), [2])).Message);
+        Assert.Contains("not a denoiser", Assert.ThrowsAny<UsageException>(() => BorrowedRun.Resolve("dmcmc.denoiser", dir.File("ebm"), [2], DmcmcMethod.NotADenoiser)).Message);
         Trainer.Run(new TrainRequest(Ddpm(8), dir.File("ddpm"), Quiet: true), data);
-        Assert.Contains("items", Assert.Throws<UsageException>(() => FrozenDenoiser.Resolve(dir.File("ddpm"), [3])).Message);
-        Assert.Contains("not a folder", Assert.Throws<UsageException>(() => FrozenDenoiser.Resolve(dir.File("nowhere"), [2])).Message);
+        Assert.Contains("items", Assert.ThrowsAny<UsageException>(() => BorrowedRun.Resolve("dmcmc.denoiser", dir.File("ddpm"), [3], DmcmcMethod.NotADenoiser)).Message);
+        Assert.Contains("not a folder", Assert.ThrowsAny<UsageException>(() => BorrowedRun.Resolve("dmcmc.denoiser", dir.File("nowhere"), [2], DmcmcMethod.NotADenoiser)).Message);
         Directory.CreateDirectory(dir.File("empty"));
-        Assert.Contains("no checkpoint", Assert.Throws<UsageException>(() => FrozenDenoiser.Resolve(dir.File("empty"), [2])).Message);
+        Assert.Contains("no checkpoint", Assert.ThrowsAny<UsageException>(() => BorrowedRun.Resolve("dmcmc.denoiser", dir.File("empty"), [2], DmcmcMethod.NotADenoiser)).Message);
     }
 
     [Fact]

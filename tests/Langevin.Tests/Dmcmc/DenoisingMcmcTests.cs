@@ -166,12 +166,12 @@ public sealed class DenoisingMcmcTests(ITestOutputHelper output)
     {
         using var truth = new GaussianMixtureScore([1.0], [[0.0, 0.0]], 0.5);
         var exact = new ExactNoiseLevelPosterior(truth, Levels);
-        Assert.Throws<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(StepSize: 0)));
-        Assert.Throws<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(StepSize: -1)));
-        Assert.Throws<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(HeunSteps: 0)));
-        Assert.Throws<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(GibbsSteps: 0)));
-        Assert.Throws<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(SigmaMin: 0)));
-        Assert.Throws<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(SigmaMin: 0.05)));   // above the estimator's lowest level
+        Assert.ThrowsAny<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(StepSize: 0)));
+        Assert.ThrowsAny<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(StepSize: -1)));
+        Assert.ThrowsAny<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(HeunSteps: 0)));
+        Assert.ThrowsAny<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(GibbsSteps: 0)));
+        Assert.ThrowsAny<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(SigmaMin: 0)));
+        Assert.ThrowsAny<UsageException>(() => new DenoisingLangevinGibbs(truth, exact, new DlgSettings(SigmaMin: 0.05)));   // above the estimator's lowest level
     }
 
     [Fact]
@@ -179,10 +179,10 @@ public sealed class DenoisingMcmcTests(ITestOutputHelper output)
     {
         var config = new TrainConfig
         {
-            Method = "dmcmc", Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 },
-            Ddpm = new DdpmConfig { SigmaData = 0.5 }, Dmcmc = new DmcmcConfig { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1 },
+            Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 },
+            Settings = new DmcmcConfig { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1, Edm = new EdmConfig { SigmaData = 0.5 } },
         };
-        using var method = (DmcmcMethod)MethodFactory.Create(config, [2]);
+        using var method = (DmcmcMethod)MethodRegistry.Create(config, [2]);
         var names = method.Network.named_parameters().Select(p => p.name).ToList();
         Assert.Contains(names, n => n.StartsWith("denoiser.", StringComparison.Ordinal));
         Assert.Contains(names, n => n.StartsWith("estimator.", StringComparison.Ordinal));
@@ -195,8 +195,8 @@ public sealed class DenoisingMcmcTests(ITestOutputHelper output)
         Assert.Equal(3, method.LastCost.SamplesPerChain);
         using var e = method.Sample(5, gen, sampler: new SamplerSettings("edm", 3));
         Assert.Equal([5L, 2L], e.shape);
-        Assert.Throws<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("dlg", 0)));
-        Assert.Throws<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("dlg", Options: new Dictionary<string, string> { ["eta"] = "1" })));
-        Assert.Throws<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ddim")));
+        Assert.ThrowsAny<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("dlg", 0)));
+        Assert.ThrowsAny<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("dlg", Options: new Dictionary<string, string> { ["eta"] = "1" })));
+        Assert.ThrowsAny<UsageException>(() => method.Sample(4, gen, sampler: new SamplerSettings("ddim")));
     }
 }

@@ -80,10 +80,10 @@ public sealed class NoiseLevelCnnTests(ITestOutputHelper output)
     {
         var config = new TrainConfig
         {
-            Method = "dmcmc", Network = new NetworkConfig { Kind = "unet", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1 },
-            Ddpm = new DdpmConfig { SigmaData = 0.5 }, Dmcmc = new DmcmcConfig { Levels = 10, EstimatorChannels = 4, EstimatorWidth = 8 },
+            Network = new NetworkConfig { Kind = "unet", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1 },
+            Settings = new DmcmcConfig { Levels = 10, EstimatorChannels = 4, EstimatorWidth = 8, Edm = new EdmConfig { SigmaData = 0.5 } },
         };
-        using var method = (DmcmcMethod)MethodFactory.Create(config, [1, 8, 8]);
+        using var method = (DmcmcMethod)MethodRegistry.Create(config, [1, 8, 8]);
         Assert.IsType<NoiseLevelCnn>(method.Estimator.Network);
         using var gen = new Generator(1);
         using (var batch = randn([4, 1, 8, 8]))

@@ -85,7 +85,7 @@ public class EnergyUsesTests(ITestOutputHelper output)
 
     static AdversarialEbmMethod AdvMethod(long[] shape, AdversarialEbmConfig? a = null)
     {
-        var c = new TrainConfig { Method = "adv-ebm", Network = new NetworkConfig { Width = 16, Depth = 2, BaseChannels = 8 }, AdversarialEbm = a ?? new() };
+        var c = new TrainConfig { Settings = a ?? new AdversarialEbmConfig(), Network = new NetworkConfig { Width = 16, Depth = 2, BaseChannels = 8 } };
         using var data = Networks.IsImage(shape) ? rand([16, .. shape]) * 2 - 1 : randn([16, .. shape]);
         manual_seed(0);
         return new AdversarialEbmMethod(AdversarialEbmMethod.Resolve(c, data), shape);

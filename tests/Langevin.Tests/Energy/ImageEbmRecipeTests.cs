@@ -97,8 +97,8 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
             var root = config.RootElement;
             Assert.Equal(0, root.GetProperty("adam_beta1").GetDouble());
             Assert.Equal(0.99, root.GetProperty("adam_beta2").GetDouble());
-            Assert.Equal("strided", root.GetProperty("ebm").GetProperty("energy_net").GetString());
-            Assert.True(root.GetProperty("ebm").GetProperty("sgld_clamp").GetBoolean());
+            Assert.Equal("strided", root.GetProperty("settings").GetProperty("energy_net").GetString());
+            Assert.True(root.GetProperty("settings").GetProperty("sgld_clamp").GetBoolean());
         }
         // the log carries the mean energies beside the loss, so a reader can see |E| stay bounded
         var last = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(Path.Combine(img, "log.jsonl")).Last())!;
@@ -147,7 +147,7 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
         using (var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(fm, "config.json"))))
         {
             var root = config.RootElement;
-            var e = root.GetProperty("ebm");
+            var e = root.GetProperty("settings");
             Assert.Equal(1e-4, root.GetProperty("learning_rate").GetDouble());
             Assert.Equal(0, root.GetProperty("adam_beta1").GetDouble());
             Assert.Equal(0.1, root.GetProperty("grad_clip").GetDouble());
@@ -164,7 +164,7 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
         using (var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(toy, "config.json"))))
         {
             var root = config.RootElement;
-            var e = root.GetProperty("ebm");
+            var e = root.GetProperty("settings");
             Assert.Equal(128, root.GetProperty("batch_size").GetInt32());
             Assert.Equal(0.9, root.GetProperty("adam_beta1").GetDouble());
             Assert.Equal(1, e.GetProperty("sgld_step_size").GetDouble());

@@ -112,7 +112,7 @@ public class RateDistortionTests(ITestOutputHelper output)
         Assert.Equal(new[] { 199, 133, 7 }, strided.SnapshotTimesteps);
         Assert.Equal(3, strided.Snapshots.Length);
         Assert.Equal(new long[] { 3, 2 }, strided.Snapshots[0].shape);
-        Assert.Throws<UsageException>(() => new RateDistortion(bound, Every: 0).EvaluatedTimesteps());
+        Assert.ThrowsAny<UsageException>(() => new RateDistortion(bound, Every: 0).EvaluatedTimesteps());
     }
 
     /// <summary>The exact denoiser with a constant "learned" v, for the bound's learned-variance path.</summary>
@@ -137,6 +137,6 @@ public class RateDistortionTests(ITestOutputHelper output)
         var (learned, _) = new VariationalBound(schedule, false, Timesteps: 50, VarianceMix: null).Nats(new ConstantVarianceModel(gaussian, v), x0, g1);
         var (fixedMix, _) = new VariationalBound(schedule, false, Timesteps: 50, VarianceMix: rawMix).Nats(gaussian, x0, g2);
         Assert.True((learned - fixedMix).abs().max().item<double>() < 1e-9);
-        Assert.Throws<UsageException>(() => new VariationalBound(schedule, false, VarianceMix: null).Term(gaussian, x0, x0, 5));
+        Assert.ThrowsAny<UsageException>(() => new VariationalBound(schedule, false, VarianceMix: null).Term(gaussian, x0, x0, 5));
     }
 }

@@ -39,13 +39,17 @@ public class DdpmMethodTests(ITestOutputHelper output)
         Assert.True(on >= min, $"{sampler} {steps}: {on:P1} on the squares");
     }
 
-    static TrainConfig Tiny(string method) => new()
+    static TrainConfig Tiny(string method, string prediction = "eps") => new()
     {
-        Method = method,
+        Settings = method switch
+        {
+            "ddpm" => new DdpmConfig { SampleSteps = 4, Prediction = prediction },
+            "edm" => new EdmConfig { SampleSteps = 4 },
+            _ => new SdeConfig { SampleSteps = 4, Prediction = prediction },
+        },
         Data = "test",
         Steps = 1,
         Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 },
-        Ddpm = new DdpmConfig { SampleSteps = 4 },
     };
 
     [Fact]
@@ -54,11 +58,11 @@ public class DdpmMethodTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var gen = new Generator(1);
         var data = randn([4000, 2], generator: gen) * 1.7;
-        var edm = MethodFactory.Resolve(Tiny("edm"), data, gen);
-        Assert.InRange(edm.Ddpm.SigmaData!.Value, 1.65, 1.75);
-        Assert.Null(MethodFactory.Resolve(Tiny("ddpm"), data, gen).Ddpm.SigmaData);
+        var edm = MethodRegistry.Resolve(Tiny("edm"), data, gen);
+        Assert.InRange(edm.SettingsAs<EdmConfig>().SigmaData!.Value, 1.65, 1.75);
+        Assert.Equal(Tiny("ddpm").Settings, MethodRegistry.Resolve(Tiny("ddpm"), data, gen).Settings);
         var json = TrainConfig.FromJson(edm.ToJson(), "test");
-        Assert.Equal(edm.Ddpm, json.Ddpm);
+        Assert.Equal(edm.Settings, json.Settings);
     }
 
     [Theory]
@@ -72,8 +76,8 @@ public class DdpmMethodTests(ITestOutputHelper output)
         using var gen = new Generator(2);
         manual_seed(0);
         var data = randn([64, 2], generator: gen);
-        var config = MethodFactory.Resolve(Tiny(method) with { Ddpm = Tiny(method).Ddpm with { Prediction = prediction } }, data, gen);
-        using var m = (DdpmMethod)MethodFactory.Create(config, [2]);
+        var config = MethodRegistry.Resolve(Tiny(method, prediction), data, gen);
+        using var m = (DiffusionMethod)MethodRegistry.Create(config, [2]);
         Assert.True(double.IsFinite(m.Loss(data, gen).item<float>()));
         int nfe = 0;
         var x = m.Sample(10, gen, onStep: (done, _) => nfe = done);
@@ -81,11 +85,11 @@ public class DdpmMethodTests(ITestOutputHelper output)
         Assert.True(x.isfinite().all().item<bool>());
         Assert.Equal(m.FunctionEvaluations, nfe);
         Assert.Equal(method == "edm" ? 7 : 4, nfe);      // Heun: 2 per step but the last
-        Assert.Equal(method == "ddpm", m.Schedule is not null);
-        Assert.Equal(method == "sde", m.Sde is not null);
+        Assert.Equal(method == "ddpm", m is DdpmMethod);
+        Assert.Equal(method == "sde", m is SdeMethod);
         Assert.True(m.SigmaMin > 0 && m.SigmaMax > m.SigmaMin);
-        Assert.Throws<UsageException>(() => m.Sample(2, gen, sampler: new SamplerSettings("ald")));
-        Assert.Throws<UsageException>(() => m.Sample(2, gen, noise: zeros(3, 2)));
+        Assert.ThrowsAny<UsageException>(() => m.Sample(2, gen, sampler: new SamplerSettings("ald")));
+        Assert.ThrowsAny<UsageException>(() => m.Sample(2, gen, noise: zeros(3, 2)));
     }
 
     [Fact]
@@ -95,7 +99,7 @@ public class DdpmMethodTests(ITestOutputHelper output)
         using var gen = new Generator(3);
         manual_seed(0);
         var config = Tiny("ddpm") with { Network = new NetworkConfig { Kind = "unet", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1 } };
-        using var m = (DdpmMethod)MethodFactory.Create(config, [1, 8, 8]);
+        using var m = (DdpmMethod)MethodRegistry.Create(config, [1, 8, 8]);
         var x = m.Sample(3, gen);
         Assert.Equal([3, 1, 8, 8], x.shape);
         Assert.True(x.abs().max().item<float>() <= 1f);
@@ -104,9 +108,9 @@ public class DdpmMethodTests(ITestOutputHelper output)
     [Fact]
     public void BadSettingsAreUsageErrors()
     {
-        Assert.Throws<UsageException>(() => new DdpmConfig { Betas = "quadratic" }.Validate());
-        Assert.Throws<UsageException>(() => new DdpmConfig { Prediction = "noise" }.Validate());
-        Assert.Throws<UsageException>(() => new DdpmConfig { Loss = "vlb" }.Validate());
-        Assert.Throws<UsageException>(() => new DdpmConfig { SigmaData = 0 }.Validate());
+        Assert.ThrowsAny<UsageException>(() => new DdpmConfig { Betas = "quadratic" }.Validate());
+        Assert.ThrowsAny<UsageException>(() => new DdpmConfig { Prediction = "noise" }.Validate());
+        Assert.ThrowsAny<UsageException>(() => new DdpmConfig { Loss = "vlb" }.Validate());
+        Assert.ThrowsAny<UsageException>(() => new EdmConfig { SigmaData = 0 }.Validate());
     }
 }

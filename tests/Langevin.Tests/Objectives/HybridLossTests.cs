@@ -98,18 +98,17 @@ public class HybridLossTests
         manual_seed(0);
         var config = new TrainConfig
         {
-            Method = "ddpm",
             Network = new NetworkConfig { Kind = "adm", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1, Adm = new AdmNetworkConfig { Heads = 2 } },
-            Ddpm = new DdpmConfig { Loss = "hybrid", SampleSteps = 2 },
+            Settings = new DdpmConfig { Loss = "hybrid", SampleSteps = 2 },
         };
-        using var m = (DdpmMethod)MethodFactory.Create(config, [1, 8, 8]);
+        using var m = (DdpmMethod)MethodRegistry.Create(config, [1, 8, 8]);
         Assert.True(m.LearnedVariance);
         var data = (randint(0, 256, [6, 1, 8, 8], generator: gen).to(float32) / 127.5 - 1);
         var loss = m.Loss(data, gen);
         Assert.True(double.IsFinite(loss.item<float>()));
         loss.backward();
         Assert.Equal([2, 1, 8, 8], m.Sample(2, gen).shape);
-        Assert.Throws<UsageException>(() => MethodFactory.Create(config with { Network = new NetworkConfig { Kind = "unet" } }, [1, 8, 8]));
-        Assert.Throws<UsageException>(() => MethodFactory.Create(config with { Ddpm = config.Ddpm with { Prediction = "v" } }, [1, 8, 8]));
+        Assert.ThrowsAny<UsageException>(() => MethodRegistry.Create(config with { Network = new NetworkConfig { Kind = "unet" } }, [1, 8, 8]));
+        Assert.ThrowsAny<UsageException>(() => MethodRegistry.Create(config with { Settings = new DdpmConfig { Loss = "hybrid", Prediction = "v" } }, [1, 8, 8]));
     }
 }

@@ -39,9 +39,9 @@ public class KarrasSigmasTests
     [Fact]
     public void BadArgumentsAreUsageErrors()
     {
-        Assert.Throws<UsageException>(() => KarrasSigmas.Create(0, 0.1, 10));
-        Assert.Throws<UsageException>(() => KarrasSigmas.Create(5, 0, 10));
-        Assert.Throws<UsageException>(() => KarrasSigmas.Create(5, 10, 1));
-        Assert.Throws<UsageException>(() => KarrasSigmas.Create(5, 0.1, 10, rho: 0));
+        Assert.ThrowsAny<UsageException>(() => KarrasSigmas.Create(0, 0.1, 10));
+        Assert.ThrowsAny<UsageException>(() => KarrasSigmas.Create(5, 0, 10));
+        Assert.ThrowsAny<UsageException>(() => KarrasSigmas.Create(5, 10, 1));
+        Assert.ThrowsAny<UsageException>(() => KarrasSigmas.Create(5, 0.1, 10, rho: 0));
     }
 }

@@ -58,7 +58,7 @@ public class VpDiscreteScheduleTests
     [Fact]
     public void BadScheduleNamesAreUsageErrors()
     {
-        var e = Assert.Throws<UsageException>(() => new VpDiscreteSchedule(1000, "quadratic"));
+        var e = Assert.ThrowsAny<UsageException>(() => new VpDiscreteSchedule(1000, "quadratic"));
         Assert.Contains("linear, cosine", e.Message);
     }
 }

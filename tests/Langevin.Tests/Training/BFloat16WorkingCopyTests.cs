@@ -1,3 +1,4 @@
+using Langevin.Methods;
 using Langevin.Models;
 using Langevin.Training;
 using TorchSharp;
@@ -118,10 +119,10 @@ public class BFloat16WorkingCopyTests
         using var data = rand([200, 1, 8, 8], generator: g) * 2 - 1;
         var config = new TrainConfig
         {
-            Method = "ddpm", Data = "test-images", Steps = 4, BatchSize = 16, LearningRate = 1e-3, CheckpointEvery = 4,
+            Data = "test-images", Steps = 4, BatchSize = 16, LearningRate = 1e-3, CheckpointEvery = 4,
             SampleEvery = 0, LogEvery = 1, Seed = 2, Threads = 1,
             Network = new NetworkConfig { Kind = "unet", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1 },
-            Ddpm = new DdpmConfig { SampleSteps = 2 },
+            Settings = new DdpmConfig { SampleSteps = 2 },
         };
         string fp32Dir = Directory.CreateTempSubdirectory("langevin-test-").FullName;
         string bf16Dir = Directory.CreateTempSubdirectory("langevin-test-").FullName;

@@ -12,7 +12,7 @@ public class CheckpointTests
     {
         Data = "test", Steps = 2, BatchSize = 16, CheckpointEvery = 2, SampleEvery = 0, Threads = 1,
         Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 },
-        Ncsn = new NcsnConfig { SigmaMax = 2, SigmaMin = 0.1, Levels = 3, StepsPerLevel = 1, StepSize = 1e-3 },
+        Settings = new NcsnConfig { SigmaMax = 2, SigmaMin = 0.1, Levels = 3, StepsPerLevel = 1, StepSize = 1e-3 },
     };
 
     static string TrainedCheckpoint()
@@ -26,7 +26,7 @@ public class CheckpointTests
     public void CheckpointRoundTripsConfigShapeAndCounters()
     {
         using var ckpt = Checkpoint.Load(TrainedCheckpoint());
-        Assert.Equal(Config.Ncsn, ckpt.Config.Ncsn);
+        Assert.Equal(Config.Settings, ckpt.Config.Settings);
         Assert.Equal(new long[] { 2 }, ckpt.ItemShape);
         Assert.Equal(2, ckpt.Step);
         Assert.Equal(2, ckpt.OptimizerSteps);
@@ -38,11 +38,11 @@ public class CheckpointTests
     public void WeightsOfAnotherArchitectureAreRefusedByName()
     {
         using var ckpt = Checkpoint.Load(TrainedCheckpoint());
-        using var wider = MethodFactory.Create(Config with { Network = Config.Network with { Width = 32 } }, [2]);
-        var e = Assert.Throws<UsageException>(() => ckpt.LoadForSampling(wider));
+        using var wider = MethodRegistry.Create(Config with { Network = Config.Network with { Width = 32 } }, [2]);
+        var e = Assert.ThrowsAny<UsageException>(() => ckpt.LoadForSampling(wider));
         Assert.Contains("another architecture", e.Message);
-        using var deeper = MethodFactory.Create(Config with { Network = Config.Network with { Depth = 2 } }, [2]);
-        Assert.Throws<UsageException>(() => ckpt.LoadForSampling(deeper));
+        using var deeper = MethodRegistry.Create(Config with { Network = Config.Network with { Depth = 2 } }, [2]);
+        Assert.ThrowsAny<UsageException>(() => ckpt.LoadForSampling(deeper));
     }
 
     [Fact]
@@ -58,8 +58,8 @@ public class CheckpointTests
     [Fact]
     public void ConfigFilesWithUnknownFieldsOrBadJsonAreUsageErrors()
     {
-        Assert.Throws<UsageException>(() => TrainConfig.FromJson("{\"stepz\": 3}", "c.json"));
-        Assert.Throws<UsageException>(() => TrainConfig.FromJson("{not json", "c.json"));
+        Assert.ThrowsAny<UsageException>(() => TrainConfig.FromJson("{\"stepz\": 3}", "c.json"));
+        Assert.ThrowsAny<UsageException>(() => TrainConfig.FromJson("{not json", "c.json"));
         var round = TrainConfig.FromJson(Config.ToJson(), "c.json");
         Assert.Equal(Config.ToJson(), round.ToJson());
     }

@@ -1,3 +1,4 @@
+using Langevin.Methods;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,10 +24,10 @@ public class TrainerMemoryTests
         using var data = rand([100, 1, 8, 8], generator: g) * 2 - 1;
         var config = new TrainConfig
         {
-            Method = "ddpm", Data = "test-images", Steps = steps, BatchSize = 8, LearningRate = 1e-3, CheckpointEvery = 2,
+            Data = "test-images", Steps = steps, BatchSize = 8, LearningRate = 1e-3, CheckpointEvery = 2,
             SampleEvery = 2, LogEvery = 1, Seed = 1, Threads = 1, Bf16 = bf16,
             Network = new NetworkConfig { Kind = "unet", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1, AttnResolutions = [4] },
-            Ddpm = new DdpmConfig { SampleSteps = 2 },
+            Settings = new DdpmConfig { SampleSteps = 2 },
         };
         string dir = Directory.CreateTempSubdirectory("langevin-test-").FullName;
         long before = Undisposed();

@@ -9,7 +9,6 @@ public class TrainerTests
 {
     static TrainConfig Tiny(long steps) => new()
     {
-        Method = "ncsn",
         Data = "test-gaussian",
         Steps = steps,
         BatchSize = 64,
@@ -20,7 +19,7 @@ public class TrainerTests
         Seed = 5,
         Threads = 1,
         Network = new NetworkConfig { Kind = "mlp", Width = 32, Depth = 2, Dropout = 0 },
-        Ncsn = new NcsnConfig { SigmaMax = 3, SigmaMin = 0.05, Levels = 6, StepsPerLevel = 2, StepSize = 1e-4 },
+        Settings = new NcsnConfig { SigmaMax = 3, SigmaMin = 0.05, Levels = 6, StepsPerLevel = 2, StepSize = 1e-4 },
     };
 
     static Tensor Data() { using var g = new Generator(11); return randn([500, 2], generator: g) * 0.5 + 1; }
@@ -55,7 +54,7 @@ public class TrainerTests
         using var data = Data();
         string dir = TempDir();
         Trainer.Run(new TrainRequest(Tiny(20), dir, Quiet: true), data);
-        var e = Assert.Throws<UsageException>(() => Trainer.Run(new TrainRequest(Tiny(20), dir, Quiet: true), data));
+        var e = Assert.ThrowsAny<UsageException>(() => Trainer.Run(new TrainRequest(Tiny(20), dir, Quiet: true), data));
         Assert.Contains("--resume", e.Message);
     }
 

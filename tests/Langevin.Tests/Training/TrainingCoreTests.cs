@@ -24,17 +24,21 @@ public class TrainingCoreTests(ITestOutputHelper output)
     /// <summary>A few steps of any registered method on 2-D points, with small networks and short chains.</summary>
     static TrainConfig Tiny(string method, long steps) => new()
     {
-        Method = method, Data = "test-points", Steps = steps, BatchSize = 16, CheckpointEvery = 100, SampleEvery = 0, LogEvery = 1,
+        Settings = MethodRegistry.Get(method).DefaultConfig() switch
+        {
+            EbmConfig e => e with { BufferSize = 64, SgldSteps = 3, SampleSteps = 2 },
+            AdversarialEbmConfig a => a with { AucWindow = 2, AucThreshold = 0.51, PgdMaxSteps = 4, SampleSteps = 2 },
+            CldConfig c => c with { SamplerSteps = 2 },
+            DmcmcConfig d => d with { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1 },
+            ToyGanConfig g => g with { CriticSteps = 2, R1Every = 2, DiscriminatorWarmup = 2 },
+            var other => other,
+        },
+        Data = "test-points", Steps = steps, BatchSize = 16, CheckpointEvery = 100, SampleEvery = 0, LogEvery = 1,
         Seed = 3, Threads = 1, EmaDecay = 0.9,
         Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1 },
-        Ebm = new EbmConfig { BufferSize = 64, SgldSteps = 3, SampleSteps = 2 },
-        AdversarialEbm = new AdversarialEbmConfig { AucWindow = 2, AucThreshold = 0.51, PgdMaxSteps = 4, SampleSteps = 2 },
-        Cld = new CldConfig { SamplerSteps = 2 },
-        Dmcmc = new DmcmcConfig { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1 },
-        ToyGan = new ToyGanConfig { CriticSteps = 2, R1Every = 2, DiscriminatorWarmup = 2 },
     };
 
-    public static IEnumerable<object[]> RegisteredMethods => MethodFactory.Names.Select(n => new object[] { n });
+    public static IEnumerable<object[]> RegisteredMethods => MethodRegistry.Names.Select(n => new object[] { n });
 
     [Theory]
     [MemberData(nameof(RegisteredMethods))]
@@ -62,7 +66,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
     {
         using var data = Points();
         string dir = TempDir();
-        var config = Tiny("toy-gan", 5) with { ToyGan = new ToyGanConfig { CriticSteps = 3, DiscriminatorWarmup = 2, R1Every = 1000 } };
+        var config = Tiny("toy-gan", 5) with { Settings = new ToyGanConfig { CriticSteps = 3, DiscriminatorWarmup = 2, R1Every = 1000 } };
         Trainer.Run(new TrainRequest(config, dir, Quiet: true, Previews: false), data);
         using var ckpt = Checkpoint.Load(new RunFolder(dir).CheckpointPath(5));
         Assert.Equal(15, ckpt.For("disc").OptimizerSteps);           // 3 critic updates in each of the 5 steps
@@ -79,7 +83,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
         // the EMA differs from the weights, and sampling loads the EMA
         var gen = ckpt.For("gen");
         Assert.Contains(gen.Weights, kv => !Same(kv.Value, gen.Ema![kv.Key]));
-        using var m = MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
+        using var m = MethodRegistry.Create(ckpt.Config, ckpt.ItemShape);
         ckpt.LoadForSampling(m);
         foreach (var (k, t) in m.Component("gen").Module.state_dict()) Assert.True(Same(t, gen.Ema![k]), $"gen {k} is not the EMA");
         foreach (var (k, t) in m.Component("disc").Module.state_dict()) Assert.True(Same(t, ckpt.For("disc").Weights[k]), $"disc {k} is not the weights");
@@ -90,7 +94,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
     {
         using var data = Points();
         string dir = TempDir();
-        Trainer.Run(new TrainRequest(Tiny("toy-gan", 9) with { ToyGan = new ToyGanConfig { R1Every = 3, R1Gamma = 1 } }, dir, Quiet: true, Previews: false), data);
+        Trainer.Run(new TrainRequest(Tiny("toy-gan", 9) with { Settings = new ToyGanConfig { R1Every = 3, R1Gamma = 1 } }, dir, Quiet: true, Previews: false), data);
         var r1 = File.ReadAllLines(Path.Combine(dir, "log.jsonl")).Select(l => JsonNode.Parse(l)!["r1"]!.GetValue<double>()).ToArray();
         Assert.Equal(9, r1.Length);
         for (int step = 1; step <= 9; step++)
@@ -105,11 +109,11 @@ public class TrainingCoreTests(ITestOutputHelper output)
         var config = Tiny("toy-gan", 1500) with
         {
             BatchSize = 128, EmaDecay = 0.99, CheckpointEvery = 1500, LogEvery = 100, Network = new NetworkConfig { Kind = "mlp", Width = 32, Depth = 2 },
-            ToyGan = new ToyGanConfig { LatentDim = 1, GeneratorLearningRate = 2e-3, DiscriminatorLearningRate = 2e-3, R1Gamma = 0.1 },
+            Settings = new ToyGanConfig { LatentDim = 1, GeneratorLearningRate = 2e-3, DiscriminatorLearningRate = 2e-3, R1Gamma = 0.1 },
         };
         var result = Trainer.Run(new TrainRequest(config, dir, Quiet: true, Previews: false), data);
         using var ckpt = Checkpoint.Load(result.Checkpoint);
-        using var m = MethodFactory.Create(ckpt.Config, ckpt.ItemShape);
+        using var m = MethodRegistry.Create(ckpt.Config, ckpt.ItemShape);
         ckpt.LoadForSampling(m);
         using var x = m.Sample(20_000, new Generator(5));
         double mean = x.mean().item<float>(), std = x.std().item<float>();
@@ -142,7 +146,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
         using var probe = new LabelledProbe(config, [2]);
         using (var ckpt = Checkpoint.Load(result.Checkpoint)) ckpt.LoadForSampling(probe, ema: false);
         Assert.True(probe.Accuracy(x, y) > 0.95, $"accuracy {probe.Accuracy(x, y)}");
-        var e = Assert.Throws<UsageException>(() => Trainer.Run(new TrainRequest(config, TempDir(), Quiet: true), x, null, (c, s) => new LabelledProbe(c, s)));
+        var e = Assert.ThrowsAny<UsageException>(() => Trainer.Run(new TrainRequest(config, TempDir(), Quiet: true), x, null, (c, s) => new LabelledProbe(c, s)));
         Assert.Contains("labelled data", e.Message);
     }
 
@@ -169,7 +173,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
         });
         using var old = Checkpoint.Load(legacy);
         Assert.True(old.IsLegacy);
-        using var m = (EbmMethod)MethodFactory.Create(old.Config, old.ItemShape);
+        using var m = (EbmMethod)MethodRegistry.Create(old.Config, old.ItemShape);
         old.LoadForSampling(m);
         Assert.True(Same(m.Replay, ckpt.StateTensors["replay"]));
         foreach (var (k, t) in m.Network.state_dict()) Assert.True(Same(t, part.Ema[k]), $"{k} is not the EMA weight");

@@ -1,0 +1,92 @@
+using Langevin.Models;
+using Langevin.Objectives;
+using Langevin.Samplers;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Methods;
+
+/// <summary>
+/// What the diffusion methods share (<see cref="DdpmMethod"/>, <see cref="EdmMethod"/>, <see cref="SdeMethod"/>): one
+/// network behind a preconditioning, i.e. a denoiser D(x, σ) in the σ-frame (Karras et al. 2022), trained by the method's
+/// objective and sampled by its own default sampler over its σ's — or by any catalog sampler, as an <see cref="IDenoisingMethod"/>.
+/// </summary>
+public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : SingleNetworkMethod(config, itemShape), IDenoisingMethod
+{
+    public override nn.Module Network => Denoiser.Network;
+
+    /// <summary>The trained model as a denoiser D(x, σ) / score in the unscaled σ-frame.</summary>
+    public PreconditionedDenoiser Denoiser { get; protected init; } = null!;
+
+    protected IDenoiserObjective Objective { get; init; } = null!;
+
+    /// <summary>The σ range the model was trained for (DDPM: σ_0 … σ_{T−1}; EDM: the sampling range; SDE: σ(10⁻³) … σ(1)).</summary>
+    public double SigmaMin { get; protected init; }
+    public double SigmaMax { get; protected init; }
+
+    /// <summary>Steps of the method's own sampler when none are given (config's sample_steps, else the method's default).</summary>
+    public abstract int DefaultSampleSteps { get; }
+
+    /// <summary>The σ's the method's own sampler visits with <paramref name="steps"/> steps, ending in 0.</summary>
+    public abstract double[] SigmasFor(int steps);
+
+    /// <summary>The method's own sampler over σ's (Euler on the probability-flow ODE unless a method says otherwise).</summary>
+    protected virtual Tensor RunSampler(Tensor x, double[] sigmas, Action<int, int>? onStep) => DiffusionSamplers.Euler(Denoiser, x, sigmas, onStep);
+
+    protected virtual int Evaluations(int steps) => DiffusionSamplers.FirstOrderEvaluations(SigmasFor(steps));
+
+    public override int FunctionEvaluations => Evaluations(DefaultSampleSteps);
+
+    public override Tensor Loss(Batch batch, Generator gen) => Objective.Loss(Denoiser, batch.X, gen);
+
+    public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        SamplerSettings? sampler = null)
+    {
+        if (sampler?.Name is { } name && !SamplerNames.Contains(name))
+            throw new UsageException($"--sampler: this {Config.Method} model samples with: {string.Join(", ", SamplerNames)} (got '{name}')");
+        if (sampler?.Options is { Count: > 0 } options)
+            throw new UsageException($"--{options.Keys.First()}: the {SamplerNames[0]} sampler of this model takes no such option");
+        int steps = sampler?.Steps ?? DefaultSampleSteps;
+        if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Network.eval();
+        long[] shape = [n, .. ItemShape];
+        var device = Device;
+        var z = noise ?? randn(shape, generator: gen, device: device);
+        if (!z.shape.SequenceEqual(shape))
+            throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
+        var sigmas = SigmasFor(steps);
+        // x_T ~ N(0, I) in the scaled frame is x = √(1 + σ₀²)·z in the σ-frame (diffusers' init_noise_sigma).
+        var x = z.to(float32).to(device) * Math.Sqrt(1 + sigmas[0] * sigmas[0]);
+        onFrame?.Invoke(x);
+        var result = RunSampler(x, sigmas, onStep);
+        if (Networks.IsImage(ItemShape)) result = result.clamp(-1, 1); // images live in [−1, 1]
+        return result.cpu().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The denoiser the catalog's samplers see (with a learned variance, also its Σ).</summary>
+    protected virtual IScoreModel CatalogDenoiser => Denoiser;
+    IScoreModel IDenoisingMethod.Denoiser => CatalogDenoiser;
+
+    /// <summary>The process the catalog's samplers follow: by default the σ range on Karras σ's (DDPM: its discrete VP table).</summary>
+    public virtual SamplingProcess Process => new(SamplingProcess.Edm, SigmaMin: SigmaMin, SigmaMax: SigmaMax);
+
+    public Tensor ToData(Tensor x) => Networks.IsImage(ItemShape) ? x.clamp(-1, 1) : x.alias();
+
+    /// <summary>The recipe the diffusion methods share on the toy 2-D sets: what trained the checkerboard well here
+    /// (docs/methods/ddpm.md, cld.md): batch 512, Adam 2e-3 with 100 warm-up steps, EMA 0.995, 6 Fourier features, 8,000 steps.</summary>
+    public static TrainConfig ToyRecipe(MethodConfig settings, string data, long steps = 8_000)
+    {
+        var c = new TrainConfig { Settings = settings };
+        return Data.Toy2D.Names.Contains(data)
+            ? c with { Steps = steps, BatchSize = 512, LearningRate = 2e-3, WarmupSteps = 100, EmaDecay = 0.995, Network = c.Network with { FourierFeatures = 6 } }
+            : c;
+    }
+
+    /// <summary>The option of every diffusion method: the own sampler's steps.</summary>
+    public static MethodOption SampleStepsOption<T>(string method, string sampler, Func<T, int, T> set) where T : MethodConfig =>
+        MethodOption.For<T>("sample-steps", "N", $"steps of the method's own sampler ({sampler}) for previews and 'sample' without --steps", $"{method}.sample_steps",
+            (s, v) => set(s, MethodOption.Integer(v, $"{method}.sample_steps")));
+}
