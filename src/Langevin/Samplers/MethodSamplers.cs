@@ -25,7 +25,7 @@ public sealed record MethodSampler(string Name, string Method, string Summary, I
         var request = SamplerRequest.For(Name, steps);
         if (given is null) return request;
         if (given.Keys.FirstOrDefault(k => !Takes(k)) is { } bad)
-            throw new UsageException($"--{bad} does not apply to the {Name} sampler of a {Method} run (it takes {Takes()})");
+            throw new UsageException($"--{bad} does not apply to the {Name} sampler (it takes: {string.Join(", ", Options.Select(o => "--" + o.Name).Prepend("--steps"))})");
         foreach (var option in Options)
             if (given.TryGetValue(option.Name, out var text))
             {
@@ -35,8 +35,6 @@ public sealed record MethodSampler(string Name, string Method, string Summary, I
             }
         return request;
     }
-
-    string Takes() => Options.Count == 0 ? "--steps only" : $"--steps, {string.Join(", ", Options.Select(o => "--" + o.Name))}";
 }
 
 /// <summary>
