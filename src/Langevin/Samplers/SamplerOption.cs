@@ -72,7 +72,7 @@ public abstract record SamplerOption(string Name, string? Value, string Help)
 
 /// <summary>
 /// A typed <see cref="SamplerOption"/>. <see cref="Default"/> is what a sampler uses when the option is not given (a
-/// sampler may bind its own: <c>SamplerOptions.Eta with { Default = 1 }</c>); <see cref="Rule"/> is its range.
+/// sampler may bind its own, as <see cref="SamplerOptions.AncestralEta"/> does); <see cref="Rule"/> is its range.
 /// Build one with <see cref="SamplerOption.Number"/>, <see cref="SamplerOption.Integer"/>, <see cref="SamplerOption.Flag"/>,
 /// <see cref="SamplerOption.Boolean"/>, <see cref="SamplerOption.Choice"/> or <see cref="SamplerOption.Text"/>.
 /// </summary>
@@ -100,18 +100,7 @@ public sealed record SamplerOption<T>(string Name, string? Value, string Help, O
     public override string? DefaultText => DefaultDescription
         ?? (HasDefault && !(IsFlag && _default is false) ? Format(_default) : null);
 
-    public override object Parse(string text) => ParseValue(text);
-
-    /// <summary>The typed value of <c>--name TEXT</c>, read but not yet checked against <see cref="Rule"/>.</summary>
-    public T ParseValue(string text) => Reader.TryRead(text, out var value) ? value : throw Error(Reader.MustBe, text);
-
-    /// <summary>The typed value of <c>--name TEXT</c>, read and checked.</summary>
-    public T Read(string text)
-    {
-        var value = ParseValue(text);
-        Check(value);
-        return value;
-    }
+    public override object Parse(string text) => Reader.TryRead(text, out var value) ? value : throw Error(Reader.MustBe, text);
 
     public override void CheckValue(object value)
     {
@@ -124,14 +113,6 @@ public sealed record SamplerOption<T>(string Name, string? Value, string Help, O
     {
         if (Rule is { } rule && !rule.Holds(value)) throw Error(rule.MustBe, value);
     }
-
-    /// <summary>The option's text in <paramref name="given"/> read and checked, or <paramref name="fallback"/> when it is not there (a method sampler's option dictionary).</summary>
-    public T ReadOr(IReadOnlyDictionary<string, string>? given, T fallback) =>
-        given is not null && given.TryGetValue(Name, out var text) ? Read(text) : fallback;
-
-    /// <summary>The option's text in <paramref name="given"/> read and checked, or its <see cref="Default"/>.</summary>
-    public T ReadOrDefault(IReadOnlyDictionary<string, string>? given) =>
-        given is not null && given.TryGetValue(Name, out var text) ? Read(text) : Default;
 }
 
 /// <summary>How an option's text becomes a value, and what the text must be when it cannot ("must be a number").</summary>
