@@ -16,16 +16,23 @@ public sealed record MethodSampler(string Name, string Method, string Summary, I
     /// <summary>Whom an option only this sampler takes belongs to, in the one-line refusal "--friction applies to …".</summary>
     public string AppliesTo { get => _appliesTo ?? $"the {Name} sampler only (a {Method} run's own)"; init => _appliesTo = value; }
 
+    /// <summary>Whether --steps sets its length (NCSN's ald follows the trained σ's; CLD's ode-rk45 is adaptive).</summary>
+    public bool TakesSteps { get; init; } = true;
+
     /// <summary>
-    /// The typed request for <paramref name="given"/> (option name → text): an option this sampler does not declare, a text
-    /// it cannot read or a value out of range is a one-line <see cref="UsageException"/>.
+    /// The typed request for <paramref name="steps"/> and <paramref name="given"/> (option name → text): steps it does not
+    /// take, an option it does not declare, a text it cannot read or a value out of range is a one-line <see cref="UsageException"/>.
     /// </summary>
     public SamplerRequest Read(int? steps, IReadOnlyDictionary<string, string>? given)
     {
         var request = SamplerRequest.For(Name, steps);
+        string? bad = steps is not null && !TakesSteps ? "steps" : given?.Keys.FirstOrDefault(k => !Takes(k));
+        if (bad is not null)
+        {
+            var takes = Options.Select(o => "--" + o.Name).Prepend(TakesSteps ? "--steps" : null).OfType<string>().ToList();
+            throw new UsageException($"--{bad} does not apply to the {Name} sampler ({(takes.Count == 0 ? "it takes no options" : $"it takes: {string.Join(", ", takes)}")})");
+        }
         if (given is null) return request;
-        if (given.Keys.FirstOrDefault(k => !Takes(k)) is { } bad)
-            throw new UsageException($"--{bad} does not apply to the {Name} sampler (it takes: {string.Join(", ", Options.Select(o => "--" + o.Name).Prepend("--steps"))})");
         foreach (var option in Options)
             if (given.TryGetValue(option.Name, out var text))
             {
@@ -77,7 +84,7 @@ public static class MethodSamplers
     public static readonly SamplerOption<double> InitNoise = SamplerOption.Number("init-noise", "S",
         "standard deviation of the noise added to the start-up samples") with { Rule = AtLeast(0.0), Default = 0.5, DefaultDescription = "0.5, the paper's" };
 
-    public static readonly MethodSampler Ald = new("ald", "ncsn", "annealed Langevin dynamics over the run's σ's, T and ε (Song & Ermon 2019/2020)", []);
+    public static readonly MethodSampler Ald = new("ald", "ncsn", "annealed Langevin dynamics over the run's σ's, T and ε (Song & Ermon 2019/2020)", []) { TakesSteps = false };
     public static readonly MethodSampler Dlg = new("dlg", "dmcmc", "denoising Langevin–Gibbs: MCMC over (x, σ), handed to Heun (Kim & Ye 2022)",
         [DlgStepSize, GibbsSteps, BurnIn, Chains, SigmaUpdate, HandOff, InitSteps, InitNoise]);
     public static readonly MethodSampler WalkJump = new("walk-jump", "walkjump", "walk on the noisy manifold with BAOAB, jump with the denoiser (Saremi & Srivastava 2022)",
@@ -89,7 +96,7 @@ public static class MethodSamplers
     public static readonly MethodSampler Sscs = new("sscs", "cld", "symmetric splitting CLD sampler (Dockhorn et al. 2022)", []);
     public static readonly MethodSampler CldEulerMaruyama = new("em", "cld", "Euler–Maruyama on CLD's reverse SDE", []);
     public static readonly MethodSampler CldOde = new("ode", "cld", "Euler on CLD's probability-flow ODE", []);
-    public static readonly MethodSampler CldRk45 = new("ode-rk45", "cld", "CLD's probability-flow ODE with adaptive Dormand–Prince (tolerances 1e-5)", []);
+    public static readonly MethodSampler CldRk45 = new("ode-rk45", "cld", "CLD's probability-flow ODE with adaptive Dormand–Prince (tolerances 1e-5)", []) { TakesSteps = false };
 
     /// <summary>Every method's own sampler; the order is that of help and of the refusal of their options by the catalog's samplers.</summary>
     public static readonly IReadOnlyList<MethodSampler> All = [Ald, Dlg, WalkJump, Sgld, Esh, Pgd, Sscs, CldEulerMaruyama, CldOde, CldRk45];

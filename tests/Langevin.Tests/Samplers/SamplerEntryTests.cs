@@ -221,6 +221,9 @@ public class SamplerEntryTests
             Assert.Throws<UsageException>(() => MethodSamplers.Sgld.Read(null, new Dictionary<string, string> { ["start"] = "data" })).Message);
         Assert.Equal("--steps-per-level does not apply to the pgd sampler (it takes: --steps)",
             Assert.Throws<UsageException>(() => MethodSamplers.Pgd.Read(null, new Dictionary<string, string> { ["steps-per-level"] = "2" })).Message);
+        Assert.Equal("--steps does not apply to the ald sampler (it takes no options)",
+            Assert.Throws<UsageException>(() => MethodSamplers.Ald.Read(10, null)).Message);
+        Assert.Null(MethodSamplers.CldRk45.Read(null, new Dictionary<string, string>()).Steps);
     }
 
     /// <summary>An option name means one thing to the CLI: one type, flag or not, wherever it is declared.</summary>
