@@ -129,7 +129,7 @@ public sealed class CompareCommand : ICommand
             foreach (var sampler in samplers)
                 foreach (int budget in budgets)
                 {
-                    var request = Request(sampler, budget, karras && SamplerCatalog.Find(sampler).Options.Contains("karras"), process);
+                    var request = Request(sampler, budget, karras && SamplerCatalog.Find(sampler).Takes("karras"), process);
                     p.Report(done, $"{sampler} @ {budget}");
                     if (request is null) { done++; continue; }       // the budget is below what the sampler needs
                     using var scope = NewDisposeScope();

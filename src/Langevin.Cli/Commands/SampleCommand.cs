@@ -16,43 +16,12 @@ public sealed class SampleCommand : ICommand
     public string Summary => "draw samples from a trained or analytic model to .npy and/or a PNG";
     public string Usage => "langevin sample (--run RUN | --checkpoint FILE | --model analytic:FILE.json) [--sampler NAME] [--steps N] [--n N] [--seed S] [--noise FILE.npy] [--compose RUN[,RUN...]] [--compose-sampler own|ais] [--out FILE.npy] [--grid FILE.png]";
 
-    /// <summary>The sampler options, named as diffusers names them; each sampler accepts its own subset (see SamplerCatalog).</summary>
+    /// <summary>--sampler, --steps and the options of every sampler, the catalog's and the methods' own, as they declare them.</summary>
     public static readonly IReadOnlyList<OptionSpec> SamplerSpecs =
     [
         new("sampler", "NAME", $"sampler: {string.Join(", ", SamplerCatalog.Names)} (default: the method's own)"),
         new("steps", "N", "sampling steps (default: the sampler's; ode-rk45 is adaptive)"),
-        new("process", "vp|edm|ve", "analytic models: the process whose σ's the sampler follows (default vp; edm* samplers use edm)"),
-        new("betas", "linear|cosine", "vp process: β schedule, T = 1000 (default linear; cosine = squaredcos_cap_v2)"),
-        new("spacing", "leading|trailing|linspace", "vp process: timestep spacing (default: diffusers' default for the scheduler)"),
-        new("steps-offset", "K", "vp process: steps_offset added to leading timesteps (default 0)"),
-        new("set-alpha-to-one", "true|false", "ddim: the last step goes to ᾱ = 1 (default true) or to ᾱ_0"),
-        new("karras", null, "euler, heun, lms, dpmpp-2m, unipc: Karras σ's (ρ = 7) over the schedule's range"),
-        new("round-timesteps", null, "dpmpp-2m, unipc with --karras: query the model at the rounded integer timestep, as diffusers (default true; false: exact σ)"),
-        new("clip-sample", null, "ddim, ddpm: clamp the predicted x₀ to [−1, 1]"),
-        new("eta", "η", "ddim (default 0), euler-ancestral (default 1): the share of fresh noise"),
-        new("churn", "S", "edm: S_churn (default 0, deterministic)"),
-        new("s-noise", "S", "edm: S_noise (default 1)"),
-        new("snr", "R", "pc: corrector signal-to-noise ratio (default 0.16)"),
-        new("corrector-steps", "N", "pc: Langevin corrector steps per level (default 1)"),
-        new("variance", "fixed-small|fixed-large|learned", "ddpm: posterior variance β̃_t (default), β_t, or the learned Σ of a --loss hybrid run (Nichol & Dhariwal 2021, Eq. 15)"),
-        new("order", "K", "lms (default 4), unipc (default 2): solver order"),
-        new("rtol", "TOL", "ode-rk45: relative tolerance (default 1e-5)"),
-        new("atol", "TOL", "ode-rk45: absolute tolerance (default 1e-5)"),
-        new("sigma-min", "σ", "edm/ve process: smallest σ (edm default 0.002)"),
-        new("sigma-max", "σ", "edm/ve process: largest σ (edm default 80)"),
-        new("rho", "ρ", "edm: Karras ρ (default 7)"),
-        new("steps-per-level", "T", "ald: Langevin steps per σ (default 5)"),
-        new("step-size", "ε", "ald: step size ε (default: NCSNv2 Technique 4); dlg: Langevin step η (default: the run's, 0.01); walk-jump: BAOAB step δ (default 0.5σ); ebm: SGLD's α (default: the run's --sgld-step)"),
-        new("start", "noise|buffer", "ebm: start the SGLD chains from uniform noise (default) or from --n distinct rows of the run's replay buffer (its persistent chains)"),
-        new("final-step-size", "α", "ebm: SGLD's α decays geometrically from --step-size to this over the chain (Welling & Teh's decreasing steps; default: constant)"),
-        new("friction", "γ", "walk-jump: BAOAB friction γ (default 1/σ; the paper's MNIST runs use 0.5/σ)"),
-        new("gibbs-steps", "K", "dlg: Langevin–Gibbs steps per emitted sample (default 10); --steps sets its Heun hand-off steps"),
-        new("burn-in", "K", "dlg: Gibbs steps before the first sample (default 20)"),
-        new("chains", "C", "dlg: parallel chains, each emitting ⌈n/C⌉ samples (default 100)"),
-        new("sigma-update", "mode|draw", "dlg: σ ← the estimator's posterior mode (default, the paper's code) or a draw σ ~ p(σ|x)"),
-        new("hand-off", "lowest|last", "dlg: hand the state of smallest σ among the Gibbs steps to Heun (default, the paper's) or the last state"),
-        new("init-steps", "N", "dlg: Heun σ's of the start-up run from σ_max that begins each chain (default 18)"),
-        new("init-noise", "S", "dlg: standard deviation of the noise added to the start-up samples (default 0.5, the paper's)"),
+        .. SamplerOptionHelp.For([.. SamplerCatalog.All, .. MethodSamplers.All]).Select(h => new OptionSpec(h.Option.Name, h.Option.Value, h.Text)),
     ];
 
     public IReadOnlyList<OptionSpec> Options { get; } =
@@ -97,7 +66,7 @@ public sealed class SampleCommand : ICommand
         Tensor? samples = null;
         var frames = new List<Tensor>();
         Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));
-        bool own = request.Sampler == method.SamplerNames[0] && !SamplerCatalog.GivenOptions(request).Any() && request.Steps is null;
+        bool own = request.Sampler == method.SamplerNames[0] && request.Given.Count == 0 && request.Steps is null;
         bool ownOnly = method.SamplerNames.Contains(request.Sampler) && !SamplerCatalog.Names.Contains(request.Sampler); // e.g. dmcmc's dlg
         if (a.String("sampler") is null || own || ownOnly || method is not IDenoisingMethod denoising)
         {
@@ -107,6 +76,7 @@ public sealed class SampleCommand : ICommand
             var settings = new SamplerSettings(a.String("sampler"), request.Steps, SamplerOptionsGiven(a));
             ProgressDisplay.Run("sample", method.FunctionEvaluationsWith(settings), 0, a.Flag("quiet"), "NFE", p =>
                 samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame, settings));
+            onFrame?.Invoke(samples!);
             a.Result["nfe"] = method.FunctionEvaluationsWith(settings);
             if (method is ISamplingReport { LastSampling: { } report }) Console.WriteLine(report);
         }
@@ -115,16 +85,19 @@ public sealed class SampleCommand : ICommand
             using var z = noise?.to(float32) ?? randn([n, .. method.ItemShape], generator: gen, device: gen.device);
             if (!z.shape.Skip(1).SequenceEqual(method.ItemShape))
                 throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
-            if (new[] { "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off", "init-steps", "init-noise" }.FirstOrDefault(a.Has) is { } dlgOnly)
-                throw new UsageException($"--{dlgOnly} applies to the dlg sampler only (a dmcmc run's own)");
-            if (a.Has("friction")) throw new UsageException("--friction applies to the walk-jump sampler only (a walkjump run's own)");
-            if (new[] { "final-step-size", "start" }.FirstOrDefault(a.Has) is { } ebmOnly) throw new UsageException($"--{ebmOnly} applies to an EBM run's SGLD only");
+            MethodSamplers.RefuseOwnOnly(a.Has);
             method.Eval();
             int batch = a.Int("batch") ?? n;
             if (batch < 1) throw new UsageException($"--batch must be ≥ 1 (got {batch})");
             // Chunks of the one noise tensor: a deterministic sampler gives the same samples at any --batch.
             var chunks = z.split(batch);
             int expected = SamplerCatalog.ExpectedEvaluations(request, denoising.Process);
+            // the trajectory of the first batch: at most ~100 steps, each state in the VP frame x/√(1 + σ²), which stays in range
+            int every = Math.Max(1, SamplerCatalog.Plan(request, denoising.Process).Steps / 100);
+            Action<SamplerStep>? onSample = gifPath is null ? null : s =>
+            {
+                if (s.Index % every == 0) onFrame!(denoising.ToData(s.X * SamplingPlan.VpScale(s.Sigma)));
+            };
             SamplerResult? result = null;
             var outputs = new Tensor[chunks.Length];
             int maxEvaluations = 0;
@@ -134,11 +107,13 @@ public sealed class SampleCommand : ICommand
                 {
                     using var scope = NewDisposeScope();
                     int done0 = i * expected;
-                    result = SamplerCatalog.Run(denoising.Denoiser, chunks[i].to(gen.device), request, denoising.Process, gen, (done, _) => p.Report(done0 + done));
+                    result = SamplerCatalog.Run(denoising.Denoiser, chunks[i].to(gen.device), request, denoising.Process, gen,
+                        (done, _) => p.Report(done0 + done), i == 0 ? onSample : null);
                     maxEvaluations = Math.Max(maxEvaluations, result.Evaluations);
                     outputs[i] = denoising.ToData(result.Output).cpu().MoveToOuterDisposeScope();
                 }
             });
+            onFrame?.Invoke(outputs[0]);
             samples = cat(outputs, 0);
             foreach (var t in outputs.Concat(chunks)) t.Dispose();
             result = result! with { Evaluations = maxEvaluations };
@@ -148,7 +123,6 @@ public sealed class SampleCommand : ICommand
         using var drawn = samples!;
         if (gifPath is not null)
         {
-            frames.Add(SamplePreview.Frame(drawn));
             GifWriter.Save(gifPath, frames, delayCentiseconds: 12);
             foreach (var f in frames) f.Dispose();
             Console.WriteLine($"wrote {gifPath} ({frames.Count} frames)");
@@ -170,8 +144,6 @@ public sealed class SampleCommand : ICommand
         var request = Request(a) with { Sampler = a.String("sampler") ?? "ddim" };
         var process = new SamplingProcess(request.Process ?? (request.Sampler.StartsWith("edm", StringComparison.Ordinal) ? SamplingProcess.Edm : SamplingProcess.Vp),
             request.Process is SamplingProcess.Vp or null ? new VpDiscreteSchedule(1000, request.Betas ?? VpDiscreteSchedule.Linear) : null);
-        if (!SamplingProcess.Kinds.Contains(process.Kind))
-            throw new UsageException($"--process must be one of: {string.Join(", ", SamplingProcess.Kinds)} (got '{process.Kind}')");
         if (process.Kind == SamplingProcess.Ve && request.SigmaMax is null)
             throw new UsageException("--process ve needs --sigma-max (and --sigma-min), the range of NCSN's geometric σ's");
         request = request with { Process = a.String("process") };
@@ -339,7 +311,7 @@ public sealed class SampleCommand : ICommand
     }
 
     static string Describe(SamplerRequest r, SamplerResult result) => r.Sampler == "ode-rk45"
-        ? $"ode-rk45: adaptive (rtol {r.Rtol ?? 1e-5:G3}, atol {r.Atol ?? 1e-5:G3}), NFE {result.Evaluations}"
+        ? $"ode-rk45: adaptive (rtol {r.Get(SamplerOptions.Rtol):G3}, atol {r.Get(SamplerOptions.Atol):G3}), NFE {result.Evaluations}"
         : $"{r.Sampler}: {result.Plan.Steps} steps, NFE {result.Evaluations}";
 
     static void Write(Tensor samples, string? outPath, string? gridPath, string title, bool keepDtype)
@@ -359,41 +331,17 @@ public sealed class SampleCommand : ICommand
         }
     }
 
-    /// <summary>The sampler request from the command line (null = not given).</summary>
+    /// <summary>The sampler request from the command line: the catalog's options given, typed as they declare.</summary>
     public static SamplerRequest Request(ParsedArgs a)
     {
-        static string? Choice(ParsedArgs a, string name, params string[] allowed) => a.String(name) is { } v
-            ? allowed.Contains(v) ? v : throw new UsageException($"--{name} must be one of: {string.Join(", ", allowed)} (got '{v}')")
-            : null;
-        string? setAlpha = a.String("set-alpha-to-one");
-        if (setAlpha is not null and not ("true" or "false")) throw new UsageException($"--set-alpha-to-one must be true or false (got '{setAlpha}')");
-        return new SamplerRequest
-        {
-            Sampler = a.String("sampler") ?? "ddim",
-            Steps = a.Int("steps"),
-            Process = a.String("process"),
-            Betas = Choice(a, "betas", VpDiscreteSchedule.Linear, VpDiscreteSchedule.Cosine),
-            Spacing = Choice(a, "spacing", [.. TimestepSpacing.Names]),
-            StepsOffset = a.Int("steps-offset"),
-            SetAlphaToOne = setAlpha is null ? null : setAlpha == "true",
-            Karras = a.OptionalFlag("karras"),
-            RoundTimesteps = a.OptionalFlag("round-timesteps"),
-            ClipSample = a.OptionalFlag("clip-sample"),
-            Eta = a.Double("eta"),
-            Churn = a.Double("churn"),
-            SNoise = a.Double("s-noise"),
-            Snr = a.Double("snr"),
-            CorrectorSteps = a.Int("corrector-steps"),
-            Variance = a.String("variance"),
-            Order = a.Int("order"),
-            Rtol = a.Double("rtol"),
-            Atol = a.Double("atol"),
-            SigmaMin = a.Double("sigma-min"),
-            SigmaMax = a.Double("sigma-max"),
-            Rho = a.Double("rho"),
-            StepsPerLevel = a.Int("steps-per-level"),
-            StepSize = a.Double("step-size"),
-        };
+        var request = new SamplerRequest { Sampler = a.String("sampler") ?? "ddim", Steps = a.Int("steps") };
+        foreach (var option in SamplerOptions.All.DistinctBy(o => o.Name))
+            if (a.Has(option.Name))
+                // numbers through ParsedArgs, whose one-line errors name the command; words through the option
+                request = request.With(option.Name, option.ValueType == typeof(int) ? a.Int(option.Name)!.Value
+                    : option.ValueType == typeof(double) ? a.Double(option.Name)!.Value
+                    : option.Parse(a.String(option.Name)!));
+        return request;
     }
 
     static IReadOnlyDictionary<string, string> SamplerOptionsGiven(ParsedArgs a) =>

@@ -17,10 +17,13 @@ public sealed record AnnealedLangevinSampler(GeometricSigmas Sigmas, int StepsPe
     /// <summary>
     /// Runs the chain from <paramref name="x"/> (typically uniform noise, as NCSN). After every step
     /// <paramref name="constrain"/> may overwrite part of the state (inpainting clamps known pixels; see
-    /// <see cref="Inpaint"/>). <paramref name="onStep"/> reports progress as (done, total) score evaluations.
+    /// <see cref="Inpaint"/>). <paramref name="onStep"/> reports progress as (done, total) score evaluations,
+    /// <paramref name="onLevel"/> the state after each level, and <paramref name="onSample"/> each level as a step from σ_i
+    /// to σ_{i+1} (0 after the last) at its first Langevin step, with the Tweedie denoiser x + σ_i² s(x, σ_i).
     /// </summary>
     public Tensor Sample(IScoreModel model, Tensor x, Generator? gen,
-        Func<Tensor, int, Tensor>? constrain = null, Action<int, int>? onStep = null, Action<Tensor>? onLevel = null)
+        Func<Tensor, int, Tensor>? constrain = null, Action<int, int>? onStep = null, Action<Tensor>? onLevel = null,
+        Action<SamplerStep>? onSample = null)
     {
         using var _ = no_grad();
         x = x.clone();
@@ -34,7 +37,9 @@ public sealed record AnnealedLangevinSampler(GeometricSigmas Sigmas, int StepsPe
             for (int t = 0; t < StepsPerLevel; t++)
             {
                 using var scope = NewDisposeScope();
-                var next = LangevinStep.Apply(x, model.Score(x, sigmaT), alpha, gen);
+                var score = model.Score(x, sigmaT);
+                if (t == 0) onSample?.Invoke(new SamplerStep(i, sigma, i + 1 < Sigmas.Levels ? Sigmas[i + 1] : 0, x, x + sigma * sigma * score));
+                var next = LangevinStep.Apply(x, score, alpha, gen);
                 if (constrain is not null) next = constrain(next, i);
                 x.Dispose();
                 x = next.MoveToOuterDisposeScope();

@@ -8,9 +8,10 @@ namespace Langevin.Samplers;
 /// Samplers for the probability-flow ODE / reverse SDE in the unscaled (VE) σ-frame, k-diffusion style: each runs over
 /// a denoiser D(x, σ) = x + σ² s(x, σ) from an <see cref="IScoreModel"/> on a descending σ array (see
 /// <see cref="SamplingSigmas"/> and <see cref="SamplingPlan"/>) whose last entry is the final σ (0, or σ_min for
-/// DDIM without set_alpha_to_one), returns the final x and reports network evaluations (NFE) as onStep(done, total).
-/// The input x is not modified or disposed. Each sampler reads like its paper's algorithm; the shared pieces are
-/// <see cref="Denoiser"/> (one counted network call), <see cref="AncestralStep"/>, <see cref="ToD"/> and the
+/// DDIM without set_alpha_to_one), returns the final x and reports network evaluations (NFE) as onStep(done, total) and
+/// each step, k-diffusion's callback, as onSample(<see cref="SamplerStep"/>). The input x is not modified or disposed. Each
+/// sampler reads like its paper's algorithm; the shared pieces are <see cref="Denoiser"/> (one counted network call),
+/// <see cref="Loop"/> and <see cref="Multistep"/> (the step loops), <see cref="AncestralStep"/>, <see cref="ToD"/> and the
 /// exponential-integrator step <see cref="DataPredictionStep"/>.
 /// </summary>
 public static class DiffusionSamplers
@@ -25,21 +26,23 @@ public static class DiffusionSamplers
     /// Euler on the probability-flow ODE dx/dσ = (x − D(x, σ))/σ (Karras et al. 2022, Eq. 4 / Alg. 1 without the
     /// correction); in this frame it is DDIM with η = 0 (Song et al. 2021; Karras et al. 2022, §3).
     /// </summary>
-    public static Tensor Euler(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null) =>
-        EulerAncestral(model, x, sigmas, gen: null, eta: 0, onStep);
+    public static Tensor Euler(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null,
+        Action<SamplerStep>? onSample = null) =>
+        EulerAncestral(model, x, sigmas, gen: null, eta: 0, onStep, onSample);
 
     /// <summary>
     /// EDM's stochastic sampler (Karras et al. 2022, Alg. 2): at each step raise σ_i to σ̂ = σ_i(1 + γ_i) by adding
     /// fresh noise (γ_i = min(S_churn/N, √2 − 1) for σ_i ∈ [S_tmin, S_tmax]), then one Heun step from σ̂ to σ_{i+1},
     /// with a plain Euler step when σ_{i+1} = 0 (Alg. 1 l. 7). With S_churn = 0 it is the deterministic Heun sampler
-    /// (Alg. 1), as k-diffusion's sample_heun.
+    /// (Alg. 1), as k-diffusion's sample_heun. A step reports x̂ and σ̂, where the model is first evaluated.
     /// </summary>
     public static Tensor Heun(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null,
-        double churn = 0, double tMin = 0, double tMax = double.PositiveInfinity, double sNoise = 1, Generator? gen = null)
+        double churn = 0, double tMin = 0, double tMax = double.PositiveInfinity, double sNoise = 1, Generator? gen = null,
+        Action<SamplerStep>? onSample = null)
     {
-        if (!(churn >= 0) || !double.IsFinite(churn)) throw new UsageException($"--churn must be ≥ 0 (got {churn})");
+        SamplerOptions.Churn.Check(churn);
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, HeunEvaluations(sigmas), onStep);
+        var d = new Denoiser(model, HeunEvaluations(sigmas), onStep, onSample);
         return Loop(x, steps, (x, i) =>
         {
             double sigma = sigmas[i], next = sigmas[i + 1];
@@ -48,7 +51,8 @@ public static class DiffusionSamplers
             var xHat = gamma > 0                                                      // Alg. 2 l. 6: x̂ = x + √(σ̂² − σ²) ε
                 ? x + Math.Sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device)
                 : x;
-            return HeunStep(d, xHat, tensor(sigmaHat, float64), tensor(next, float64), next == 0); // Alg. 2 l. 7–11
+            var denoised = d.AtStep(i, xHat, sigmaHat, next);
+            return HeunStep(d, xHat, denoised, tensor(sigmaHat, float64), tensor(next, float64), next == 0); // Alg. 2 l. 7–11
         });
     }
 
@@ -66,17 +70,18 @@ public static class DiffusionSamplers
         bool toZero = sigmas[.., -1].eq(0).all().item<bool>();
         var d = new Denoiser(model, 2 * steps - (toZero ? 1 : 0), onStep);
         var ladder = sigmas.to(x.dtype).to(x.device);
-        return Loop(x, steps, (x, i) => HeunStep(d, x, ladder[.., i], ladder[.., i + 1], toZero && i == steps - 1));
+        return Loop(x, steps, (x, i) => HeunStep(d, x, d.At(x, ladder[.., i]), ladder[.., i], ladder[.., i + 1], toZero && i == steps - 1));
     }
 
     /// <summary>
     /// One Heun step from σ to σ_next (Karras et al. 2022, Alg. 1 l. 4–8 / Alg. 2 l. 7–11): an Euler step, corrected by the
-    /// slope at its end unless it goes to σ = 0. σ's are 0-dim (one for the batch) or [B] (one per item).
+    /// slope at its end unless it goes to σ = 0, from <paramref name="denoised"/> = D(x, σ). σ's are 0-dim (one for the
+    /// batch) or [B] (one per item).
     /// </summary>
-    static Tensor HeunStep(Denoiser d, Tensor x, Tensor sigma, Tensor next, bool toZero)
+    static Tensor HeunStep(Denoiser d, Tensor x, Tensor denoised, Tensor sigma, Tensor next, bool toZero)
     {
         var h = (next - sigma).Broadcast(x);
-        var di = ToD(x, sigma, d.At(x, sigma));                                     // d_i = (x − D(x, σ))/σ
+        var di = ToD(x, sigma, denoised);                                           // d_i = (x − D(x, σ))/σ
         var euler = x + h * di;                                                      // Euler step
         if (toZero) return euler;                                                    // no correction at σ = 0
         var d2 = ToD(euler, next, d.At(euler, next));
@@ -88,15 +93,15 @@ public static class DiffusionSamplers
     /// level σ_up, so that σ_down² + σ_up² = σ_{i+1}²; η = 1 is DDPM-like ancestral sampling, η = 0 is <see cref="Euler"/>.
     /// </summary>
     public static Tensor EulerAncestral(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, double eta = 1,
-        Action<int, int>? onStep = null)
+        Action<int, int>? onStep = null, Action<SamplerStep>? onSample = null)
     {
-        CheckEta(eta);
+        SamplerOptions.AncestralEta.Check(eta);
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, steps, onStep);
+        var d = new Denoiser(model, steps, onStep, onSample);
         return Loop(x, steps, (x, i) =>
         {
             var (down, up) = AncestralStep(sigmas[i], sigmas[i + 1], eta);
-            var next = x + (down - sigmas[i]) * ToD(x, sigmas[i], d.At(x, sigmas[i]));   // Euler step to σ_down
+            var next = x + (down - sigmas[i]) * ToD(x, sigmas[i], d.AtStep(i, x, sigmas[i], sigmas[i + 1])); // Euler step to σ_down
             return AddNoise(next, up, gen);                                                 // re-noise to σ_{i+1}
         });
     }
@@ -106,18 +111,20 @@ public static class DiffusionSamplers
     /// with ε̂ = (x − D)/σ_t and σ_up = η σ_{t−1}√(σ_t² − σ_{t−1}²)/σ_t (Eq. 16). η = 0 is <see cref="Euler"/>; η = 1 is
     /// DDPM's posterior. <paramref name="clipDenoised"/> clamps x̂₀ to [−1, 1] while ε̂ stays the network's, as diffusers'
     /// DDIMScheduler (clip_sample). <paramref name="carry"/>[i] rescales x after step i when the step's target
-    /// (diffusers' t − T/N, <paramref name="targets"/>[i]) is not the next evaluated timestep (see <see cref="SamplingPlan.Carry"/>).
+    /// (diffusers' t − T/N, <paramref name="targets"/>[i]) is not the next evaluated timestep (see <see cref="SamplingPlan.Carry"/>);
+    /// a step reports that target as its next σ.
     /// </summary>
     public static Tensor Ddim(IScoreModel model, Tensor x, double[] sigmas, double eta = 0, Generator? gen = null,
-        bool clipDenoised = false, double[]? targets = null, double[]? carry = null, Action<int, int>? onStep = null)
+        bool clipDenoised = false, double[]? targets = null, double[]? carry = null, Action<int, int>? onStep = null,
+        Action<SamplerStep>? onSample = null)
     {
-        CheckEta(eta);
+        SamplerOptions.DdimEta.Check(eta);
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, steps, onStep);
+        var d = new Denoiser(model, steps, onStep, onSample);
         return Loop(x, steps, (x, i) =>
         {
             double sigma = sigmas[i], prev = targets?[i] ?? sigmas[i + 1];
-            var denoised = d.At(x, sigma);
+            var denoised = d.AtStep(i, x, sigma, prev);
             var eps = (x - denoised) / sigma;                                         // ε̂ = (x_t − √ᾱ x̂₀)/√(1−ᾱ) in the σ-frame
             var x0 = clipDenoised ? denoised.clamp(-1, 1) : denoised;
             var (down, up) = AncestralStep(sigma, prev, eta);
@@ -131,20 +138,20 @@ public static class DiffusionSamplers
     /// <paramref name="variance"/> (<see cref="DdpmVariances"/>: β̃_t, β_t, or improved DDPM's learned interpolation between
     /// them, which needs an <see cref="IVarianceModel"/>); no noise on the last step unless <paramref name="noiseLastStep"/>
     /// (diffusers adds noise whenever t &gt; 0, so a last timestep above 0 is noised too). With <paramref name="clipDenoised"/>
-    /// the mean uses the clamped x̂₀, as diffusers' DDPMScheduler. <paramref name="onDenoised"/>(x̂₀, i) sees each step's
-    /// prediction (progressive generation, Ho et al. 2020, Fig. 6).
+    /// the mean uses the clamped x̂₀, as diffusers' DDPMScheduler. A step reports the model's x̂₀ before clamping
+    /// (progressive generation, Ho et al. 2020, Fig. 6, reads it there).
     /// </summary>
     public static Tensor Ddpm(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, DdpmVariance variance = DdpmVariance.FixedSmall,
-        bool clipDenoised = false, bool noiseLastStep = false, Action<int, int>? onStep = null, Action<Tensor, int>? onDenoised = null)
+        bool clipDenoised = false, bool noiseLastStep = false, Action<int, int>? onStep = null, Action<SamplerStep>? onSample = null)
     {
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, steps, onStep);
+        var d = new Denoiser(model, steps, onStep, onSample);
         return Loop(x, steps, (x, i) =>
         {
             double sigma = sigmas[i], prev = sigmas[i + 1];
             var (x0, v) = variance == DdpmVariance.Learned ? d.WithVariance(x, sigma) : (d.At(x, sigma), (Tensor?)null);
+            d.Report(i, x, sigma, prev, x0);
             if (clipDenoised) x0 = x0.clamp(-1, 1);
-            onDenoised?.Invoke(x0, i);
             var mean = x0 + prev * prev / (sigma * sigma) * (x - x0);               // Ho et al. 2020, Eq. 7
             if (i == steps - 1 && !noiseLastStep) return mean;
             var (small, large) = DdpmVariances(sigma, prev);
@@ -187,29 +194,19 @@ public static class DiffusionSamplers
     /// x_{i+1} = x_i + Σ_j c_{ij} d_{i−j}, the c_{ij} being the integrals over [σ_i, σ_{i+1}] of the Lagrange basis
     /// polynomials through the last ≤ order σ's (Adams–Bashforth on a non-uniform grid).
     /// </summary>
-    public static Tensor Lms(IScoreModel model, Tensor x, double[] sigmas, int order = 4, Action<int, int>? onStep = null)
+    public static Tensor Lms(IScoreModel model, Tensor x, double[] sigmas, int order = 4, Action<int, int>? onStep = null,
+        Action<SamplerStep>? onSample = null)
     {
-        if (order < 1) throw new UsageException($"--order must be ≥ 1 (got {order})");
+        SamplerOptions.LmsOrder.Check(order);
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, steps, onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        var history = new List<Tensor>();   // d_i, d_{i−1}, … newest first
-        try
+        return Multistep(new Denoiser(model, steps, onStep, onSample), x, sigmas, order, (i, x, denoised, history) =>
         {
-            for (int i = 0; i < steps; i++)
-            {
-                using var scope = NewDisposeScope();
-                history.Insert(0, ToD(x, sigmas[i], d.At(x, sigmas[i])).MoveToOuterDisposeScope());
-                if (history.Count > order) { history[^1].Dispose(); history.RemoveAt(history.Count - 1); }
-                var next = x;
-                for (int j = 0; j < history.Count; j++)
-                    next = next + LmsCoefficient(sigmas, i, j, history.Count) * history[j];
-                Replace(ref x, next);
-            }
-        }
-        finally { foreach (var h in history) h.Dispose(); }
-        return x;
+            history.Remember(ToD(x, sigmas[i], denoised));                          // d_i
+            var next = x;
+            for (int j = 0; j < history.Count; j++)                                 // x + Σ_j c_ij d_{i−j}
+                next = next + LmsCoefficient(sigmas, i, j, history.Count) * history.Back(j);
+            return next;
+        });
     }
 
     /// <summary>∫_{σ_i}^{σ_{i+1}} Π_{k≠j} (τ − σ_{i−k})/(σ_{i−j} − σ_{i−k}) dτ over k &lt; order (k-diffusion linear_multistep_coeff), exactly.</summary>
@@ -232,33 +229,23 @@ public static class DiffusionSamplers
     /// DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++", Alg. 2), multistep 2nd order in the data prediction, with
     /// λ = −log σ; the first step and a step to σ = 0 are first order (diffusers' lower_order_final with a zero final σ).
     /// </summary>
-    public static Tensor DpmSolverPP2M(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null)
+    public static Tensor DpmSolverPP2M(IScoreModel model, Tensor x, double[] sigmas, Action<int, int>? onStep = null,
+        Action<SamplerStep>? onSample = null)
     {
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, steps, onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        Tensor? older = null;
-        try
+        return Multistep(new Denoiser(model, steps, onStep, onSample), x, sigmas, 1, (i, x, denoised, history) =>
         {
-            for (int i = 0; i < steps; i++)
+            double sigma = sigmas[i], next = sigmas[i + 1];
+            var dHat = denoised;
+            if (history.Count > 0 && next > 0)
             {
-                using var scope = NewDisposeScope();
-                double sigma = sigmas[i], next = sigmas[i + 1];
-                var denoised = d.At(x, sigma);
-                var dHat = denoised;
-                if (older is not null && next > 0)
-                {
-                    double r = Lambda(sigma, sigmas[i - 1]) / Lambda(next, sigma);      // r = h_{i−1}/h_i
-                    dHat = (1 + 1 / (2 * r)) * denoised - 1 / (2 * r) * older;           // Alg. 2: D = (1 + 1/2r) x̂_i − (1/2r) x̂_{i−1}
-                }
-                Replace(ref x, DataPredictionStep(x, sigma, next, dHat));
-                older?.Dispose();
-                older = denoised.MoveToOuterDisposeScope();
+                double r = Lambda(sigma, sigmas[i - 1]) / Lambda(next, sigma);      // r = h_{i−1}/h_i
+                dHat = (1 + 1 / (2 * r)) * denoised - 1 / (2 * r) * history.Back(0); // Alg. 2: D = (1 + 1/2r) x̂_i − (1/2r) x̂_{i−1}
             }
-        }
-        finally { older?.Dispose(); }
-        return x;
+            var stepped = DataPredictionStep(x, sigma, next, dHat);
+            history.Remember(denoised);
+            return stepped;
+        });
     }
 
     /// <summary>
@@ -267,47 +254,32 @@ public static class DiffusionSamplers
     /// model output at it (no extra evaluation), then the predictor UniP-p (Alg. 1) steps on; orders warm up from 1 and the
     /// last step is first order (lower_order_final).
     /// </summary>
-    public static Tensor UniPc(IScoreModel model, Tensor x, double[] sigmas, int order = 2, Action<int, int>? onStep = null)
+    public static Tensor UniPc(IScoreModel model, Tensor x, double[] sigmas, int order = 2, Action<int, int>? onStep = null,
+        Action<SamplerStep>? onSample = null)
     {
-        if (order is < 1 or > 3) throw new UsageException($"--order must be 1, 2 or 3 for unipc (got {order})");
+        SamplerOptions.UniPcOrder.Check(order);
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, steps, onStep);
-        using var _ = no_grad();
-        x = x.clone();
-        var outputs = new List<Tensor>();     // x̂₀ at the previous steps, newest last
-        Tensor? lastSample = null;
-        int lastOrder = 0;
-        try
+        int OrderAt(int i) => Math.Min(Math.Min(order, steps - i), i + 1);           // lower_order_final and warm-up
+        return Multistep(new Denoiser(model, steps, onStep, onSample), x, sigmas, order, (i, x, m, history) =>
         {
-            for (int i = 0; i < steps; i++)
-            {
-                using var scope = NewDisposeScope();
-                var m = d.At(x, sigmas[i]);
-                if (i > 0)                                                               // UniC: corrector from the last sample
-                    Replace(ref x, UniStep(lastSample!, outputs, sigmas, i - 1, lastOrder, corrector: m));
-                outputs.Add(m.MoveToOuterDisposeScope());
-                if (outputs.Count > order) { outputs[0].Dispose(); outputs.RemoveAt(0); }
-                int thisOrder = Math.Min(Math.Min(order, steps - i), i + 1);             // lower_order_final and warm-up
-                lastSample?.Dispose();
-                lastSample = x.clone().MoveToOuterDisposeScope();
-                lastOrder = thisOrder;
-                Replace(ref x, UniStep(x, outputs, sigmas, i, thisOrder, corrector: null)); // UniP: predictor
-            }
-        }
-        finally { foreach (var o in outputs) o.Dispose(); lastSample?.Dispose(); }
-        return x;
+            if (i > 0)                                                               // UniC: corrector from the last sample
+                x = UniStep(history.Carried!, history, sigmas, i - 1, OrderAt(i - 1), corrector: m);
+            history.Remember(m);                                                     // x̂₀ at the last ≤ order steps
+            history.Carry(x.clone());
+            return UniStep(x, history, sigmas, i, OrderAt(i), corrector: null);     // UniP: predictor
+        });
     }
 
     /// <summary>
     /// One UniPC update from σ_s = sigmas[<paramref name="i"/>] to σ_t = sigmas[i + 1] (Zhao et al. 2023, Alg. 1–2 in
     /// data prediction, B(h) = e^h − 1): x_t = (σ_t/σ_s) x − (e^{−h} − 1) m₀ − B(h) Σ_k ρ_k D_k with D_k = (m_k − m₀)/r_k,
     /// r_k = (λ_{s_k} − λ_s)/h, the ρ's solving Σ_k ρ_k r_k^{p−1} = φ_p-terms (Eq. 8); the corrector adds the new model
-    /// output at σ_t (r = 1). <paramref name="outputs"/> ends with m₀ = x̂₀ at σ_s.
+    /// output at σ_t (r = 1). <paramref name="outputs"/> holds m₀ = x̂₀ at σ_s as its newest.
     /// </summary>
-    static Tensor UniStep(Tensor x, List<Tensor> outputs, double[] sigmas, int i, int order, Tensor? corrector)
+    static Tensor UniStep(Tensor x, MultistepHistory outputs, double[] sigmas, int i, int order, Tensor? corrector)
     {
         double sigmaS = sigmas[i], sigmaT = sigmas[i + 1];
-        var m0 = outputs[^1];
+        var m0 = outputs.Back(0);
         if (sigmaT == 0) return m0.clone();               // h → ∞: x_t = x̂₀ (order 1 by lower_order_final)
         double h = Lambda(sigmaT, sigmaS), hh = -h;      // data prediction uses hh = −h
         double hPhi1 = Math.Exp(hh) - 1, bh = hPhi1;      // h φ₁ = e^{hh} − 1; bh2: B(h) = e^{hh} − 1
@@ -317,7 +289,7 @@ public static class DiffusionSamplers
         {
             double rk = Lambda(sigmas[i - k], sigmaS) / h;            // (λ_{s−k} − λ_s)/h ≤ 0 … as diffusers: (λ_si − λ_s0)/h
             rks.Add(rk);
-            differences.Add((outputs[^(k + 1)] - m0) / rk);
+            differences.Add((outputs.Back(k) - m0) / rk);
         }
         rks.Add(1);
         int n = corrector is null ? order - 1 : order;    // unknowns: predictor uses the first order − 1 terms
@@ -365,14 +337,15 @@ public static class DiffusionSamplers
     /// f = 0, g² = dσ²/dσ = 2σ): x_{i+1} = x_i + 2σ_i(σ_i − σ_{i+1}) s(x_i, σ_i) + √(2σ_i(σ_i − σ_{i+1})) z; the step to
     /// σ = 0 is the noise-free denoising step x ← D(x, σ_N) (score_sde's final denoise).
     /// </summary>
-    public static Tensor EulerMaruyama(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, Action<int, int>? onStep = null)
+    public static Tensor EulerMaruyama(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, Action<int, int>? onStep = null,
+        Action<SamplerStep>? onSample = null)
     {
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, steps, onStep);
+        var d = new Denoiser(model, steps, onStep, onSample);
         return Loop(x, steps, (x, i) =>
         {
             double sigma = sigmas[i], next = sigmas[i + 1];
-            var denoised = d.At(x, sigma);
+            var denoised = d.AtStep(i, x, sigma, next);
             if (next == 0) return denoised;
             double dt = sigma - next;
             var score = (denoised - x) / (sigma * sigma);                           // s = (D − x)/σ²
@@ -384,20 +357,23 @@ public static class DiffusionSamplers
     /// The probability-flow ODE (Song et al. 2021, Eq. 13) solved adaptively with <see cref="DormandPrince"/> from σ_max =
     /// sigmas[0] to the smallest positive σ of <paramref name="sigmas"/>, in u = ln σ where it reads dx/du = x − D(x, e^u)
     /// (Karras et al. 2022, Eq. 4 with σ(t) = t); then, if the σ's end in 0, the denoising step x ← D(x, σ_min).
-    /// Only the ends of <paramref name="sigmas"/> matter; the NFE is decided by the tolerances and reported as it goes.
+    /// Only the ends of <paramref name="sigmas"/> matter; the NFE is decided by the tolerances and reported as it goes. The
+    /// steps reported are the solver's accepted steps (D = x − dx/du at their start), then the denoising step.
     /// </summary>
     public static Tensor ProbabilityFlowRk45(IScoreModel model, Tensor x, double[] sigmas, double rtol = 1e-5, double atol = 1e-5,
-        Action<int, int>? onStep = null)
+        Action<int, int>? onStep = null, Action<SamplerStep>? onSample = null)
     {
         Validate(sigmas);
         double sigmaMin = sigmas[^1] > 0 ? sigmas[^1] : sigmas[^2];
-        var d = new Denoiser(model, 0, onStep);
+        var d = new Denoiser(model, 0, onStep, onSample);
         using var _ = no_grad();
-        var (y, _) = DormandPrince.Solve((u, xu) => xu - d.At(xu, Math.Exp(u)), x, Math.Log(sigmas[0]), Math.Log(sigmaMin), rtol, atol);
+        int accepted = 0;
+        var (y, _) = DormandPrince.Solve((u, xu) => xu - d.At(xu, Math.Exp(u)), x, Math.Log(sigmas[0]), Math.Log(sigmaMin), rtol, atol,
+            onAccepted: onSample is null ? null : (u, next, xu, slope) => d.Report(accepted++, xu, Math.Exp(u), Math.Exp(next), xu - slope));
         if (sigmas[^1] == 0)
         {
             using var scope = NewDisposeScope();
-            Replace(ref y, d.At(y, sigmaMin));
+            Replace(ref y, d.AtStep(accepted, y, sigmaMin, 0));
         }
         return y;
     }
@@ -413,24 +389,24 @@ public static class DiffusionSamplers
     /// step x ← D(x, σ_N).
     /// </summary>
     public static Tensor PredictorCorrector(IScoreModel model, Tensor x, double[] sigmas, Generator? gen, double snr = 0.16,
-        int correctorSteps = 1, Action<int, int>? onStep = null)
+        int correctorSteps = 1, Action<int, int>? onStep = null, Action<SamplerStep>? onSample = null)
     {
-        if (!(snr > 0) || !double.IsFinite(snr)) throw new UsageException($"--snr must be > 0 (got {snr})");
-        if (correctorSteps < 0) throw new UsageException($"--corrector-steps must be ≥ 0 (got {correctorSteps})");
+        SamplerOptions.Snr.Check(snr);
+        SamplerOptions.CorrectorSteps.Check(correctorSteps);
         int steps = Validate(sigmas);
-        var d = new Denoiser(model, PredictorCorrectorEvaluations(sigmas, correctorSteps), onStep);
+        var d = new Denoiser(model, PredictorCorrectorEvaluations(sigmas, correctorSteps), onStep, onSample);
         return Loop(x, steps, (x, i) =>
         {
             double sigma = sigmas[i], next = sigmas[i + 1];
-            if (next == 0) return d.At(x, sigma);
+            if (next == 0) return d.AtStep(i, x, sigma, next);
             for (int c = 0; c < correctorSteps; c++)
             {
-                var score = (d.At(x, sigma) - x) / (sigma * sigma);
+                var score = ((c == 0 ? d.AtStep(i, x, sigma, next) : d.At(x, sigma)) - x) / (sigma * sigma);
                 var z = randn(x.shape, generator: gen, dtype: x.dtype, device: x.device);
                 double eps = 2 * Math.Pow(snr * MeanNorm(z) / MeanNorm(score), 2);      // Alg. 4: ε = 2α (r ‖z‖/‖s‖)², α = 1
                 x = x + eps * score + Math.Sqrt(2 * eps) * z;
             }
-            var s = (d.At(x, sigma) - x) / (sigma * sigma);
+            var s = ((correctorSteps == 0 ? d.AtStep(i, x, sigma, next) : d.At(x, sigma)) - x) / (sigma * sigma);
             double g2 = sigma * sigma - next * next;
             return AddNoise(x + g2 * s, Math.Sqrt(g2), gen);                              // reverse diffusion predictor
         });
@@ -458,11 +434,6 @@ public static class DiffusionSamplers
     static Tensor AddNoise(Tensor x, double std, Generator? gen) =>
         std > 0 ? x + std * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device) : x;
 
-    static void CheckEta(double eta)
-    {
-        if (!(eta >= 0) || !double.IsFinite(eta)) throw new UsageException($"--eta must be ≥ 0 (got {eta})");
-    }
-
     /// <summary>
     /// The loop the one-state samplers share (here and in <see cref="CldSamplers"/>): a copy of x, no_grad, and per step
     /// a dispose scope in which <paramref name="step"/>(x, i) computes the next state, which then replaces x;
@@ -480,6 +451,18 @@ public static class DiffusionSamplers
             after?.Invoke(x, i);
         }
         return x;
+    }
+
+    /// <summary>
+    /// The loop the multistep samplers share (LMS, DPM-Solver++(2M), UniPC; diffusers' model_outputs list): <see cref="Loop"/>
+    /// with one evaluation D(x_i, σ_i) per step, reported as the step, and a <see cref="MultistepHistory"/> of what the
+    /// sampler remembers from the last <paramref name="keep"/> steps; <paramref name="update"/>(i, x_i, D, history) is the
+    /// sampler's own step and returns x_{i+1}.
+    /// </summary>
+    internal static Tensor Multistep(Denoiser d, Tensor x, double[] sigmas, int keep, Func<int, Tensor, Tensor, MultistepHistory, Tensor> update)
+    {
+        using var history = new MultistepHistory(keep);
+        return Loop(x, sigmas.Length - 1, (x, i) => update(i, x, d.AtStep(i, x, sigmas[i], sigmas[i + 1]), history));
     }
 
     /// <summary>Keeps <paramref name="next"/> beyond the current dispose scope and disposes the previous state.</summary>
@@ -507,10 +490,25 @@ public static class DiffusionSamplers
         return sigmas.Length - 1;
     }
 
-    /// <summary>One network evaluation D(x, σ) with σ broadcast over the batch (Tweedie), counted and reported.</summary>
-    internal sealed class Denoiser(IScoreModel model, int total, Action<int, int>? onStep)
+    /// <summary>
+    /// One network evaluation D(x, σ) with σ broadcast over the batch (Tweedie), counted and reported as progress; a step's
+    /// first evaluation (<see cref="AtStep"/>) is also reported as the step, to <paramref name="onSample"/>.
+    /// </summary>
+    internal sealed class Denoiser(IScoreModel model, int total, Action<int, int>? onStep, Action<SamplerStep>? onSample = null)
     {
         public int Count { get; private set; }
+
+        /// <summary>D(x, σ) at the start of step <paramref name="index"/> (from σ to <paramref name="next"/>), reported as the step.</summary>
+        public Tensor AtStep(int index, Tensor x, double sigma, double next)
+        {
+            var denoised = At(x, sigma);
+            Report(index, x, sigma, next, denoised);
+            return denoised;
+        }
+
+        /// <summary>Reports step <paramref name="index"/>: the model gave <paramref name="denoised"/> = D(x, σ).</summary>
+        public void Report(int index, Tensor x, double sigma, double next, Tensor denoised) =>
+            onSample?.Invoke(new SamplerStep(index, sigma, next, x, denoised));
 
         /// <summary>σ 0-dim (one for the batch, as a double) or [B] (one per item).</summary>
         public Tensor At(Tensor x, Tensor sigma)
@@ -543,3 +541,47 @@ public static class DiffusionSamplers
 
 /// <summary>DDPM's reverse-process variance: β̃_t (fixed-small), β_t (fixed-large) or learned (Nichol &amp; Dhariwal 2021, Eq. 15).</summary>
 public enum DdpmVariance { FixedSmall, FixedLarge, Learned }
+
+/// <summary>
+/// One step of a sampler, as k-diffusion's callback sees it ({i, sigma, x, denoised}): step <see cref="Index"/> goes from
+/// <see cref="Sigma"/> to <see cref="NextSigma"/>, and the model gave <see cref="Denoised"/> = D(<see cref="X"/>, σ) at its
+/// start. The tensors live until the step ends (copy what you keep); progress pictures, trajectories and guidance read them.
+/// </summary>
+public sealed record SamplerStep(int Index, double Sigma, double NextSigma, Tensor X, Tensor Denoised);
+
+/// <summary>
+/// What a multistep sampler remembers across steps (<see cref="DiffusionSamplers.Multistep"/>): its last values, newest
+/// last (x̂₀'s or derivatives, at most the capacity), and one carried tensor (UniPC's last corrected sample). Both live
+/// beyond the step's dispose scope and are disposed when replaced, evicted or at the end.
+/// </summary>
+internal sealed class MultistepHistory(int capacity) : IDisposable
+{
+    readonly List<Tensor> _values = [];
+
+    public int Count => _values.Count;
+
+    /// <summary>The value remembered <paramref name="k"/> steps back (0: the newest).</summary>
+    public Tensor Back(int k) => _values[^(k + 1)];
+
+    public Tensor? Carried { get; private set; }
+
+    public void Remember(Tensor value)
+    {
+        _values.Add(value.MoveToOuterDisposeScope());
+        if (_values.Count > capacity) { _values[0].Dispose(); _values.RemoveAt(0); }
+    }
+
+    public void Carry(Tensor value)
+    {
+        var kept = value.MoveToOuterDisposeScope();
+        Carried?.Dispose();
+        Carried = kept;
+    }
+
+    public void Dispose()
+    {
+        foreach (var v in _values) v.Dispose();
+        _values.Clear();
+        Carried?.Dispose();
+    }
+}

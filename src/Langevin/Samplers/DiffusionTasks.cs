@@ -62,10 +62,10 @@ public static class DiffusionTasks
         DdpmVariance variance, IReadOnlyCollection<int> keepSteps, Action<int, int>? onStep = null)
     {
         var kept = new List<Tensor>();
-        void Keep(Tensor x0, int i) { if (keepSteps.Contains(i)) kept.Add(x0.detach().clone().DetachFromDisposeScope()); }
+        void Keep(SamplerStep s) { if (keepSteps.Contains(s.Index)) kept.Add(s.Denoised.detach().clone().DetachFromDisposeScope()); }
         try
         {
-            var sample = DiffusionSamplers.Ddpm(model, x, sigmas, gen, variance, onStep: onStep, onDenoised: Keep);
+            var sample = DiffusionSamplers.Ddpm(model, x, sigmas, gen, variance, onStep: onStep, onSample: Keep);
             return (sample, [.. kept]);
         }
         catch

@@ -26,10 +26,12 @@ public static class DormandPrince
 
     /// <summary>
     /// Integrates dy/du = f(u, y) from <paramref name="u0"/> to <paramref name="u1"/> (either direction). Returns y(u1) and
-    /// the number of evaluations of f; <paramref name="onEvaluation"/> is told each evaluation's running count.
+    /// the number of evaluations of f; <paramref name="onEvaluation"/> is told each evaluation's running count, and
+    /// <paramref name="onAccepted"/>(u, u_next, y, f(u, y)) each accepted step, before it is taken.
     /// </summary>
     public static (Tensor Y, int Evaluations) Solve(Func<double, Tensor, Tensor> f, Tensor y0, double u0, double u1,
-        double rtol = 1e-5, double atol = 1e-5, Action<int>? onEvaluation = null, int maxEvaluations = 100_000)
+        double rtol = 1e-5, double atol = 1e-5, Action<int>? onEvaluation = null, int maxEvaluations = 100_000,
+        Action<double, double, Tensor, Tensor>? onAccepted = null)
     {
         if (!(rtol > 0) || !(atol > 0)) throw new UsageException($"--rtol and --atol must be > 0 (got {rtol}, {atol})");
         int evaluations = 0;
@@ -71,6 +73,7 @@ public static class DormandPrince
             if (double.IsNaN(norm)) throw new DataException("the ODE solver met NaN; the model returned a non-finite value");
             if (norm <= 1)
             {
+                onAccepted?.Invoke(u, u + step, y, k1);
                 u += step;
                 DiffusionSamplers.Replace(ref y, yNew);
                 k1.Dispose();

@@ -119,6 +119,13 @@ public class CliImageTests
         Assert.True((samples >= 0).all().item<bool>() && (samples <= 1).all().item<bool>(), "image samples are written in [0, 1]");
         using var codec = SkiaSharp.SKCodec.Create(gif);
         Assert.Equal(4 + 2, codec.FrameCount);                 // the initial noise, one frame per level, the final sample
+        foreach (string batch in new[] { "4", "3" })
+        {
+            var c = CliRunner.Run("sample", "--run", run, "--n", "4", "--sampler", "euler", "--steps", "3", "--batch", batch, "--out", npy, "--gif", gif);
+            Assert.True(c.ExitCode == 0, c.Stderr);
+            using var catalogGif = SkiaSharp.SKCodec.Create(gif);
+            Assert.Equal(3 + 1, catalogGif.FrameCount);        // a catalog sampler's steps (of the first batch), the final sample
+        }
 
         string grid = Path.Combine(dir, "inpaint.png");
         var i = CliRunner.Run("inpaint", "--run", run, "--n", "3", "--mask", "center", "--grid", grid);

@@ -63,6 +63,26 @@ public class SampleAnalyticCliTests
         Assert.True(x32.to(float64).allclose(x64, 0, 1e-4), "float32 within 1e-4 of float64");
     }
 
+    /// <summary>`sample --help` lists every option of every sampler, the catalog's and the methods' own, with its help.</summary>
+    [Fact]
+    public void HelpListsEveryOptionOfEverySampler()
+    {
+        var r = CliRunner.Run("sample", "--help");
+        Assert.Equal(0, r.ExitCode);
+        var lines = r.Stdout.Split('\n');
+        IEnumerable<SamplerDescription> samplers = [.. SamplerCatalog.All, .. MethodSamplers.All];
+        foreach (var sampler in samplers)
+            foreach (var option in sampler.Options)
+            {
+                string flag = $"--{option.Name}" + (option.IsFlag ? "" : " ");
+                var line = lines.SingleOrDefault(l => l.TrimStart().StartsWith(flag, StringComparison.Ordinal) || l.TrimStart() == flag);
+                Assert.True(line is not null, $"{sampler.Name}: --{option.Name} is listed");
+                Assert.Contains(option.Help, line);
+                Assert.True(option.Scope is not null || line.Contains(sampler.Name), $"--{option.Name}'s help names {sampler.Name}: {line}");
+            }
+        Assert.Contains("ddim (default 0), euler-ancestral (default 1): the share of fresh noise", r.Stdout);
+    }
+
     [Theory]
     [InlineData(2, "--karras does not apply to the ddpm sampler", new[] { "--sampler", "ddpm", "--karras" })]
     [InlineData(2, "--steps must be", new[] { "--sampler", "ddim", "--steps", "0" })]
