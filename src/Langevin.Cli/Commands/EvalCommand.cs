@@ -91,9 +91,6 @@ public sealed class EvalCommand : ICommand
         return 0;
     }
 
-    /// <summary>Most reference images used for FD and KID (and, first N of them, precision/recall).</summary>
-    public const int MaxReference = 10_000;
-
     int EvalImages(ParsedArgs a, string path, Tensor samples, string refSpec, string[]? metrics, int? nOpt, int seed, string? jsonPath, int? chainWindow)
     {
         var requested = ImageSetEvaluation.Resolve(metrics);
@@ -106,39 +103,18 @@ public sealed class EvalCommand : ICommand
         int n = nOpt ?? checked((int)total);
         long[] itemShape = samples.shape[1..];
 
-        using var data = DataSources.Load(refSpec, new DataOptions(Seed: seed));
-        if (!data.IsImage) throw new UsageException($"--ref '{refSpec}': the samples are images [{string.Join(", ", itemShape)}] but the reference holds points; give an image dataset such as fashion-mnist:test");
-        if (!data.ItemShape.SequenceEqual(itemShape))
-            throw new DataException($"{path}: samples are [{string.Join(", ", itemShape)}] images but {refSpec} holds [{string.Join(", ", data.ItemShape)}]; sample from a model trained on that data");
-        using var net = OpenFeatureNetwork(a.String("features"), refSpec, itemShape, a.Flag("quiet"));
-
-        // The reference: at most MaxReference images, drawn without replacement (seeded); the floor: N real images from the other split.
-        using var gen = new TorchSharp.torch.Generator((ulong)seed);
-        long m = Math.Min(MaxReference, data.Count);
-        using var refIdx = randperm(data.Count, generator: gen).narrow(0, 0, m);
-        using var ref01 = data.X.index_select(0, refIdx).add(1).div(2);
-        var floorSpec = OtherSplit(refSpec);
-        Console.WriteLine($"embedding {n} samples and {m} reference images with {net.Shape.FeatureDim}-d features");
-        using var refE = FeatureEmbedding.OfUnitImages(net, ref01);
-        using var sampleE = FeatureEmbedding.OfUnitImages(net, samples.narrow(0, 0, n));
-        var rows = ImageSetEvaluation.Score(sampleE, refE, requested, seed).ToList();
-        if (chainWindow is int window) rows.AddRange(ChainMixing.Compute(ChainMixing.PredictedClass(sampleE.Logits), window).Rows());
-        List<(string Metric, double Value)>? floorRows = null;
-        if (floorSpec is not null)
-        {
-            using var other = DataSources.Load(floorSpec, new DataOptions(Seed: seed + 1));
-            if (other.Count >= n)
-            {
-                using var fIdx = randperm(other.Count, generator: gen).narrow(0, 0, n);
-                using var f01 = other.X.index_select(0, fIdx).add(1).div(2);
-                using var floorE = FeatureEmbedding.OfUnitImages(net, f01);
-                floorRows = ImageSetEvaluation.Score(floorE, refE, requested, seed).ToList();
-                if (chainWindow is int floorWindow) floorRows.AddRange(ChainMixing.Compute(ChainMixing.PredictedClass(floorE.Logits), floorWindow).Rows());
-            }
-        }
+        using var protocol = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(new DataDraw(refSpec, seed), seed, a.String("features")),
+            Console.WriteLine, ProgressRunners.Display(a.Flag("quiet")));
+        if (!protocol.IsImage) throw new UsageException($"--ref '{refSpec}': the samples are images [{string.Join(", ", itemShape)}] but the reference holds points; give an image dataset such as fashion-mnist:test");
+        if (!protocol.ItemShape.SequenceEqual(itemShape))
+            throw new DataException($"{path}: samples are [{string.Join(", ", itemShape)}] images but {refSpec} holds [{string.Join(", ", protocol.ItemShape)}]; sample from a model trained on that data");
+        long m = protocol.ReferenceCount;
+        Console.WriteLine($"embedding {n} samples and {m} reference images with {protocol.Network.Shape.FeatureDim}-d features");
+        var rows = protocol.Score(samples.narrow(0, 0, n), requested, chainWindow);
+        var floorRows = protocol.ScoreFloor(n, requested, chainWindow);
 
         Console.WriteLine($"samples {path} vs reference {refSpec}: N = {n} samples, {m} reference images, seed {seed}" +
-                          (floorRows is null ? "" : $"; floor = N real images from {floorSpec}"));
+                          (floorRows is null ? "" : $"; floor = N real images from {protocol.Floor}"));
         var table = rows.Select((r, i) => floorRows is null
             ? new[] { r.Metric, Format(r.Metric, r.Value) }
             : new[] { r.Metric, Format(r.Metric, r.Value), Format(r.Metric, floorRows[i].Value) }).ToList();
@@ -159,9 +135,9 @@ public sealed class EvalCommand : ICommand
                 ["ref"] = refSpec,
                 ["n"] = n,
                 ["n_reference"] = m,
-                ["floor"] = floorSpec,
+                ["floor"] = protocol.Floor?.ToString(),
                 ["seed"] = seed,
-                ["feature_dim"] = net.Shape.FeatureDim,
+                ["feature_dim"] = protocol.Network.Shape.FeatureDim,
                 ["kid"] = $"cubic polynomial kernel, {KernelInceptionDistance.DefaultSubsets} subsets of min({KernelInceptionDistance.DefaultSubsetSize}, N)",
                 ["precision_recall_k"] = PrecisionRecall.DefaultK,
                 ["metrics"] = results,
@@ -170,43 +146,18 @@ public sealed class EvalCommand : ICommand
         return 0;
     }
 
-    /// <summary><c>fashion-mnist:test</c> ↔ <c>fashion-mnist</c>; null for data without splits.</summary>
-    static string? OtherSplit(string refSpec)
-    {
-        string s = refSpec.Trim();
-        string kind = s.Split(':')[0].ToLowerInvariant();
-        if (kind is not ("fashion-mnist" or "mnist" or "cifar10")) return null;
-        string train = FeatureNetworkCache.TrainingSpec(s);
-        return s.EndsWith(":test", StringComparison.OrdinalIgnoreCase) ? train : train + ":test";
-    }
-
-    internal static FeatureNetwork OpenFeatureNetwork(string? file, string refSpec, long[] itemShape, bool quiet)
-    {
-        if (file is not null) return FeatureNetwork.Load(file, itemShape);
-        string cached = FeatureNetworkCache.DefaultPath(refSpec, itemShape);
-        if (File.Exists(cached))
-        {
-            Console.WriteLine($"feature network: {cached} (cached)");
-            return FeatureNetwork.Load(cached, itemShape);
-        }
-        var settings = new FeatureTrainSettings();
-        Console.WriteLine($"no feature network for {FeatureNetworkCache.TrainingSpec(refSpec)} [{string.Join(", ", itemShape)}] yet: training the default one once " +
-                          $"({settings.Steps} steps, a few minutes) and caching it in {cached}");
-        FeatureTraining.TrainAndSave(refSpec, cached, settings, quiet);
-        return FeatureNetwork.Load(cached, itemShape);
-    }
-
     int Calibrate(ParsedArgs a, string dataSpec)
     {
         int seed = a.Int("seed") ?? 0;
         int[] ns = a.IntList("calibrate-n") ?? [1000, 10_000];
         string trainSpec = FeatureNetworkCache.TrainingSpec(dataSpec);
-        string testSpec = OtherSplit(trainSpec) ?? throw new UsageException($"eval --calibrate: {dataSpec} has no train/test split; use fashion-mnist, mnist:DIR or cifar10:DIR");
+        var heldOut = HeldOutSplit.Of(trainSpec, seed) ?? throw new UsageException($"eval --calibrate: {dataSpec} has no train/test split; use fashion-mnist, mnist:DIR or cifar10:DIR");
+        string testSpec = heldOut.ToString();
         using var train = DataSources.Load(trainSpec, new DataOptions(Seed: seed));
-        using var test = DataSources.Load(testSpec, new DataOptions(Seed: seed));
-        using var net = OpenFeatureNetwork(a.String("features"), trainSpec, train.ItemShape, a.Flag("quiet"));
+        using var test = heldOut.Load();
+        using var net = FeatureNetworkCache.Open(a.String("features"), trainSpec, train.ItemShape, Console.WriteLine, ProgressRunners.Display(a.Flag("quiet")));
         using var train01 = train.X.add(1).div(2);
-        using var test01 = test.X.narrow(0, 0, Math.Min(MaxReference, test.Count)).add(1).div(2);
+        using var test01 = test.X.narrow(0, 0, Math.Min(ImageEvaluationProtocol.MaxReference, test.Count)).add(1).div(2);
         Console.WriteLine($"calibrating on {trainSpec} (samples) vs {testSpec} ({test01.shape[0]} reference images), N = {string.Join(", ", ns)}");
         int conditions = 2 + MetricCalibration.BlurSigmas.Count + MetricCalibration.NoiseStds.Count;
         IReadOnlyList<CalibrationRow> rows = [];

@@ -37,7 +37,7 @@ public sealed class InpaintCommand : ICommand
         if (method is not (NcsnMethod or IDenoisingMethod or IEnergyMethod)) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting");
         if (method is NcsnMethod && a.Has("steps")) throw new UsageException("--steps applies to diffusion models; NCSN inpaints with its trained σ's and T");
         if (method.ItemShape.Length != 3) throw new UsageException("inpaint: the model was trained on points, not images");
-        string spec = a.String("data") ?? TestSplit(method.Config.Data);
+        string spec = a.String("data") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: 0, Limit: n));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
@@ -95,9 +95,6 @@ public sealed class InpaintCommand : ICommand
         a.Result["n"] = result.shape[0];
         return 0;
     }
-
-    static string TestSplit(string spec) =>
-        spec is "fashion-mnist" ? "fashion-mnist:test" : spec;
 
     /// <summary>1 where a pixel is known, 0 where it is to be filled.</summary>
     public static Tensor Mask(string kind, long[] shape)

@@ -40,7 +40,7 @@ public sealed class InterpolateCommand : ICommand
         using var __ = gen;
         if (method is not IDenoisingMethod denoising) throw new UsageException($"interpolate: a {method.Config.Method} model has no deterministic sampler to invert");
         if (method.ItemShape.Length != 3) throw new UsageException("interpolate: the model was trained on points, not images");
-        string spec = a.String("data") ?? (method.Config.Data == "fashion-mnist" ? "fashion-mnist:test" : method.Config.Data);
+        string spec = a.String("data") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: 0, Limit: 2 * pairs));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");

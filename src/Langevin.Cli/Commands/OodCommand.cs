@@ -32,7 +32,7 @@ public sealed class OodCommand : ICommand
         using var __ = gen;
         if (method is not IEnergyMethod ebm) throw new UsageException($"ood: needs an energy model (--method ebm or adv-ebm), not '{method.Config.Method}'");
         method.Eval();
-        string spec = a.String("in") ?? (method.Config.Data == "fashion-mnist" ? "fashion-mnist:test" : method.Config.Data);
+        string spec = a.String("in") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: 1, ToyCount: n, Limit: n));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--in: {spec} has items [{string.Join(", ", data.ItemShape)}], the model takes [{string.Join(", ", method.ItemShape)}]");

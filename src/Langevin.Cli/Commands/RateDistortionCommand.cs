@@ -57,7 +57,7 @@ public sealed class RateDistortionCommand : ICommand
         bool learnedRun = method is DdpmMethod { LearnedVariance: true };
         string variance = a.String("variance") ?? (learnedRun ? "learned" : "fixed-large");
         double? mix = VariationalBound.VarianceMixFor(variance, learnedRun, "variance");
-        string spec = a.String("data") ?? (method.Config.Data == "fashion-mnist" ? "fashion-mnist:test" : method.Config.Data);
+        string spec = a.String("data") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: a.Int("seed") ?? 0, Limit: n));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model was trained on [{string.Join(", ", method.ItemShape)}]");

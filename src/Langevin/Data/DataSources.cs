@@ -33,6 +33,8 @@ public static class DataSources
 
     static string AcceptedForms => string.Join(", ", Catalog.Select(c => c.Spec));
 
+    internal static UsageException UnknownSpec(string spec) => new($"unknown data spec '{spec}'; use one of: {AcceptedForms}");
+
     /// <summary>Loads or generates the data a spec names.</summary>
     /// <exception cref="UsageException">The spec or an option is not understood (exit code 2).</exception>
     /// <exception cref="DataException">The data is missing, corrupt or of the wrong shape (exit code 1).</exception>
@@ -44,10 +46,7 @@ public static class DataSources
         if (options.Limit is < 1) throw new UsageException($"--limit must be at least 1, got {options.Limit}");
         if (options.ImageSize is < 1 or > 1024) throw new UsageException($"--image-size must be in 1..1024, got {options.ImageSize}");
 
-        string trimmed = spec.Trim();
-        int colon = trimmed.IndexOf(':');
-        string kind = (colon < 0 ? trimmed : trimmed[..colon]).ToLowerInvariant();
-        string? arg = colon < 0 ? null : trimmed[(colon + 1)..];
+        var (kind, arg) = DataSpec.Parse(spec);
 
         if (Toy2D.TryGet(kind) is { } toy)
         {
@@ -61,7 +60,8 @@ public static class DataSources
         {
             case "fashion-mnist":
             {
-                var (dir, test) = DirAndSplit(arg, FashionMnistDefaultDir);
+                var (folder, test) = new DataSpec(kind, arg).FolderAndSplit();
+                string dir = folder ?? FashionMnistDefaultDir;
                 string how = dir == FashionMnistDefaultDir
                     ? $"install it with 'sudo apt-get install dataset-fashion-mnist' or give fashion-mnist:DIR"
                     : "give fashion-mnist:DIR with DIR holding train-images-idx3-ubyte.gz and the other Fashion-MNIST files";
@@ -70,15 +70,16 @@ public static class DataSources
             }
             case "mnist":
             {
-                var (dir, test) = DirAndSplit(arg, MnistDefaultDir);
+                var (folder, test) = new DataSpec(kind, arg).FolderAndSplit();
+                string dir = folder ?? MnistDefaultDir;
                 string how = "give mnist:DIR with DIR holding train-images-idx3-ubyte.gz and the other MNIST files";
                 if (!Directory.Exists(dir)) throw new DataException($"mnist: {dir} not found; {how}");
                 return FromIdx(spec, dir, test, "mnist", how, options);
             }
             case "cifar10":
             {
-                if (string.IsNullOrEmpty(arg)) throw new UsageException($"data spec '{spec}': give cifar10:DIR[:test] with DIR holding the CIFAR-10 binary batches");
-                var (dir, test) = DirAndSplit(arg, null);
+                var (folder, test) = new DataSpec(kind, arg).FolderAndSplit();
+                string dir = folder!;
                 if (!Directory.Exists(dir)) throw new DataException($"cifar10: {dir} not found; {Cifar10Reader.HowToGet}");
                 var (images, labels) = Cifar10Reader.ReadSplit(dir, test);
                 return Images(spec, images, labels, options);
@@ -111,19 +112,8 @@ public static class DataSources
                 return new Dataset(spec, x, labels);
             }
             default:
-                throw new UsageException($"unknown data spec '{spec}'; use one of: {AcceptedForms}");
+                throw UnknownSpec(spec);
         }
-    }
-
-    // "" → (default, train); "test"/"train" → (default, split); "DIR[:test|:train]" → (DIR, split).
-    static (string Dir, bool Test) DirAndSplit(string? arg, string? defaultDir)
-    {
-        static bool IsSplit(string s) => s is "test" or "train";
-        if (string.IsNullOrEmpty(arg)) return (defaultDir!, false);
-        if (IsSplit(arg) && defaultDir is not null) return (defaultDir, arg == "test");
-        int last = arg.LastIndexOf(':');
-        if (last >= 0 && IsSplit(arg[(last + 1)..])) return (arg[..last], arg[(last + 1)..] == "test");
-        return (arg, false);
     }
 
     static Dataset FromIdx(string spec, string dir, bool test, string name, string how, DataOptions options)

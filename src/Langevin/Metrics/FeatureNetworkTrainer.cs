@@ -1,3 +1,4 @@
+using System.Globalization;
 using Langevin.Data;
 using Langevin.Training;
 using TorchSharp;
@@ -65,5 +66,55 @@ public static class FeatureNetworkTrainer
         using (var predicted = logits.argmax(1))
         using (var right = predicted.eq(labels.to(ScalarType.Int64)))
             return right.to(ScalarType.Float64).mean().item<double>();
+    }
+
+    /// <summary>
+    /// Trains on the training split of <paramref name="dataSpec"/>, measures accuracy on its first 10,000 images and on
+    /// its held-out split (<see cref="HeldOutSplit"/>) when it has one, and saves with that in the metadata.
+    /// </summary>
+    /// <param name="outPath">Where to save; null: the cache file (<see cref="FeatureNetworkCache.DefaultPath"/>).</param>
+    /// <returns>The path written.</returns>
+    public static string TrainAndSave(string dataSpec, string? outPath, FeatureTrainSettings settings, Action<string>? log = null, ProgressRunner? progress = null)
+    {
+        string trainSpec = FeatureNetworkCache.TrainingSpec(dataSpec);
+        using var train = DataSources.Load(trainSpec, new DataOptions(Seed: settings.Seed));
+        if (!train.IsImage) throw new UsageException($"features train: {trainSpec} holds points, not images; the image metrics need image data");
+        if (train.Labels is null) throw new UsageException($"features train: {trainSpec} has no class labels; use a labelled dataset (fashion-mnist, mnist:DIR, cifar10:DIR, shapes:32)");
+        outPath ??= FeatureNetworkCache.DefaultPath(trainSpec, train.ItemShape);
+        log?.Invoke($"training the feature network on {train} ({settings.Steps} steps of batch {settings.BatchSize}, {get_num_threads()} threads)");
+        FeatureNetwork? net = null;
+        (progress ?? ProgressRunners.Silent)("features", settings.Steps, "it", p =>
+            net = Train(train.X, train.Labels, settings, (step, loss) => p.Report(step, $"loss {loss:F3}")));
+        using var network = net!;
+        var meta = new Dictionary<string, string>
+        {
+            ["data"] = trainSpec,
+            ["steps"] = settings.Steps.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+        double trainAcc = AccuracyOnFirst(network, train, 10_000);
+        meta["train_accuracy"] = trainAcc.ToString("R", CultureInfo.InvariantCulture);
+        string accuracy = $"training accuracy {trainAcc:P1} (first 10,000)";
+        if (HeldOutSplit.Of(trainSpec, settings.Seed) is { } heldOut)
+        {
+            using var test = heldOut.Load();
+            double acc = Accuracy(network, test.X, test.Labels!);
+            meta["test_accuracy"] = acc.ToString("R", CultureInfo.InvariantCulture);
+            accuracy = $"test accuracy {acc:P2} on {test.Count} {heldOut.Spec} images; " + accuracy;
+        }
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        network.Save(outPath, meta);
+        log?.Invoke(accuracy);
+        log?.Invoke($"wrote {outPath}");
+        return outPath;
+    }
+
+    static double AccuracyOnFirst(FeatureNetwork net, Dataset d, int n)
+    {
+        long m = Math.Min(n, d.Count);
+        using var x = d.X.narrow(0, 0, m);
+        using var y = d.Labels!.narrow(0, 0, m);
+        return Accuracy(net, x, y);
     }
 }
