@@ -54,7 +54,7 @@ public static class FeatureTraining
         string trainSpec = FeatureNetworkCache.TrainingSpec(dataSpec);
         using var train = DataSources.Load(trainSpec, new DataOptions(Seed: settings.Seed));
         if (!train.IsImage) throw new UsageException($"features train: {trainSpec} holds points, not images; the image metrics need image data");
-        if (train.Labels is null) throw new UsageException($"features train: {trainSpec} has no class labels; use a labelled dataset (fashion-mnist, mnist:DIR, cifar10:DIR, shapes:32)");
+        if (train.Labels is null) throw new UsageException($"features train: {trainSpec} has no class labels; use a labelled dataset (fashion-mnist, mnist:DIR, cifar10:DIR, shapes:32, images:DIR with one sub-folder per class, npy:FILE,labels=LABELS.npy)");
         outPath ??= FeatureNetworkCache.DefaultPath(trainSpec, train.ItemShape);
         Console.WriteLine($"training the feature network on {train} ({settings.Steps} steps of batch {settings.BatchSize}, {get_num_threads()} threads)");
         FeatureNetwork? net = null;
