@@ -20,18 +20,26 @@ public sealed class Dataset : IDisposable
     /// <param name="x">float32 [N, D] points or [N, C, H, W] images in [−1, 1]; the dataset takes ownership.</param>
     /// <param name="labels">int64 [N] class labels, or null; the dataset takes ownership.</param>
     /// <param name="toyName">The <see cref="Toy2D"/> name when the points come from a built-in 2-D dataset.</param>
-    public Dataset(string spec, Tensor x, Tensor? labels = null, string? toyName = null)
+    /// <param name="classNames">The name of each class, indexed by label; needs <paramref name="labels"/>, all below its count.</param>
+    public Dataset(string spec, Tensor x, Tensor? labels = null, string? toyName = null, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.dtype != ScalarType.Float32) throw new ArgumentException($"dataset X must be float32, got {x.dtype}", nameof(x));
         if (x.dim() is not (2 or 4)) throw new ArgumentException($"dataset X must be [N, D] or [N, C, H, W], got [{string.Join(", ", x.shape)}]", nameof(x));
-        if (labels is not null && (labels.dim() != 1 || labels.shape[0] != x.shape[0]))
-            throw new ArgumentException($"labels must be [{x.shape[0]}], got [{string.Join(", ", labels.shape)}]", nameof(labels));
+        if (labels is not null && (labels.dtype != ScalarType.Int64 || labels.dim() != 1 || labels.shape[0] != x.shape[0]))
+            throw new ArgumentException($"labels must be int64 [{x.shape[0]}], got {labels.dtype} [{string.Join(", ", labels.shape)}]", nameof(labels));
         if (toyName is not null && Toy2D.TryGet(toyName) is null) throw new ArgumentException($"unknown 2-D dataset '{toyName}'", nameof(toyName));
+        if (classNames is not null)
+        {
+            if (labels is null) throw new ArgumentException("class names need labels", nameof(classNames));
+            if (labels.numel() > 0 && (labels.min().item<long>() < 0 || labels.max().item<long>() >= classNames.Count))
+                throw new ArgumentException($"labels must lie in 0..{classNames.Count - 1} for {classNames.Count} class names", nameof(classNames));
+        }
         Spec = spec;
         X = x;
         Labels = labels;
         ToyName = toyName;
+        ClassNames = classNames;
         IsImage = x.dim() == 4;
         ItemShape = x.shape[1..];
     }
@@ -41,8 +49,14 @@ public sealed class Dataset : IDisposable
     /// <summary>float32: [N, D] for points, [N, C, H, W] in [−1, 1] for images.</summary>
     public Tensor X { get; }
 
-    /// <summary>int64 [N] class labels when the source has them (IDX, CIFAR-10, shapes), else null.</summary>
+    /// <summary>
+    /// int64 [N] class labels when the source has them (IDX, CIFAR-10, shapes, an image folder split into class
+    /// sub-folders, <c>npy:FILE,labels=LABELS.npy</c>), else null.
+    /// </summary>
     public Tensor? Labels { get; }
+
+    /// <summary>The name of each class, indexed by label, when the source names them (all labelled sources but .npy), else null.</summary>
+    public IReadOnlyList<string>? ClassNames { get; }
 
     public bool IsImage { get; }
 
@@ -59,7 +73,8 @@ public sealed class Dataset : IDisposable
     public override string ToString()
     {
         string what = IsImage ? "images" : "points";
-        string classes = Labels is null || Count == 0 ? "" : $", {Labels.max().item<long>() + 1} classes";
+        long? classCount = ClassNames is not null ? ClassNames.Count : Labels is null || Count == 0 ? null : Labels.max().item<long>() + 1;
+        string classes = classCount is null ? "" : $", {classCount} classes";
         return $"{Spec}: {Count} x [{string.Join(", ", ItemShape)}] {what}{classes}";
     }
 

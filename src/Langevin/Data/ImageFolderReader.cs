@@ -4,7 +4,16 @@ using static TorchSharp.torch;
 namespace Langevin.Data;
 
 /// <summary>
+/// What an image folder holds: its image files in reading order (ordinal path order) and, when the folder is split
+/// into class sub-folders, each file's label (the index of its class in <see cref="ClassNames"/>).
+/// </summary>
+public sealed record ImageFolderListing(IReadOnlyList<string> Files, IReadOnlyList<int>? Labels, IReadOnlyList<string>? ClassNames);
+
+/// <summary>
 /// A folder of PNG / JPEG images (searched recursively, read in ordinal path order), decoded with SkiaSharp.
+/// When every image lies under a sub-folder of the folder and there are at least two such sub-folders, each
+/// sub-folder is a class (as torchvision's <c>ImageFolder</c>): the label is its index among the sub-folders' names in
+/// ordinal order. Images directly in the folder carry no labels; a mix of the two layouts is refused.
 /// Each image is scaled so its shorter side is <c>size</c> and centre-cropped to size×size (equivalently: the centred
 /// square of side min(w, h) is resampled to size×size with bilinear + mipmap filtering, which stays smooth when
 /// shrinking by large factors). Transparent pixels are composited over black. Grayscale uses the ITU-R BT.601 luma
@@ -35,20 +44,57 @@ public static class ImageFolderReader
     }
 
     /// <summary>
-    /// Reads every image (or the first <paramref name="limit"/>): uint8 [N, C, size, size], C = 1 when
-    /// <paramref name="grayscale"/>, else 3.
+    /// The image files under <paramref name="dir"/> (as <see cref="ListImages"/>) with their class labels when the
+    /// images lie in two or more class sub-folders.
     /// </summary>
-    public static Tensor Read(string dir, int size, bool grayscale = false, int? limit = null)
+    /// <exception cref="DataException">Some images lie directly in <paramref name="dir"/> and some in sub-folders.</exception>
+    public static ImageFolderListing List(string dir)
+    {
+        var files = ListImages(dir);
+        // The first folder under dir of each file, or null for a file directly in dir.
+        var classOf = files.Select(f => Path.GetRelativePath(dir, f).Split(Separators, 2) is [var top, _] ? top : null).ToList();
+        int flat = classOf.Count(c => c is null);
+        if (flat == files.Count) return new ImageFolderListing(files, null, null);
+        if (flat > 0)
+        {
+            string top = Path.GetFileName(files[classOf.IndexOf(null)]), sub = classOf.First(c => c is not null)!;
+            throw new DataException($"images: {dir} holds images both directly in it (e.g. {top}) and in sub-folders (e.g. {sub}{Path.DirectorySeparatorChar}); " +
+                "for class labels move every image into a sub-folder named after its class, for unlabelled images keep them all directly in the folder");
+        }
+        var names = classOf.OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList();
+        if (names.Count < 2) return new ImageFolderListing(files, null, null);
+        var index = names.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
+        return new ImageFolderListing(files, classOf.Select(c => index[c!]).ToList(), names);
+    }
+
+    static readonly char[] Separators = [Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar];
+
+    /// <summary>
+    /// Reads every image (or the first <paramref name="limit"/> in <see cref="ListImages"/> order): uint8 [N, C, size, size],
+    /// C = 1 when <paramref name="grayscale"/>, else 3; with int64 [N] labels and the class names when the folder is split
+    /// into class sub-folders (see <see cref="List"/>), else null.
+    /// </summary>
+    public static (Tensor Images, Tensor? Labels, IReadOnlyList<string>? ClassNames) ReadWithLabels(string dir, int size, bool grayscale = false, int? limit = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        var files = ListImages(dir);
+        var listing = List(dir);
+        var files = listing.Files;
         if (files.Count == 0) throw new DataException($"images: {dir} holds no .png, .jpg or .jpeg files; give images:DIR with DIR a folder of images");
         int n = limit is int l ? Math.Min(Math.Max(l, 0), files.Count) : files.Count;
         int c = grayscale ? 1 : 3;
         long item = (long)c * size * size;
         var all = new byte[n * item];
         for (int i = 0; i < n; i++) DecodeInto(ReadBytes(files[i]), files[i], size, grayscale, all.AsSpan((int)(i * item), (int)item));
-        return tensor(all, [n, c, size, size], ScalarType.Byte);
+        var labels = listing.Labels is { } y ? tensor(y.Take(n).Select(v => (long)v).ToArray(), [n], ScalarType.Int64) : null;
+        return (tensor(all, [n, c, size, size], ScalarType.Byte), labels, listing.ClassNames);
+    }
+
+    /// <summary>The images of <see cref="ReadWithLabels"/> without their labels.</summary>
+    public static Tensor Read(string dir, int size, bool grayscale = false, int? limit = null)
+    {
+        var (images, labels, _) = ReadWithLabels(dir, size, grayscale, limit);
+        labels?.Dispose();
+        return images;
     }
 
     /// <summary>Reads one image file: uint8 [C, size, size].</summary>

@@ -11,6 +11,7 @@ namespace Langevin.Data;
 /// [0, 1] or in [−1, 1]: when every value is in [0, 1] the array is taken as [0, 1]. Then [0, 1] is mapped to [−1, 1].</item>
 /// </list>
 /// NaN or ±Inf anywhere, an empty array, or another shape raises <see cref="DataException"/>.
+/// Class labels come from a second file (<see cref="LoadLabels"/>): an integer array [N] of values ≥ 0.
 /// </summary>
 public static class NpyDataset
 {
@@ -48,5 +49,27 @@ public static class NpyDataset
         if (min >= 0 && max <= 1) return f.mul(2).sub(1).contiguous().MoveToOuterDisposeScope();   // [0, 1] → [−1, 1]
         if (min >= -1 && max <= 1) return f.contiguous().MoveToOuterDisposeScope();
         throw new DataException($"{name}: float image values span [{min:G4}, {max:G4}]; scale them to [0, 1] or [-1, 1] (or save uint8 0..255)");
+    }
+
+    /// <summary>
+    /// Reads class labels for the <paramref name="count"/> items of <paramref name="dataName"/>: an int64, int32 or uint8
+    /// array [N] with N = <paramref name="count"/> and every value ≥ 0, returned as int64 [N].
+    /// </summary>
+    public static Tensor LoadLabels(string path, long count, string dataName)
+    {
+        using var raw = NpyFile.Read(path, integers: true);
+        string shape = "[" + string.Join(", ", raw.shape) + "]";
+        if (raw.dtype is not (ScalarType.Int64 or ScalarType.Int32 or ScalarType.Byte))
+            throw new DataException($"{path}: labels must be integers (int64, int32 or uint8), this array is {raw.dtype.ToString().ToLowerInvariant()}; save labels.astype(np.int64)");
+        if (raw.dim() != 1) throw new DataException($"{path}: labels must be a 1-D array [N], this one has shape {shape}");
+        if (raw.shape[0] != count) throw new DataException($"{path}: holds {raw.shape[0]} labels but {dataName} holds {count} items; give one label per item, in the same order");
+        var labels = raw.to_type(ScalarType.Int64);
+        long negative = labels.lt(0).sum().item<long>();
+        if (negative > 0)
+        {
+            labels.Dispose();
+            throw new DataException($"{path}: {negative} labels are negative; labels are class indices 0, 1, 2, ...");
+        }
+        return labels;
     }
 }

@@ -12,6 +12,9 @@ public enum ShapeKind { Circle = 0, Square = 1, Triangle = 2 }
 /// </summary>
 public static class ShapesDataset
 {
+    /// <summary>The class names, indexed by label (<see cref="ShapeKind"/>'s values).</summary>
+    public static IReadOnlyList<string> ClassNames { get; } = ["circle", "square", "triangle"];
+
     /// <summary>Generates <paramref name="n"/> images: float32 [n, 3, size, size] in [−1, 1].</summary>
     public static Tensor Generate(int n, int size, Generator gen)
     {

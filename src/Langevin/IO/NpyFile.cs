@@ -8,26 +8,29 @@ using static TorchSharp.torch;
 namespace Langevin.IO;
 
 /// <summary>
-/// NumPy <c>.npy</c> files (format versions 1.0–3.0; float32, float64, uint8; little-endian, C order).
-/// Spec: numpy.lib.format. Every header field is validated; bad files raise <see cref="DataException"/>.
+/// NumPy <c>.npy</c> files (format versions 1.0–3.0; float32, float64, uint8, and on request int32 / int64;
+/// little-endian, C order). Spec: numpy.lib.format. Every header field is validated; bad files raise
+/// <see cref="DataException"/>.
 /// </summary>
 public static partial class NpyFile
 {
     static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     const int MaxHeaderBytes = 1 << 16;
 
-    public static Tensor Read(string path)
+    /// <param name="integers">Also accept int32 and int64 arrays (<c>&lt;i4</c>, <c>&lt;i8</c>), e.g. class labels.</param>
+    public static Tensor Read(string path, bool integers = false)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { throw new DataException($"{path}: file not found"); }
         catch (DirectoryNotFoundException) { throw new DataException($"{path}: file not found"); }
         catch (UnauthorizedAccessException) { throw new DataException($"{path}: permission denied"); }
-        return Parse(bytes, path);
+        return Parse(bytes, path, integers);
     }
 
     /// <summary>Parses a whole .npy image; <paramref name="name"/> names the source in error messages.</summary>
-    public static Tensor Parse(ReadOnlySpan<byte> bytes, string name)
+    /// <param name="integers">Also accept int32 and int64 arrays (<c>&lt;i4</c>, <c>&lt;i8</c>).</param>
+    public static Tensor Parse(ReadOnlySpan<byte> bytes, string name, bool integers = false)
     {
         // Parts of the header are echoed back: replace control characters so the message stays on one line.
         string Bad(string what) => $"{name}: not a valid .npy file ({new string(what.Select(ch => char.IsControl(ch) ? ' ' : ch).ToArray())}); write it with numpy.save as float32, float64 or uint8";
@@ -64,7 +67,9 @@ public static partial class NpyFile
             "<f4" => (ScalarType.Float32, 4),
             "<f8" => (ScalarType.Float64, 8),
             "|u1" or "<u1" => (ScalarType.Byte, 1),
-            _ => throw new DataException(Bad($"dtype '{descr}' is not supported (use <f4, <f8 or |u1)"))
+            "<i4" when integers => (ScalarType.Int32, 4),
+            "<i8" when integers => (ScalarType.Int64, 8),
+            _ => throw new DataException(Bad($"dtype '{descr}' is not supported (use <f4, <f8{(integers ? ", <i4, <i8" : "")} or |u1)"))
         };
 
         // Guard before multiplying: an unchecked product of huge dimensions can wrap around to a small count.
@@ -86,6 +91,8 @@ public static partial class NpyFile
         {
             ScalarType.Float32 => tensor(ToArray<float>(data), dims),
             ScalarType.Float64 => tensor(ToArray<double>(data), dims),
+            ScalarType.Int32 => tensor(ToArray<int>(data), dims),
+            ScalarType.Int64 => tensor(ToArray<long>(data), dims),
             _ => tensor(data.ToArray(), dims, ScalarType.Byte),
         };
     }
@@ -93,7 +100,7 @@ public static partial class NpyFile
     static T[] ToArray<T>(ReadOnlySpan<byte> data) where T : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(data).ToArray();
 
-    /// <summary>Writes a float32, float64 or uint8 tensor atomically (temp file + rename).</summary>
+    /// <summary>Writes a float32, float64, uint8, int32 or int64 tensor atomically (temp file + rename).</summary>
     public static void Write(string path, Tensor t) => AtomicFile.WriteAllBytes(path, ToBytes(t));
 
     public static byte[] ToBytes(Tensor t)
@@ -104,6 +111,8 @@ public static partial class NpyFile
             ScalarType.Float32 => "<f4",
             ScalarType.Float64 => "<f8",
             ScalarType.Byte => "|u1",
+            ScalarType.Int32 => "<i4",
+            ScalarType.Int64 => "<i8",
             _ => throw new ArgumentException($"npy: unsupported dtype {c.dtype}")
         };
         string shape = c.shape.Length == 1 ? $"({c.shape[0]},)" : "(" + string.Join(", ", c.shape) + ")";

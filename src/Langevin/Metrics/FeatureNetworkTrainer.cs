@@ -26,7 +26,7 @@ public static class FeatureNetworkTrainer
     {
         if (images.dim() != 4) throw new DataException($"feature network: training data must be images [N, C, H, W] (got [{string.Join(", ", images.shape)}])");
         if (labels is null || labels.dim() != 1 || labels.shape[0] != images.shape[0])
-            throw new DataException("feature network: the training data has no class labels; use a labelled dataset (fashion-mnist, mnist, cifar10, shapes)");
+            throw new DataException("feature network: the training data has no class labels; use a labelled dataset (fashion-mnist, mnist, cifar10, shapes, images:DIR with one sub-folder per class, npy:FILE,labels=LABELS.npy)");
         if (s.Steps < 1 || s.BatchSize < 1 || !(s.LearningRate > 0)) throw new UsageException("features train: --steps, the batch size and the learning rate must be positive");
         int classes = (int)labels.max().item<long>() + 1;
         manual_seed(s.Seed);   // deterministic initial weights
@@ -79,7 +79,7 @@ public static class FeatureNetworkTrainer
         string trainSpec = FeatureNetworkCache.TrainingSpec(dataSpec);
         using var train = DataSources.Load(trainSpec, new DataOptions(Seed: settings.Seed));
         if (!train.IsImage) throw new UsageException($"features train: {trainSpec} holds points, not images; the image metrics need image data");
-        if (train.Labels is null) throw new UsageException($"features train: {trainSpec} has no class labels; use a labelled dataset (fashion-mnist, mnist:DIR, cifar10:DIR, shapes:32)");
+        if (train.Labels is null) throw new UsageException($"features train: {trainSpec} has no class labels; use a labelled dataset (fashion-mnist, mnist:DIR, cifar10:DIR, shapes:32, images:DIR with one sub-folder per class, npy:FILE,labels=LABELS.npy)");
         outPath ??= FeatureNetworkCache.DefaultPath(trainSpec, train.ItemShape);
         log?.Invoke($"training the feature network on {train} ({settings.Steps} steps of batch {settings.BatchSize}, {get_num_threads()} threads)");
         FeatureNetwork? net = null;

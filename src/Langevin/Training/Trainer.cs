@@ -70,7 +70,7 @@ public static class Trainer
         manual_seed(config.Seed);                                   // deterministic initial weights
         using var method = create(config, itemShape);
         if (method.NeedsLabels && labels is null)
-            throw new UsageException($"method {config.Method} trains on labelled data; {config.Data} has no class labels (use e.g. fashion-mnist, shapes:32, images:DIR with one sub-folder per class, or npy:X.npy,labels=Y.npy)");
+            throw new UsageException($"method {config.Method} trains on labelled data; {config.Data} has no class labels (use e.g. fashion-mnist, shapes:32, images:DIR with one sub-folder per class, or npy:FILE,labels=LABELS.npy)");
         method.To(device);
         // --bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
         using var working = config.Bf16 ? create(config, itemShape) : null;

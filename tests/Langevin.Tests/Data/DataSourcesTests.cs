@@ -45,6 +45,7 @@ public class DataSourcesTests
         Assert.Contains("fashion-mnist[:test]", specs);
         Assert.Contains("mnist:DIR[:test]", specs);
         Assert.Contains("images:DIR", specs);
+        Assert.Contains("npy:FILE,labels=LABELS", specs);
         Assert.All(DataSources.Catalog, c => Assert.False(string.IsNullOrWhiteSpace(c.Description)));
     }
 

@@ -68,10 +68,10 @@ public class HeldOutSplitTests
     [Fact]
     public void BadSpecsAreTheLoadersUsageErrors()
     {
-        Assert.Equal(Assert.Throws<UsageException>(() => DataSources.Load("imagenet", new DataOptions())).Message,
-            Assert.Throws<UsageException>(() => HeldOutSplit.Of("imagenet", 0)).Message);
-        Assert.Equal(Assert.Throws<UsageException>(() => DataSources.Load("cifar10", new DataOptions())).Message,
-            Assert.Throws<UsageException>(() => HeldOutSplit.Of("cifar10", 0)).Message);
+        Assert.Equal(Assert.ThrowsAny<UsageException>(() => DataSources.Load("imagenet", new DataOptions())).Message,
+            Assert.ThrowsAny<UsageException>(() => HeldOutSplit.Of("imagenet", 0)).Message);
+        Assert.Equal(Assert.ThrowsAny<UsageException>(() => DataSources.Load("cifar10", new DataOptions())).Message,
+            Assert.ThrowsAny<UsageException>(() => HeldOutSplit.Of("cifar10", 0)).Message);
     }
 
     [Theory]

@@ -58,7 +58,7 @@ public class ImageFolderReaderTests
     }
 
     [Fact]
-    public void FolderIsReadRecursivelyInOrderAndLoadsAsADataset()
+    public void FolderIsListedRecursivelyInOrderAndLoadsAsADataset()
     {
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("sub"));
@@ -67,6 +67,9 @@ public class ImageFolderReaderTests
         File.WriteAllBytes(dir.File(Path.Combine("sub", "c.jpg")), Encode(3, 3, (_, _) => SKColors.Gray, SKEncodedImageFormat.Jpeg));
         File.WriteAllText(dir.File("notes.txt"), "not an image");
         Assert.Equal(["a.PNG", "b.png", Path.Combine("sub", "c.jpg")], ImageFolderReader.ListImages(dir.Path).Select(p => Path.GetRelativePath(dir.Path, p)));
+        // Images both directly in the folder and in a sub-folder are refused (LabelledDataTests); flattened, they load.
+        Assert.Throws<DataException>(() => DataSources.Load($"images:{dir.Path}", new DataOptions(ImageSize: 8)));
+        File.Move(dir.File(Path.Combine("sub", "c.jpg")), dir.File("c.jpg"));
 
         using var ds = DataSources.Load($"images:{dir.Path}", new DataOptions(ImageSize: 8));
         Assert.Equal(new long[] { 3, 3, 8, 8 }, ds.X.shape);

@@ -57,6 +57,21 @@ public sealed class NpyFileTests : IDisposable
         Assert.Equal(0, (File.ReadAllBytes(path).Length - t.numel() * t.ElementSize) % 64);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Int32, "<i4")]
+    [InlineData(ScalarType.Int64, "<i8")]
+    public void IntegerArraysRoundTripOnlyWhenAsked(ScalarType dtype, string descr)
+    {
+        using var t = tensor(new long[] { -3, 0, 1, long.MaxValue >> 40, 7, 2 }, [2, 3]).to_type(dtype);
+        byte[] bytes = NpyFile.ToBytes(t);
+        Assert.Contains($"'descr': '{descr}'", Encoding.Latin1.GetString(bytes));
+        using var back = NpyFile.Parse(bytes, "y.npy", integers: true);
+        Assert.Equal(dtype, back.dtype);
+        Assert.True(TensorAssert.Same(t, back));
+        var ex = Assert.Throws<DataException>(() => NpyFile.Parse(bytes, "y.npy"));
+        Assert.Equal($"y.npy: not a valid .npy file (dtype '{descr}' is not supported (use <f4, <f8 or |u1)); write it with numpy.save as float32, float64 or uint8", ex.Message);
+    }
+
     [Fact]
     public void WrappingShapeProductsAreRejected()
     {

@@ -79,7 +79,7 @@ public class SamplerEntryTests
             }
             else
             {
-                var e = Assert.Throws<UsageException>(() => SamplerCatalog.Check(request, process));
+                var e = Assert.ThrowsAny<UsageException>(() => SamplerCatalog.Check(request, process));
                 Assert.Equal($"--{name} does not apply to the {sampler} sampler (it applies to: {string.Join(", ", SamplerCatalog.Names.Where(takers.Contains))})", e.Message);
             }
         }
@@ -99,16 +99,16 @@ public class SamplerEntryTests
     public void RefusesValuesOutOfRangeInOneLine(string sampler, string option, object value, string message)
     {
         var process = sampler == "edm" ? EdmProcess : Vp;
-        var e = Assert.Throws<UsageException>(() => SamplerCatalog.Check(SamplerRequest.For(sampler).With(option, value), process));
+        var e = Assert.ThrowsAny<UsageException>(() => SamplerCatalog.Check(SamplerRequest.For(sampler).With(option, value), process));
         Assert.Equal(message, e.Message);
     }
 
     [Fact]
     public void AnOptionNoCatalogSamplerTakesIsRefused()
     {
-        var e = Assert.Throws<UsageException>(() => SamplerCatalog.Check(SamplerRequest.For("ddim").With(MethodSamplers.Friction, 1.0), Vp));
+        var e = Assert.ThrowsAny<UsageException>(() => SamplerCatalog.Check(SamplerRequest.For("ddim").With(MethodSamplers.Friction, 1.0), Vp));
         Assert.Equal("--friction is not an option of the catalog's samplers", e.Message);
-        var own = Assert.Throws<UsageException>(() => MethodSamplers.RefuseOwnOnly(name => name == "friction"));
+        var own = Assert.ThrowsAny<UsageException>(() => MethodSamplers.RefuseOwnOnly(name => name == "friction"));
         Assert.Equal("--friction applies to the walk-jump sampler only (a walkjump run's own)", own.Message);
         MethodSamplers.RefuseOwnOnly(name => name == "step-size");    // ald, a catalog sampler, takes it: the catalog decides
     }
@@ -211,18 +211,18 @@ public class SamplerEntryTests
         Assert.Equal(0.25, r.Get(MethodSamplers.InitNoise));
         Assert.Equal(6, r.Steps);
 
-        var bad = Assert.Throws<UsageException>(() => MethodSamplers.WalkJump.Read(null, new Dictionary<string, string> { ["gibbs-steps"] = "3" }));
+        var bad = Assert.ThrowsAny<UsageException>(() => MethodSamplers.WalkJump.Read(null, new Dictionary<string, string> { ["gibbs-steps"] = "3" }));
         Assert.Equal("--gibbs-steps does not apply to the walk-jump sampler (it takes: --steps, --step-size, --friction)", bad.Message);
         Assert.Equal("--friction must be > 0 (got -1)",
-            Assert.Throws<UsageException>(() => MethodSamplers.WalkJump.Read(null, new Dictionary<string, string> { ["friction"] = "-1" })).Message);
+            Assert.ThrowsAny<UsageException>(() => MethodSamplers.WalkJump.Read(null, new Dictionary<string, string> { ["friction"] = "-1" })).Message);
         Assert.Equal("--chains must be an integer (got 'many')",
-            Assert.Throws<UsageException>(() => MethodSamplers.Dlg.Read(null, new Dictionary<string, string> { ["chains"] = "many" })).Message);
+            Assert.ThrowsAny<UsageException>(() => MethodSamplers.Dlg.Read(null, new Dictionary<string, string> { ["chains"] = "many" })).Message);
         Assert.Equal("--start must be noise or buffer (got 'data')",
-            Assert.Throws<UsageException>(() => MethodSamplers.Sgld.Read(null, new Dictionary<string, string> { ["start"] = "data" })).Message);
+            Assert.ThrowsAny<UsageException>(() => MethodSamplers.Sgld.Read(null, new Dictionary<string, string> { ["start"] = "data" })).Message);
         Assert.Equal("--steps-per-level does not apply to the pgd sampler (it takes: --steps)",
-            Assert.Throws<UsageException>(() => MethodSamplers.Pgd.Read(null, new Dictionary<string, string> { ["steps-per-level"] = "2" })).Message);
+            Assert.ThrowsAny<UsageException>(() => MethodSamplers.Pgd.Read(null, new Dictionary<string, string> { ["steps-per-level"] = "2" })).Message);
         Assert.Equal("--steps does not apply to the ald sampler (it takes no options)",
-            Assert.Throws<UsageException>(() => MethodSamplers.Ald.Read(10, null)).Message);
+            Assert.ThrowsAny<UsageException>(() => MethodSamplers.Ald.Read(10, null)).Message);
         Assert.Null(MethodSamplers.CldRk45.Read(null, new Dictionary<string, string>()).Steps);
     }
 
