@@ -3,6 +3,7 @@ using Langevin.Methods;
 using Langevin.Models;
 using Langevin.Processes;
 using Langevin.Samplers;
+using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -90,7 +91,7 @@ public sealed class DataLikelihood
     public static DataLikelihood For(IGenerativeMethod method, LikelihoodSettings settings)
     {
         method.Network.eval();
-        var device = method.Network.parameters().First().device;
+        var device = ComputeDevice.Of(method.Network);
         if (method is CldMethod cld)
         {
             if (settings.VariationalBound) throw new UsageException("likelihood: the variational bound is DDPM's; a cld run is scored by its probability-flow bound");
