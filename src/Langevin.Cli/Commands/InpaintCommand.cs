@@ -1,6 +1,5 @@
 using Langevin.Data;
 using Langevin.IO;
-using Langevin.Methods;
 using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
@@ -34,50 +33,23 @@ public sealed class InpaintCommand : ICommand
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
         using var __ = gen;
-        if (method is not (NcsnMethod or IDenoisingMethod or IEnergyMethod)) throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting");
-        if (method is NcsnMethod && a.Has("steps")) throw new UsageException("--steps applies to diffusion models; NCSN inpaints with its trained σ's and T");
+        var path = Inpainting.PathFor(method) ?? throw new UsageException($"inpaint: method '{method.Config.Method}' does not support inpainting");
+        if (path == InpaintingPath.AnnealedLangevin && a.Has("steps")) throw new UsageException("--steps applies to diffusion models; NCSN inpaints with its trained σ's and T");
         if (method.ItemShape.Length != 3) throw new UsageException("inpaint: the model was trained on points, not images");
         string spec = a.String("data") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: 0, Limit: n));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
         using var original = data.X.narrow(0, 0, Math.Min(n, data.X.shape[0])).to(float32);
-        using var mask = Mask(a.String("mask", "right-half"), original.shape);
+        string kind = a.String("mask", "right-half");
+        if (!InpaintingMask.Kinds.Contains(kind))
+            throw new UsageException($"--mask must be {string.Join(", ", InpaintingMask.Kinds.SkipLast(1))} or {InpaintingMask.Kinds[^1]} (got '{kind}')");
+        using var mask = InpaintingMask.Make(kind, original.shape);
+        int? steps = a.Int("steps");
+        if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
         Tensor? filled = null;
-        if (method is NcsnMethod ncsn)
-            ProgressDisplay.Run("inpaint", method.FunctionEvaluations, 0, a.Flag("quiet"), "NFE", p =>
-                filled = ncsn.Inpaint(original, mask, gen, (done, _) => p.Report(done)));
-        else if (method is IEnergyMethod ebm)
-        {
-            // energy descent on the unknown pixels only: the run's own sampler, with the known pixels put back after every step
-            method.Eval();
-            int steps = a.Int("steps") ?? ebm.SampleSteps;
-            if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
-            var device = method.Device();
-            ProgressDisplay.Run("inpaint", steps, 0, a.Flag("quiet"), "steps", p =>
-            {
-                using var scope = NewDisposeScope();
-                var known = original.to(device);
-                var m = mask.to(device);
-                var x = known * m + ebm.InitialState(known.shape[0], gen) * (1 - m);
-                x = ebm.Descend(ebm.Energy, x, steps, gen, k => p.Report(k), project: y => known * m + y * (1 - m));
-                filled = x.detach().clamp(-1, 1).cpu().MoveToOuterDisposeScope();
-            });
-        }
-        else
-        {
-            var denoising = (IDenoisingMethod)method;
-            method.Eval();
-            var plan = SamplerCatalog.Plan(new SamplerRequest { Sampler = "euler-ancestral", Steps = a.Int("steps") ?? 100 }, denoising.Process);
-            var device = method.Device();
-            ProgressDisplay.Run("inpaint", plan.Steps, 0, a.Flag("quiet"), "NFE", p =>
-            {
-                using var scope = NewDisposeScope();
-                var init = randn(original.shape, generator: gen, device: device) * plan.InitialScale;
-                var x = DiffusionTasks.Inpaint(denoising.Denoiser, original.to(device), mask.to(device), init, plan.Sigmas, gen, (done, _) => p.Report(done));
-                filled = denoising.ToData(x).cpu().MoveToOuterDisposeScope();
-            });
-        }
+        ProgressDisplay.Run("inpaint", Inpainting.ProgressTotal(method, steps), 0, a.Flag("quiet"), path == InpaintingPath.EnergyDescent ? "steps" : "NFE", p =>
+            filled = Inpainting.Run(method, original, mask, gen, steps, done => p.Report(done)));
         using var result = filled!;
         if (gridPath is not null)
         {
@@ -96,22 +68,4 @@ public sealed class InpaintCommand : ICommand
         return 0;
     }
 
-    /// <summary>1 where a pixel is known, 0 where it is to be filled.</summary>
-    public static Tensor Mask(string kind, long[] shape)
-    {
-        long h = shape[2], w = shape[3];
-        var m = ones(shape);
-        switch (kind)
-        {
-            case "right-half": m[.., .., .., (int)(w / 2)..] = 0; break;
-            case "left-half": m[.., .., .., ..(int)(w / 2)] = 0; break;
-            case "bottom-half": m[.., .., (int)(h / 2).., ..] = 0; break;
-            case "top-half": m[.., .., ..(int)(h / 2), ..] = 0; break;
-            case "center": m[.., .., (int)(h / 4)..(int)(3 * h / 4), (int)(w / 4)..(int)(3 * w / 4)] = 0; break;
-            default:
-                m.Dispose();
-                throw new UsageException($"--mask must be right-half, left-half, top-half, bottom-half or center (got '{kind}')");
-        }
-        return m;
-    }
 }

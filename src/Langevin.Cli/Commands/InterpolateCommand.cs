@@ -45,24 +45,9 @@ public sealed class InterpolateCommand : ICommand
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
             throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
         if (data.Count < 2 * pairs) throw new UsageException($"--data: {spec} has {data.Count} images; --pairs {pairs} needs {2 * pairs}");
-        method.Eval();
-        var plan = SamplerCatalog.Plan(new SamplerRequest { Sampler = "euler", Steps = steps }, denoising.Process);
-        var device = method.Device();
         Tensor? decoded = null;
-        ProgressDisplay.Run("interpolate", 2L * plan.Steps, 0, a.Flag("quiet"), "NFE", p =>
-        {
-            using var scope = NewDisposeScope();
-            var images = data.X.narrow(0, 0, 2 * pairs).to(float32).to(device);
-            var latents = DiffusionTasks.Invert(denoising.Denoiser, images, plan.Sigmas, plan.InitialScale, (done, _) => p.Report(done));
-            var z0 = latents[TensorIndex.Slice(0, 2 * pairs, 2)];
-            var z1 = latents[TensorIndex.Slice(1, 2 * pairs, 2)];
-            var ts = Enumerable.Range(0, frames).Select(i => i / (double)(frames - 1)).ToArray();
-            var path = DiffusionTasks.Slerp(z0, z1, ts);                       // [F·P, …] ordered by t, then pair
-            var x = DiffusionSamplers.Euler(denoising.Denoiser, path * plan.InitialScale, plan.Sigmas, (done, _) => p.Report(plan.Steps + done));
-            var byPair = denoising.ToData(x).reshape([frames, pairs, .. method.ItemShape]).transpose(0, 1)
-                .reshape([pairs * frames, .. method.ItemShape]);               // rows = pairs
-            decoded = byPair.cpu().MoveToOuterDisposeScope();
-        });
+        ProgressDisplay.Run("interpolate", Interpolation.Evaluations(denoising, steps), 0, a.Flag("quiet"), "NFE", p =>
+            decoded = Interpolation.Between(denoising, data.X.narrow(0, 0, 2 * pairs), frames, steps, done => p.Report(done)));
         using var result = decoded!;
         if (gridPath is not null)
         {

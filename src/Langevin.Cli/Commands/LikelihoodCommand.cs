@@ -1,15 +1,11 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Langevin.Data;
 using Langevin.IO;
 using Langevin.Likelihood;
 using Langevin.Methods;
-using Langevin.Models;
 using Langevin.Processes;
 using Langevin.Samplers;
 using Langevin.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Langevin.Cli.Commands;
 
@@ -46,182 +42,123 @@ public sealed class LikelihoodCommand : ICommand
     public int Run(ParsedArgs a)
     {
         string spec = a.String("data") ?? throw new UsageException("likelihood: --data SPEC is required (e.g. fashion-mnist:test or npy:FILE)");
-        var estimator = a.String("estimator", "rademacher") switch
+        string estimatorName = a.String("estimator", "rademacher");
+        var estimator = estimatorName switch
         {
             "rademacher" => TraceEstimator.Rademacher,
             "gaussian" => TraceEstimator.Gaussian,
             "exact" => TraceEstimator.Exact,
             var e => throw new UsageException($"--estimator must be rademacher, gaussian or exact (got '{e}')"),
         };
-        int probes = a.Int("probes") ?? 1;
-        double rtol = a.Double("rtol") ?? 1e-5, atol = a.Double("atol") ?? 1e-5;
-        int seed = a.Int("seed") ?? 0;
+        if (a.Int("n") is < 1 and var n0) throw new UsageException($"--n must be ≥ 1 (got {n0})");
+        var settings = new LikelihoodSettings(estimator, a.Int("probes") ?? 1, a.Double("rtol") ?? 1e-5, a.Double("atol") ?? 1e-5, a.Int("n"),
+            a.Int("seed") ?? 0, a.Flag("vlb"), a.String("vlb-variance"), a.Int("vlb-timesteps"), a.Double("min-time"));
         ComputeDevice.SetThreads(a.Int("threads"));
 
-        IScoreModel model;
-        IDisposable owner;
-        ProbabilityFlowLikelihood flow;
-        SamplingProcess? process = null;
-        GaussianMixtureScore? mixture = null;
-        var dtype = ScalarType.Float32;
-        var device = CPU;
-        if (ModelSource.Analytic(a, Name, "float64") is { } analytic)
+        IDisposable? owner = null;
+        LikelihoodResult? result = null;
+        try
         {
-            mixture = analytic;
-            dtype = mixture.Means.dtype;
-            (model, owner) = (mixture, mixture);
-            flow = a.String("process", "vp") switch
+            DataLikelihood task;
+            if (ModelSource.Analytic(a, Name, "float64") is { } mixture)
             {
-                "vp" => Flow(process = new SamplingProcess(SamplingProcess.Vp, new VpDiscreteSchedule())),
-                "edm" => Flow(process = new SamplingProcess(SamplingProcess.Edm)),
-                var p => throw new UsageException($"--process must be vp or edm (got '{p}')"),
-            };
-        }
-        else
-        {
-            if (a.Has("process")) throw new UsageException("--process applies to analytic models; a trained model brings its own process");
-            var (method, gen0) = ModelSource.Open(a, Name);
-            gen0.Dispose();
-            if (method is CldMethod cld)
-                using (cld) return CldBound(a, spec, cld, estimator, probes, rtol, atol, seed);
-            if (method is not IDenoisingMethod denoising)
-            {
-                method.Dispose();
-                throw new UsageException($"likelihood: a {method.Config.Method} model has no probability-flow ODE; use an ncsn, ddpm, edm, sde or cld run");
+                owner = mixture;
+                var process = a.String("process", "vp") switch
+                {
+                    "vp" => new SamplingProcess(SamplingProcess.Vp, new VpDiscreteSchedule()),
+                    "edm" => new SamplingProcess(SamplingProcess.Edm),
+                    var p => throw new UsageException($"--process must be vp or edm (got '{p}')"),
+                };
+                CheckCombinations(a, cld: false, process);
+                task = DataLikelihood.For(mixture, process, settings);
             }
-            method.Eval();
-            (model, owner) = (denoising.Denoiser, method);
-            flow = Flow(process = denoising.Process);
-            device = method.Device();
+            else
+            {
+                if (a.Has("process")) throw new UsageException("--process applies to analytic models; a trained model brings its own process");
+                var (method, gen0) = ModelSource.Open(a, Name);
+                gen0.Dispose();
+                owner = method;
+                CheckCombinations(a, method is ILikelihoodBoundMethod, (method as IDenoisingMethod)?.Process);
+                task = DataLikelihood.For(method, settings);
+            }
+            var (title, unit) = task.Kind switch
+            {
+                LikelihoodKind.CldBound => ("likelihood (cld)", "NFE"),
+                LikelihoodKind.VariationalBound => ("variational bound", "t"),
+                _ => ("likelihood", "NFE"),
+            };
+            ProgressDisplay.Run(title, task.ProgressTotal, 0, a.Flag("quiet"), unit, p => result = task.Measure(spec, done => p.Report(done)));
         }
-        using var _ = owner;
-        if (a.Has("min-time")) throw new UsageException("--min-time applies to cld runs (the start of their joint (x, v) ODE)");
-        ProbabilityFlowLikelihood Flow(SamplingProcess p) => p.Kind switch
+        finally
         {
-            SamplingProcess.Vp => new(p.Schedule!.Sigma(0), p.Schedule.Sigma(p.Schedule.T - 1), 1, estimator, probes, rtol, atol),
-            _ => new(p.SigmaMin, p.SigmaMax, 0, estimator, probes, rtol, atol),
-        };
-
-        using var gen = new Generator((ulong)seed, device);
-        using var scope = NewDisposeScope();
-        var (raw, x, image) = Items(a, spec, seed, dtype, device, gen);
-        int n = (int)x.shape[0];
-        if (mixture is not null && (x.dim() != 2 || x.shape[1] != mixture.Means.shape[1]))
-            throw new DataException($"{spec}: items of shape [{string.Join(", ", x.shape.Skip(1))}] do not match the mixture's dimension {mixture.Means.shape[1]}");
-        long dims = x[0].numel();
-        if (a.Flag("vlb")) return Bound(a, spec, model, process!, image, raw, gen, mixture, flow.SigmaMin);
-        if (a.Has("vlb-timesteps") || a.Has("vlb-variance")) throw new UsageException($"--{(a.Has("vlb-timesteps") ? "vlb-timesteps" : "vlb-variance")} applies with --vlb");
-        ProbabilityFlowLikelihood.Result? result = null;
-        ProgressDisplay.Run("likelihood", 0, 0, a.Flag("quiet"), "NFE", p =>
-            result = flow.LogDensity(model, x, gen, done => p.Report(done)));
-        var bpd = ProbabilityFlowLikelihood.BitsPerDimension(result!.LogDensity, dims, image).to(float64);
-        double mean = bpd.mean().item<double>(), se = n > 1 ? bpd.std().item<double>() / Math.Sqrt(n) : double.NaN;
-        Console.WriteLine($"{spec}: N = {n}, {dims} dims, estimator {a.String("estimator", "rademacher")} × {probes}, NFE {result.Evaluations}");
-        Console.WriteLine($"bits/dim {mean.ToString("F4", CultureInfo.InvariantCulture)} ± {se.ToString("F4", CultureInfo.InvariantCulture)} (SE); mean log-likelihood {result.LogDensity.to(float64).mean().item<double>():F4} nats");
-        var json = new JsonObject
-        {
-            ["data"] = spec, ["n"] = n, ["dims"] = dims, ["estimator"] = a.String("estimator", "rademacher"), ["probes"] = probes,
-            ["nfe"] = result.Evaluations, ["bits_per_dim"] = mean, ["bits_per_dim_se"] = double.IsFinite(se) ? se : null,
-        };
-        if (mixture is not null)
-        {
-            var exact = mixture.LogDensity(x, flow.SigmaMin) - 0.5 * dims * Math.Log(2 * Math.PI);
-            double exactBpd = ProbabilityFlowLikelihood.BitsPerDimension(exact, dims, false).to(float64).mean().item<double>();
-            Console.WriteLine($"exact bits/dim {exactBpd:F4} (the mixture blurred by σ_min = {flow.SigmaMin:G3}); relative difference {Math.Abs(mean - exactBpd) / Math.Abs(exactBpd):E2}");
-            json["exact_bits_per_dim"] = exactBpd;
+            owner?.Dispose();
         }
-        Write(a, json);
-        return 0;
-    }
-
-    static void Write(ParsedArgs a, JsonObject json)
-    {
-        if (a.String("json") is not { } jsonPath) return;
-        AtomicFile.WriteAllText(jsonPath, json.ToJsonString(new() { WriteIndented = true }));
-        Console.WriteLine($"wrote {jsonPath}");
-    }
-
-    /// <summary>
-    /// The first --n items of the data (default 1000 points or 64 images) in <paramref name="dtype"/> on the device, and the
-    /// points to score: for images their uniform dequantisation of the 256 levels (Ho et al. 2020, §4) drawn from <paramref name="gen"/>.
-    /// </summary>
-    static (Tensor Raw, Tensor Scored, bool Image) Items(ParsedArgs a, string spec, int seed, ScalarType dtype, Device device, Generator gen)
-    {
-        using var data = DataSources.Load(spec, new DataOptions(seed, Limit: a.Int("n") is { } lim ? lim : null));
-        int n = Math.Min(a.Int("n") ?? (data.IsImage ? 64 : 1000), checked((int)data.Count));
-        if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
-        var raw = data.X.narrow(0, 0, n).to(dtype).to(device).clone();
-        if (!data.IsImage) return (raw, raw, false);
-        var levels = ((raw + 1) / 2 * 255).round();
-        return (raw, (levels + rand(raw.shape, generator: gen, dtype: dtype, device: device)) / 256 * 2 - 1, true);
-    }
-
-    /// <summary>
-    /// A CLD run: the bound E_v[log p(x, v)] + H(N(0, γM)) on log p(x) through the joint (x, v) probability-flow ODE
-    /// (<see cref="CldProbabilityFlowLikelihood"/>), one v₀ per item; bits/dim (an upper bound) and nats.
-    /// </summary>
-    static int CldBound(ParsedArgs a, string spec, CldMethod cld, TraceEstimator estimator, int probes, double rtol, double atol, int seed)
-    {
-        if (a.Flag("vlb") || a.Has("vlb-timesteps") || a.Has("vlb-variance"))
-            throw new UsageException("--vlb is DDPM's variational bound; a cld run is scored by its probability-flow bound (drop --vlb)");
-        double minTime = a.Double("min-time") ?? cld.Settings.TrainMinTime;
-        cld.Eval();
-        var device = cld.Device;
-        using var gen = new Generator((ulong)seed, device);
-        using var scope = NewDisposeScope();
-        var (_, x, image) = Items(a, spec, seed, ScalarType.Float32, device, gen);
-        if (!x.shape.Skip(1).SequenceEqual(cld.ItemShape))
-            throw new DataException($"{spec}: items of shape [{string.Join(", ", x.shape.Skip(1))}] do not match the model's [{string.Join(", ", cld.ItemShape)}]");
-        int n = (int)x.shape[0];
-        long dims = x[0].numel();
-        var flow = new CldProbabilityFlowLikelihood(minTime, estimator, probes, rtol, atol);
-        CldProbabilityFlowLikelihood.Bound? result = null;
-        ProgressDisplay.Run("likelihood (cld)", 0, 0, a.Flag("quiet"), "NFE", p =>
-            result = flow.LogDensityBound(cld.ScoreModel, x, gen, done => p.Report(done)));
-        var bpd = ProbabilityFlowLikelihood.BitsPerDimension(result!.LogDensityBound, dims, image).to(float64);
-        double mean = bpd.mean().item<double>(), se = n > 1 ? bpd.std().item<double>() / Math.Sqrt(n) : double.NaN;
-        double nats = result.LogDensityBound.to(float64).mean().item<double>(), joint = result.JointLogDensity.to(float64).mean().item<double>();
+        var json = new JsonObject { ["data"] = spec, ["n"] = result!.Items, ["dims"] = result.Dimensions };
+        string probes = $"estimator {estimatorName} × {settings.Probes}";
         string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
-        Console.WriteLine($"{spec}: N = {n}, {dims} dims, estimator {a.String("estimator", "rademacher")} × {probes}, one v₀ ~ N(0, γM) per item, t_min {minTime:G3}, NFE {result.Evaluations}");
-        Console.WriteLine($"bits/dim ≤ {F(mean)} ± {F(se)} (SE); log p(x) ≥ {F(nats)} nats (mean of log p(x, v) {F(joint)} + H(v₀) {F(CldProbabilityFlowLikelihood.VelocityEntropy(cld.Process, dims))})");
-        Write(a, new JsonObject
+        double? se = double.IsFinite(result.BitsPerDimSe) ? result.BitsPerDimSe : null;
+        switch (result)
         {
-            ["data"] = spec, ["n"] = n, ["dims"] = dims, ["bound"] = "cld-probability-flow", ["estimator"] = a.String("estimator", "rademacher"),
-            ["probes"] = probes, ["min_time"] = minTime, ["nfe"] = result.Evaluations, ["bits_per_dim"] = mean,
-            ["bits_per_dim_se"] = double.IsFinite(se) ? se : null, ["log_likelihood_bound_nats"] = nats, ["joint_log_likelihood_nats"] = joint,
-        });
+            case CldLikelihoodBoundResult r:
+                Console.WriteLine($"{spec}: N = {r.Items}, {r.Dimensions} dims, {probes}, one v₀ ~ N(0, γM) per item, t_min {r.MinTime:G3}, NFE {r.Evaluations}");
+                Console.WriteLine($"bits/dim ≤ {F(r.BitsPerDim)} ± {F(r.BitsPerDimSe)} (SE); log p(x) ≥ {F(r.LogLikelihoodBound)} nats (mean of log p(x, v) {F(r.JointLogLikelihood)} + H(v₀) {F(r.VelocityEntropy)})");
+                json["bound"] = "cld-probability-flow";
+                json["estimator"] = estimatorName;
+                json["probes"] = settings.Probes;
+                json["min_time"] = r.MinTime;
+                json["nfe"] = r.Evaluations;
+                json["bits_per_dim"] = r.BitsPerDim;
+                json["bits_per_dim_se"] = se;
+                json["log_likelihood_bound_nats"] = r.LogLikelihoodBound;
+                json["joint_log_likelihood_nats"] = r.JointLogLikelihood;
+                break;
+            case VariationalBoundResult r:
+                Console.WriteLine($"{spec}: N = {r.Items}, {r.Dimensions} dims, variational bound over {r.Timesteps?.ToString(CultureInfo.InvariantCulture) ?? "all"} timesteps, reverse variance {r.Variance}, NFE {r.Evaluations}");
+                Console.WriteLine($"bits/dim ≤ {F(r.BitsPerDim)} ± {F(r.BitsPerDimSe)} (SE)");
+                json["bound"] = "ddpm-vlb";
+                json["variance"] = r.Variance;
+                json["nfe"] = r.Evaluations;
+                json["bits_per_dim"] = r.BitsPerDim;
+                if (r.ExactBitsPerDim is { } exactBound)
+                {
+                    Console.WriteLine($"exact bits/dim {exactBound:F4} (the mixture itself)");
+                    json["exact_bits_per_dim"] = exactBound;
+                }
+                break;
+            case FlowLikelihoodResult r:
+                Console.WriteLine($"{spec}: N = {r.Items}, {r.Dimensions} dims, {probes}, NFE {r.Evaluations}");
+                Console.WriteLine($"bits/dim {F(r.BitsPerDim)} ± {F(r.BitsPerDimSe)} (SE); mean log-likelihood {r.MeanLogLikelihood:F4} nats");
+                json["estimator"] = estimatorName;
+                json["probes"] = settings.Probes;
+                json["nfe"] = r.Evaluations;
+                json["bits_per_dim"] = r.BitsPerDim;
+                json["bits_per_dim_se"] = se;
+                if (r.ExactBitsPerDim is { } exact)
+                {
+                    Console.WriteLine($"exact bits/dim {exact:F4} (the mixture blurred by σ_min = {r.SigmaMin:G3}); relative difference {Math.Abs(r.BitsPerDim - exact) / Math.Abs(exact):E2}");
+                    json["exact_bits_per_dim"] = exact;
+                }
+                break;
+        }
+        if (a.String("json") is { } jsonPath)
+        {
+            AtomicFile.WriteAllText(jsonPath, json.ToJsonString(new() { WriteIndented = true }));
+            Console.WriteLine($"wrote {jsonPath}");
+        }
         return 0;
     }
 
-    /// <summary>DDPM's variational bound (<see cref="VariationalBound"/>) in bits/dim; images with the discretised decoder.</summary>
-    static int Bound(ParsedArgs a, string spec, IScoreModel model, SamplingProcess process, bool image, Tensor x, Generator gen,
-        GaussianMixtureScore? mixture, double sigmaMin)
+    /// <summary>The options that apply to one kind of score only: --vlb for DDPM's bound (of a discrete VP process), --min-time for CLD's.</summary>
+    static void CheckCombinations(ParsedArgs a, bool cld, SamplingProcess? process)
     {
-        if (process.Kind != SamplingProcess.Vp || process.Schedule is null)
-            throw new UsageException($"--vlb needs the discrete VP process (a ddpm run or --process vp); this model's process is {process.Kind}");
-        int? k = a.Int("vlb-timesteps");
-        if (k is < 1) throw new UsageException($"--vlb-timesteps must be ≥ 1 (got {k})");
-        bool learned = model is IVarianceModel;
-        string variance = a.String("vlb-variance") ?? (learned ? "learned" : "fixed-large");
-        var bound = new VariationalBound(process.Schedule, image, k, VariationalBound.VarianceMixFor(variance, learned, "vlb-variance"));
-        (Tensor Nats, int Evaluations)? result = null;
-        ProgressDisplay.Run("variational bound", k ?? process.Schedule.T, 0, a.Flag("quiet"), "t", p =>
-            result = bound.Nats(model, x, gen, (done, _) => p.Report(done)));
-        long dims = x[0].numel();
-        var bpd = (result!.Value.Nats / (dims * Math.Log(2))).to(float64);
-        int n = (int)x.shape[0];
-        double mean = bpd.mean().item<double>(), se = n > 1 ? bpd.std().item<double>() / Math.Sqrt(n) : double.NaN;
-        Console.WriteLine($"{spec}: N = {n}, {dims} dims, variational bound over {k?.ToString(CultureInfo.InvariantCulture) ?? "all"} timesteps, reverse variance {variance}, NFE {result.Value.Evaluations}");
-        Console.WriteLine($"bits/dim ≤ {mean.ToString("F4", CultureInfo.InvariantCulture)} ± {se.ToString("F4", CultureInfo.InvariantCulture)} (SE)");
-        var json = new JsonObject { ["data"] = spec, ["n"] = n, ["dims"] = dims, ["bound"] = "ddpm-vlb", ["variance"] = variance, ["nfe"] = result.Value.Evaluations, ["bits_per_dim"] = mean };
-        if (mixture is not null)
-        {
-            var exact = mixture.LogDensity(x) - 0.5 * dims * Math.Log(2 * Math.PI);
-            double exactBpd = ProbabilityFlowLikelihood.BitsPerDimension(exact, dims, false).to(float64).mean().item<double>();
-            Console.WriteLine($"exact bits/dim {exactBpd:F4} (the mixture itself)");
-            json["exact_bits_per_dim"] = exactBpd;
-        }
-        Write(a, json);
-        return 0;
+        string? error = cld
+            ? a.Flag("vlb") || a.Has("vlb-timesteps") || a.Has("vlb-variance") ? "--vlb is DDPM's variational bound; a cld run is scored by its probability-flow bound (drop --vlb)" : null
+            : a.Has("min-time") ? "--min-time applies to cld runs (the start of their joint (x, v) ODE)"
+            : !a.Flag("vlb") && (a.Has("vlb-timesteps") || a.Has("vlb-variance")) ? $"--{(a.Has("vlb-timesteps") ? "vlb-timesteps" : "vlb-variance")} applies with --vlb"
+            : a.Flag("vlb") && process is not null and not { Kind: SamplingProcess.Vp, Schedule: not null }
+                ? $"--vlb needs the discrete VP process (a ddpm run or --process vp); this model's process is {process.Kind}"
+            : a.Int("vlb-timesteps") is < 1 and var k ? $"--vlb-timesteps must be ≥ 1 (got {k})"
+            : null;
+        if (error is not null) throw new UsageException(error);
     }
 }

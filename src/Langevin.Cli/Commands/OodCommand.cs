@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Langevin.Data;
 using Langevin.Energy;
-using Langevin.IO;
 using Langevin.Methods;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -46,7 +45,7 @@ public sealed class OodCommand : ICommand
         var sets = new JsonObject();
         a.Result["out_sets"] = sets;
         Console.WriteLine($"{"out-of-distribution",-24} {"N",6} {"mean E",10} {"AUROC E",8} {"AUROC |∇E|",11}");
-        foreach (string set in a.String("out-data", method.ItemShape.Length == 3 ? "noise,flip,rotate" : "noise").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (string set in a.String("out-data", string.Join(",", OodSets.Defaults(method.ItemShape))).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             using var outX = OutSet(set, data.X, ebm, cpuGen, gen);
             var outScores = EnergyScores.Compute(ebm.Energy, outX, device);
@@ -57,20 +56,11 @@ public sealed class OodCommand : ICommand
         return 0;
     }
 
-    /// <summary>An out-of-distribution set: a corruption of the in-distribution items, uniform noise for points, or a .npy.</summary>
+    /// <summary>An out-of-distribution set (<see cref="OodSets.Make"/>), its errors naming --out-data.</summary>
     static Tensor OutSet(string set, Tensor inData, IEnergyMethod ebm, Generator gen, Generator deviceGen)
     {
-        if (set.StartsWith("npy:", StringComparison.Ordinal))
-        {
-            string file = set[4..];
-            if (!File.Exists(file)) throw new DataException($"--out-data: {file} not found");
-            var t = NpyFile.Read(file).to(float32);
-            if (!t.shape.Skip(1).SequenceEqual(ebm.ItemShape)) throw new DataException($"--out-data: {file} has shape [{string.Join(", ", t.shape)}], the model takes [N, {string.Join(", ", ebm.ItemShape)}]");
-            return ebm.ItemShape.Length == 3 ? t * 2 - 1 : t;       // images in [0, 1] (as `sample --out` writes them) → [−1, 1]
-        }
-        if (ebm.ItemShape.Length != 3)
-            return set == "noise" ? ebm.InitialState(inData.shape[0], deviceGen).cpu()
-                : throw new UsageException($"--out-data: '{set}' applies to images; for points use noise or npy:FILE");
-        return OodImageSets.Make(set, inData, gen);
+        try { return OodSets.Make(set, inData, ebm, gen, deviceGen); }
+        catch (UsageException e) { throw new UsageException($"--out-data: {e.Message}", e); }
+        catch (DataException e) { throw new DataException($"--out-data: {e.Message}", e); }
     }
 }

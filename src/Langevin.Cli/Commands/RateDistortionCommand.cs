@@ -49,14 +49,9 @@ public sealed class RateDistortionCommand : ICommand
         var (method, gen) = ModelSource.Open(a, Name);
         using var _ = method;
         using var __ = gen;
-        if (method is not IDenoisingMethod { Process: { Kind: SamplingProcess.Vp, Schedule: { } schedule } } denoising)
-        {
-            throw new UsageException($"rate-distortion needs a model of the discrete VP process (a ddpm run); this is a {method.Config.Method} run");
-        }
-        if (genSteps > schedule.T) throw new UsageException($"--gen-steps must be ≤ T = {schedule.T} (got {genSteps})");
-        bool learnedRun = method is DdpmMethod { LearnedVariance: true };
-        string variance = a.String("variance") ?? (learnedRun ? "learned" : "fixed-large");
-        double? mix = VariationalBound.VarianceMixFor(variance, learnedRun, "variance");
+        var coding = ProgressiveCoding.For(method, a.String("variance"), every);
+        if (genSteps > coding.Schedule.T) throw new UsageException($"--gen-steps must be ≤ T = {coding.Schedule.T} (got {genSteps})");
+        string variance = coding.Variance;
         string spec = a.String("data") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
         using var data = DataSources.Load(spec, new DataOptions(Seed: a.Int("seed") ?? 0, Limit: n));
         if (!data.ItemShape.SequenceEqual(method.ItemShape))
@@ -65,15 +60,10 @@ public sealed class RateDistortionCommand : ICommand
         bool image = data.IsImage;
         rows = Math.Min(rows, n);
         Directory.CreateDirectory(outDir);
-        method.Eval();
-        var device = method.Device();
-        var rd = new RateDistortion(new VariationalBound(schedule, image, VarianceMix: mix), image ? 127.5 : 1, ClampDenoised: image, every);
-        int[] snapshotAt = [.. Enumerable.Range(0, columns).Select(c => (int)Math.Round((schedule.T - 1) * (1 - c / (double)(columns - 1))))];
-        int[]? snapshots = image ? snapshotAt : null;
         RateDistortionCurve? curve = null;
-        using var x0 = data.X.narrow(0, 0, n).to(float32).to(device);
-        ProgressDisplay.Run("rate-distortion", rd.EvaluatedTimesteps(snapshots).Length, 0, a.Flag("quiet"), "NFE", p =>
-            curve = rd.Measure(denoising.Denoiser, x0, gen, snapshots, rows, (done, _) => p.Report(done)));
+        using var x0 = data.X.narrow(0, 0, n);
+        ProgressDisplay.Run("rate-distortion", coding.MeasureEvaluations(image, columns), 0, a.Flag("quiet"), "NFE", p =>
+            curve = coding.Measure(x0, image, rows, columns, gen, done => p.Report(done)));
         using var result = curve!;
         Console.WriteLine($"{spec}: N = {n}, {result.Dimensions} dims, variance {variance}, NFE {result.Evaluations}{(every > 1 ? $" (every {every}-th t: the rate is an estimate)" : "")}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -93,39 +83,21 @@ public sealed class RateDistortionCommand : ICommand
         if (!image) return 0;
 
         // Fig. 7: rows = images, columns = x̂₀ at decreasing t, then the original
-        using (var grid = Rows([.. result.Snapshots, x0.narrow(0, 0, rows).cpu()]))
-            ImageGrid.SavePng(Path.Combine(outDir, "decompression.png"), grid, columns: columns + 1);
+        using (var grid = ProgressiveCoding.DecompressionGrid(result, x0))
+        using (var shown = SamplePreview.ToUnitRange(grid))
+            ImageGrid.SavePng(Path.Combine(outDir, "decompression.png"), shown, columns: columns + 1);
         Console.WriteLine($"wrote {Path.Combine(outDir, "decompression.png")} ({rows} rows: x̂₀ at t = {string.Join(", ", result.SnapshotTimesteps)}, then x₀)");
         if (genSteps == 0) return 0;
 
         // Fig. 6: x̂₀ along a DDPM sampling chain, then the sample
-        var plan = SamplerCatalog.Plan(new SamplerRequest { Sampler = "ddpm", Steps = genSteps, Spacing = TimestepSpacing.Linspace }, denoising.Process);
-        int[] keepSteps = [.. Enumerable.Range(0, columns).Select(c => (int)Math.Round((plan.Steps - 1) * c / (double)(columns - 1)))];
-        var ddpmVariance = variance switch { "learned" => DdpmVariance.Learned, "fixed-small" => DdpmVariance.FixedSmall, _ => DdpmVariance.FixedLarge };
-        Tensor? sample = null;
-        Tensor[] predictions = [];
-        ProgressDisplay.Run("progressive generation", plan.Steps, 0, a.Flag("quiet"), "NFE", p =>
-        {
-            using var z = randn([rows, .. method.ItemShape], generator: gen, device: device);
-            (sample, predictions) = DiffusionTasks.ProgressiveGeneration(denoising.Denoiser, z * plan.InitialScale, plan.Sigmas, gen, ddpmVariance,
-                keepSteps, (done, _) => p.Report(done));
-        });
-        try
-        {
-            using var grid = Rows([.. predictions.Select(t => t.clamp(-1, 1).cpu()), denoising.ToData(sample!).cpu()]);
-            ImageGrid.SavePng(Path.Combine(outDir, "generation.png"), grid, columns: columns + 1);
-        }
-        finally { sample?.Dispose(); foreach (var t in predictions) t.Dispose(); }
-        Console.WriteLine($"wrote {Path.Combine(outDir, "generation.png")} ({rows} rows: x̂₀ at steps {string.Join(", ", keepSteps)} of {plan.Steps} ({variance}), then the sample)");
+        ProgressiveGenerationGrid? generated = null;
+        ProgressDisplay.Run("progressive generation", coding.GenerationPlan(genSteps).Steps, 0, a.Flag("quiet"), "NFE", p =>
+            generated = coding.Generate(rows, genSteps, columns, gen, done => p.Report(done)));
+        using (generated)
+        using (var shown = SamplePreview.ToUnitRange(generated!.Grid))
+            ImageGrid.SavePng(Path.Combine(outDir, "generation.png"), shown, columns: columns + 1);
+        Console.WriteLine($"wrote {Path.Combine(outDir, "generation.png")} ({rows} rows: x̂₀ at steps {string.Join(", ", generated.KeptSteps)} of {generated.Steps} ({variance}), then the sample)");
         return 0;
-    }
-
-    /// <summary>Columns [R, C, H, W] each → one batch in row-major order (rows = images), mapped to [0, 1].</summary>
-    static Tensor Rows(Tensor[] columns)
-    {
-        using var scope = NewDisposeScope();
-        var stacked = stack(columns, 1);                                           // [R, columns, C, H, W]
-        return SamplePreview.ToUnitRange(stacked.reshape([-1, .. stacked.shape.Skip(2)])).MoveToOuterDisposeScope();
     }
 
     static void WriteJson(string path, string spec, string variance, int every, RateDistortionCurve c)

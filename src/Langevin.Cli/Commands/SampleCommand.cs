@@ -166,7 +166,7 @@ public sealed class SampleCommand : ICommand
 
     /// <summary>
     /// `--compose` / `--compose-sampler`: the product exp(−E_run − E_RUN...) of energy models (or --run's alone), sampled by
-    /// --run's own sampler from its noise, or by annealed importance sampling of exp(−Σ E_i/T_i) on --run's box.
+    /// <see cref="Langevin.Energy.ComposedSampling"/>: --run's own sampler from its noise, or annealed importance sampling of exp(−Σ E_i/T_i) on --run's box.
     /// </summary>
     int RunComposed(ParsedArgs a, IGenerativeMethod method, Generator gen, int n, Tensor? noise, string? runs, string? outPath, string? gridPath)
     {
@@ -198,61 +198,29 @@ public sealed class SampleCommand : ICommand
             if (runs is not null && others.Count == 0) throw new UsageException("--compose: name at least one run");
             method.Eval();
             List<IEnergyMethod> models = [first, .. others];
-            Tensor? samples = null;
-            if (kind == "own")
+            var settings = kind == "own" ? new Langevin.Energy.ComposedSamplingSettings(Steps: a.Int("steps")) : AnnealedSettings(a, models, names, n, gen.device);
+            if (kind == "own" && settings.Steps is < 1) throw new UsageException($"--steps must be ≥ 1 (got {settings.Steps})");
+            Langevin.Energy.ComposedSamples? result = null;
+            ProgressDisplay.Run(kind == "own" ? "sample (composed)" : "sample (annealed)", Langevin.Energy.ComposedSampling.ProgressTotal(first, settings), 0, a.Flag("quiet"),
+                kind == "own" ? "steps" : "levels", p => result = Langevin.Energy.ComposedSampling.Run(models, n, settings, gen, k => p.Report(k)));
+            using var drawn = result!;
+            if (drawn.Annealing is { } r)
             {
-                var energy = Langevin.Energy.EnergyComposition.Product([.. models.Select(m => (Langevin.Energy.EnergyFunction)m.Energy)]);
-                int steps = a.Int("steps") ?? first.SampleSteps;
-                if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
-                ProgressDisplay.Run("sample (composed)", steps, 0, a.Flag("quiet"), "steps", p =>
-                {
-                    using var start = first.InitialState(n, gen);
-                    using var x = first.Descend(energy, start, steps, gen, k => p.Report(k));
-                    samples = x.detach().cpu();
-                });
-                a.Result["steps"] = steps;
+                Console.WriteLine($"ais: {r.Settings.Levels} levels × {r.Settings.MalaSteps} MALA moves, {r.Particles} particles, {r.Resamplings} resamplings, " +
+                                  $"final ESS {r.Ess:F0}, acceptance {r.Acceptance:F2}, log Z {r.LogNormaliser:F3}");
+                a.Result["temperatures"] = new System.Text.Json.Nodes.JsonArray([.. r.Temperatures.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]);
+                a.Result["anneal_levels"] = r.Settings.Levels;
+                a.Result["mala_steps"] = r.Settings.MalaSteps;
+                a.Result["particles"] = r.Particles;
+                a.Result["quench"] = r.Quench;
+                a.Result["ess"] = r.Ess;
+                a.Result["resamplings"] = r.Resamplings;
+                a.Result["acceptance"] = r.Acceptance;
+                a.Result["log_normaliser"] = r.LogNormaliser;
             }
-            else
-            {
-                var settings = new Langevin.Energy.AnnealingSettings(Levels: a.Int("anneal-levels") ?? 300, MalaSteps: a.Int("mala-steps") ?? 2);
-                settings.Validate();
-                int particles = a.Int("particles") ?? n;
-                if (particles < 1) throw new UsageException($"--particles must be ≥ 1 (got {particles})");
-                int quench = a.Int("quench") ?? 0;
-                if (quench < 0) throw new UsageException($"--quench must be ≥ 0 (got {quench})");
-                var temperatures = Temperatures(a.String("temperature") ?? "auto", models, names, gen.device);
-                var energy = Langevin.Energy.EnergyComposition.Product(
-                    [.. models.Select((m, i) => Langevin.Energy.EnergyComposition.AtTemperature(m.Energy, temperatures[i]))]);
-                var (low, high) = first.StartRange;
-                Langevin.Energy.AnnealedSamples? result = null;
-                ProgressDisplay.Run("sample (annealed)", settings.Levels, 0, a.Flag("quiet"), "levels", p =>
-                {
-                    using var start = first.InitialState(particles, gen);
-                    result = Langevin.Energy.AnnealedImportanceSampler.Run(energy, start, low, high, n, settings, gen, k => p.Report(k));
-                    using var annealed = result.Samples;
-                    if (quench == 0) samples = annealed.detach().cpu();
-                    else
-                    {
-                        var sum = Langevin.Energy.EnergyComposition.Product([.. models.Select(m => (Langevin.Energy.EnergyFunction)m.Energy)]);
-                        using var x = first.Descend(sum, annealed, quench, gen);
-                        samples = x.detach().cpu();
-                    }
-                });
-                Console.WriteLine($"ais: {settings.Levels} levels × {settings.MalaSteps} MALA moves, {particles} particles, {result!.Resamplings} resamplings, " +
-                                  $"final ESS {result.Ess:F0}, acceptance {result.Acceptance:F2}, log Z {result.LogNormaliser:F3}");
-                a.Result["temperatures"] = new System.Text.Json.Nodes.JsonArray([.. temperatures.Select(t => (System.Text.Json.Nodes.JsonNode?)t)]);
-                a.Result["anneal_levels"] = settings.Levels;
-                a.Result["mala_steps"] = settings.MalaSteps;
-                a.Result["particles"] = particles;
-                a.Result["quench"] = quench;
-                a.Result["ess"] = result.Ess;
-                a.Result["resamplings"] = result.Resamplings;
-                a.Result["acceptance"] = result.Acceptance;
-                a.Result["log_normaliser"] = result.LogNormaliser;
-            }
-            using var drawn = samples!;
+            else a.Result["steps"] = drawn.Steps;
             string what = others.Count == 0 ? $"{method.Config.Method}, {kind}" : $"{method.Config.Method} composed with {others.Count} run(s), {kind}";
-            Write(drawn, outPath, gridPath, $"{what} (N = {n})", keepDtype: false);
+            Write(drawn.Samples, outPath, gridPath, $"{what} (N = {n})", keepDtype: false);
             a.Result["method"] = method.Config.Method;
             a.Result["compose"] = runs;
             a.Result["compose_sampler"] = kind;
@@ -266,32 +234,36 @@ public sealed class SampleCommand : ICommand
     }
 
     /// <summary>
-    /// `--temperature`: auto (each run's maximum-likelihood temperature on 10,000 points of its training data, see
-    /// <see cref="Langevin.Energy.EnergyTemperature"/>), one T for all, or one per run.
+    /// `--compose-sampler ais`: the ladder, particles, quench and `--temperature` (auto: each run's maximum-likelihood T on its
+    /// training data, printed as it is fitted; one T for all; or one per run).
     /// </summary>
-    static double[] Temperatures(string spec, IReadOnlyList<IEnergyMethod> models, IReadOnlyList<string> names, Device device)
+    static Langevin.Energy.ComposedSamplingSettings AnnealedSettings(ParsedArgs a, IReadOnlyList<IEnergyMethod> models, IReadOnlyList<string> names, int n, Device device)
     {
-        var parts = spec.Split(',', StringSplitOptions.TrimEntries);
+        var annealing = new Langevin.Energy.AnnealingSettings(Levels: a.Int("anneal-levels") ?? 300, MalaSteps: a.Int("mala-steps") ?? 2);
+        annealing.Validate();
+        int particles = a.Int("particles") ?? n;
+        if (particles < 1) throw new UsageException($"--particles must be ≥ 1 (got {particles})");
+        int quench = a.Int("quench") ?? 0;
+        if (quench < 0) throw new UsageException($"--quench must be ≥ 0 (got {quench})");
+        var parts = a.String("temperature", "auto").Split(',', StringSplitOptions.TrimEntries);
         if (parts.Length != 1 && parts.Length != models.Count)
             throw new UsageException($"--temperature: give auto, one T, or one per run ({models.Count}); got {parts.Length}");
-        var t = new double[models.Count];
+        var given = new double?[models.Count];
         for (int i = 0; i < models.Count; i++)
         {
             string p = parts.Length == 1 ? parts[0] : parts[i];
-            if (p == "auto")
-            {
-                var m = models[i];
-                if (m.ItemShape is not [2]) throw new UsageException($"--temperature auto fits 2-D points only; {names[i]} models items [{string.Join(", ", m.ItemShape)}]: give --temperature T");
-                using var data = Langevin.Data.DataSources.Load(m.Config.Data, new Langevin.Data.DataOptions(Seed: m.Config.Seed, Limit: 10_000));
-                using var x = data.X.to(device);
-                var (low, high) = m.StartRange;
-                t[i] = Langevin.Energy.EnergyTemperature.MaximumLikelihood(m.Energy, x, low, high);
-                Console.WriteLine($"temperature of {names[i]}: {t[i]:G4} (maximum likelihood on {x.shape[0]} points of {m.Config.Data})");
-            }
-            else if (double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v)) t[i] = v;
-            else throw new UsageException($"--temperature: '{p}' is neither auto nor a positive number");
+            if (p == "auto" && !Langevin.Energy.ComposedSampling.CanFitTemperature(models[i]))
+                throw new UsageException($"--temperature auto fits 2-D points only; {names[i]} models items [{string.Join(", ", models[i].ItemShape)}]: give --temperature T");
+            given[i] = p == "auto" ? null
+                : double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v
+                : throw new UsageException($"--temperature: '{p}' is neither auto nor a positive number");
         }
-        return t;
+        var temperatures = Langevin.Energy.ComposedSampling.FitTemperatures(models, given, device);
+        for (int i = 0; i < models.Count; i++)
+            if (temperatures[i] is { Fitted: true } t)
+                Console.WriteLine($"temperature of {names[i]}: {t.Value:G4} (maximum likelihood on {t.FitPoints} points of {t.FitData})");
+        return new Langevin.Energy.ComposedSamplingSettings(Langevin.Energy.CompositionSampler.Annealed, Temperatures: [.. temperatures.Select(t => (double?)t.Value)], Annealing: annealing,
+            Particles: particles, Quench: quench);
     }
 
     /// <summary>What <c>--json FILE</c> records about a catalog sampler's run.</summary>

@@ -43,6 +43,6 @@ public static class OodImageSets
         "noise" => Langevin.Metrics.ImageCorruptions.UniformNoise(images.shape[0], images.shape[1..], gen) * 2 - 1,
         "flip" => images.flip(2),
         "rotate" => images.rot90(1, (2, 3)),
-        _ => throw new UsageException($"--out-data: unknown set '{name}'; use {string.Join(", ", Names)} or npy:FILE"),
+        _ => throw new UsageException($"unknown set '{name}'; use {string.Join(", ", Names)} or npy:FILE"),
     };
 }

@@ -115,6 +115,14 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport, ILikelihoo
         return CriticallyDampedLangevin.Split(result).X.cpu().MoveToOuterDisposeScope();
     }
 
+    public double DefaultMinTime => Settings.TrainMinTime;
+
+    public Likelihood.CldProbabilityFlowLikelihood.Bound LogDensityBound(Tensor x, double minTime, Likelihood.TraceEstimator estimator, int probes,
+        double rtol, double atol, Generator gen, Action<int>? onEvaluation) =>
+        new Likelihood.CldProbabilityFlowLikelihood(minTime, estimator, probes, rtol, atol).LogDensityBound(ScoreModel, x, gen, onEvaluation);
+
+    public double BoundEntropy(long dims) => Likelihood.CldProbabilityFlowLikelihood.VelocityEntropy(Process, dims);
+
     /// <summary>After an ode-rk45 run: its NFE (adaptive); null after the fixed-step samplers, whose NFE is their step count.</summary>
     public string? LastSampling { get; private set; }
 

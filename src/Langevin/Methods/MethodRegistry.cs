@@ -80,11 +80,33 @@ public sealed record MethodRegistration
         if (Has<IDenoisingMethod>()) yield return "a denoiser: every catalog sampler (--sampler ddim, heun, dpmpp-2m, …), inpaint, interpolate, likelihood, compare";
         if (Has<IEnergyMethod>()) yield return "an energy: --compose, ood, inpaint by energy descent";
         if (Has<ILikelihoodBoundMethod>()) yield return "a likelihood bound (likelihood)";
+        if (Has<IInpaintingMethod>()) yield return "its own inpainting sampler (inpaint)";
     }
 }
 
-/// <summary>A method with its own likelihood bound (CLD's joint (x, v) probability flow).</summary>
-public interface ILikelihoodBoundMethod : IGenerativeMethod;
+/// <summary>A method with its own inpainting sampler (NCSN: annealed Langevin with the known pixels noised to each level).</summary>
+public interface IInpaintingMethod : IGenerativeMethod
+{
+    /// <summary>Fills the pixels where <paramref name="mask"/> is 0 given the rest of <paramref name="observed"/>.</summary>
+    Tensor Inpaint(Tensor observed, Tensor mask, Generator gen, Action<int, int>? onStep = null);
+}
+
+/// <summary>
+/// A method whose model gives a bound on log p(x) of its own rather than a σ-frame denoiser's probability flow (CLD: the joint
+/// (x, v) flow with the velocity's entropy, Dockhorn et al. 2022, §3.3); <c>langevin likelihood</c> scores such runs with it.
+/// </summary>
+public interface ILikelihoodBoundMethod : IGenerativeMethod
+{
+    /// <summary>The smallest time of the flow when none is given (the run's training t_min).</summary>
+    double DefaultMinTime { get; }
+
+    /// <summary>The bound for each item of <paramref name="x"/>, by an ODE from <paramref name="minTime"/> with the given divergence estimator and tolerances.</summary>
+    Likelihood.CldProbabilityFlowLikelihood.Bound LogDensityBound(Tensor x, double minTime, Likelihood.TraceEstimator estimator, int probes,
+        double rtol, double atol, Generator gen, Action<int>? onEvaluation);
+
+    /// <summary>The entropy term of the bound for items of <paramref name="dims"/> dimensions (nats).</summary>
+    double BoundEntropy(long dims);
+}
 
 /// <summary>Every method <c>langevin train --method NAME</c> knows; a new method adds its registration here, once.</summary>
 public static class MethodRegistry

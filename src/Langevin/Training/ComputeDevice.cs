@@ -17,6 +17,9 @@ public static class ComputeDevice
         _ => throw new UsageException($"--device must be cpu or cuda (got '{name}')"),
     };
 
+    /// <summary>The device a module's weights live on (the CPU for a module without weights, e.g. an analytic model's).</summary>
+    public static Device Of(nn.Module module) => module.parameters().FirstOrDefault()?.device ?? CPU;
+
     public static void SetThreads(int? threads)
     {
         int n = threads ?? Environment.ProcessorCount;
