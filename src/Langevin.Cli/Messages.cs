@@ -15,7 +15,9 @@ public static class Messages
         return map;
     });
 
-    public static string? OptionFor(string setting) => Flags.Value.TryGetValue(setting, out var o) ? o : null;
+    /// <summary>The option that sets a setting: a registered one, else a plain setting (no section) spelled as an option (<c>run</c> → <c>run</c>, <c>gen_steps</c> → <c>gen-steps</c>).</summary>
+    public static string? OptionFor(string setting) =>
+        Flags.Value.TryGetValue(setting, out var o) ? o : setting.Contains('.') ? null : setting.Replace('_', '-');
 
     public static string For(LangevinException e) =>
         e is SettingException s && OptionFor(s.Setting) is { } option ? s.MessageFor("--" + option) : e.Message;

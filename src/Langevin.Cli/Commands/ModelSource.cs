@@ -61,37 +61,9 @@ public static class ModelSource
         string? runDir = a.String("run"), file = a.String("checkpoint");
         if ((runDir is null) == (file is null))
             throw new UsageException($"{command}: give exactly one of --run RUN or --checkpoint FILE");
-        if (runDir is not null)
-        {
-            if (!Directory.Exists(runDir)) throw new UsageException($"--run: {runDir} is not a folder");
-            file = new RunFolder(runDir).LatestCheckpoint()?.Path
-                ?? throw new UsageException($"--run: {runDir} holds no checkpoint (train it first: langevin train --out {runDir})");
-        }
-        return LoadCheckpoint(file!, a.Flag("no-ema"));
+        return runDir is not null ? TrainedRuns.OpenRun(runDir, !a.Flag("no-ema")) : TrainedRuns.OpenCheckpoint(file!, !a.Flag("no-ema"));
     }
 
     /// <summary>The latest checkpoint of a run folder (for options that name further runs, e.g. `sample --compose`).</summary>
-    public static IGenerativeMethod LoadRun(string runDir, bool noEma, string option)
-    {
-        if (!Directory.Exists(runDir)) throw new UsageException($"{option}: {runDir} is not a folder");
-        string file = new RunFolder(runDir).LatestCheckpoint()?.Path
-            ?? throw new UsageException($"{option}: {runDir} holds no checkpoint");
-        return LoadCheckpoint(file, noEma);
-    }
-
-    static IGenerativeMethod LoadCheckpoint(string file, bool noEma)
-    {
-        using var ckpt = Checkpoint.Load(file);
-        var method = MethodRegistry.Create(ckpt.Config, ckpt.ItemShape);
-        try
-        {
-            ckpt.LoadForSampling(method, ema: !noEma);
-        }
-        catch
-        {
-            method.Dispose();
-            throw;
-        }
-        return method;
-    }
+    public static IGenerativeMethod LoadRun(string runDir, bool noEma, string option) => TrainedRuns.OpenRun(runDir, !noEma, setting: option.TrimStart('-'));
 }

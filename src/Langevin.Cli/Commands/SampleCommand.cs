@@ -62,65 +62,18 @@ public sealed class SampleCommand : ICommand
         using var __ = gen;
         if (a.Has("compose") || a.Has("compose-sampler")) return RunComposed(a, method, gen, n, noise, a.String("compose"), outPath, gridPath);
         if (AnnealingOptions.FirstOrDefault(a.Has) is { } aisOnly) throw new UsageException($"--{aisOnly} applies to --compose-sampler ais only");
-        var request = Request(a);
-        Tensor? samples = null;
         var frames = new List<Tensor>();
         Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));
-        bool own = request.Sampler == method.SamplerNames[0] && request.Given.Count == 0 && request.Steps is null;
-        bool ownOnly = method.SamplerNames.Contains(request.Sampler) && !SamplerCatalog.Names.Contains(request.Sampler); // e.g. dmcmc's dlg
-        if (a.String("sampler") is null || own || ownOnly || method is not IDenoisingMethod denoising)
+        var request = new DrawRequest
         {
-            if (a.String("sampler") is not null && !own && method is not IDenoisingMethod && !method.SamplerNames.Contains(request.Sampler))
-                throw new UsageException($"--sampler: a {method.Config.Method} model samples with: {string.Join(", ", method.SamplerNames)} (got '{request.Sampler}')");
-            if (a.Has("batch")) throw new UsageException($"--batch applies to the catalog samplers (ddim, edm, …), not to a {method.Config.Method} model's own sampler");
-            var settings = new SamplerSettings(a.String("sampler"), request.Steps, SamplerOptionsGiven(a));
-            ProgressDisplay.Run("sample", method.FunctionEvaluationsWith(settings), 0, a.Flag("quiet"), "NFE", p =>
-                samples = method.Sample(n, gen, noise, (done, _) => p.Report(done), onFrame, settings));
-            onFrame?.Invoke(samples!);
-            a.Result["nfe"] = method.FunctionEvaluationsWith(settings);
-            if (method is ISamplingReport { LastSampling: { } report }) Console.WriteLine(report);
-        }
-        else
-        {
-            using var z = noise?.to(float32) ?? randn([n, .. method.ItemShape], generator: gen, device: gen.device);
-            if (!z.shape.Skip(1).SequenceEqual(method.ItemShape))
-                throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
-            MethodSamplers.RefuseOwnOnly(a.Has);
-            method.Eval();
-            int batch = a.Int("batch") ?? n;
-            if (batch < 1) throw new UsageException($"--batch must be ≥ 1 (got {batch})");
-            // Chunks of the one noise tensor: a deterministic sampler gives the same samples at any --batch.
-            var chunks = z.split(batch);
-            int expected = SamplerCatalog.ExpectedEvaluations(request, denoising.Process);
-            // the trajectory of the first batch: at most ~100 steps, each state in the VP frame x/√(1 + σ²), which stays in range
-            int every = Math.Max(1, SamplerCatalog.Plan(request, denoising.Process).Steps / 100);
-            Action<SamplerStep>? onSample = gifPath is null ? null : s =>
-            {
-                if (s.Index % every == 0) onFrame!(denoising.ToData(s.X * SamplingPlan.VpScale(s.Sigma)));
-            };
-            SamplerResult? result = null;
-            var outputs = new Tensor[chunks.Length];
-            int maxEvaluations = 0;
-            ProgressDisplay.Run($"sample ({request.Sampler})", expected * chunks.Length, 0, a.Flag("quiet"), "NFE", p =>
-            {
-                for (int i = 0; i < chunks.Length; i++)
-                {
-                    using var scope = NewDisposeScope();
-                    int done0 = i * expected;
-                    result = SamplerCatalog.Run(denoising.Denoiser, chunks[i].to(gen.device), request, denoising.Process, gen,
-                        (done, _) => p.Report(done0 + done), i == 0 ? onSample : null);
-                    maxEvaluations = Math.Max(maxEvaluations, result.Evaluations);
-                    outputs[i] = denoising.ToData(result.Output).cpu().MoveToOuterDisposeScope();
-                }
-            });
-            onFrame?.Invoke(outputs[0]);
-            samples = cat(outputs, 0);
-            foreach (var t in outputs.Concat(chunks)) t.Dispose();
-            result = result! with { Evaluations = maxEvaluations };
-            Console.WriteLine(Describe(request, result));
-            Record(a, request, result);
-        }
-        using var drawn = samples!;
+            N = n, Sampler = a.String("sampler"), Steps = a.Int("steps"), Catalog = Request(a), OwnOptions = SamplerOptionsGiven(a),
+            Batch = a.Int("batch"), Noise = noise,
+        };
+        using var draw = MethodSampling.Run(method, request, gen, ProgressRunners.Display(a.Flag("quiet")), onFrame);
+        if (draw.Report is { } report) Console.WriteLine(report);
+        a.Result["nfe"] = draw.Evaluations;
+        if (draw.CatalogResult is { } result) Record(a, request.Catalog! with { Sampler = draw.Sampler }, result);
+        var drawn = draw.Samples;
         if (gifPath is not null)
         {
             GifWriter.Save(gifPath, frames, delayCentiseconds: 12);

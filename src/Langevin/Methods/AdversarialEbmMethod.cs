@@ -1,5 +1,6 @@
 using Langevin.Energy;
 using Langevin.Metrics;
+using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -171,7 +172,7 @@ public sealed class AdversarialEbmMethod : SingleNetworkMethod, IEnergyMethod, I
         if (name != "pgd") throw new UsageException($"--sampler: an adversarial EBM samples with pgd (got '{name}')");
         int steps = sampler?.Steps ?? SampleSteps;
         if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
-        if (sampler?.Options?.Keys.FirstOrDefault() is { } bad) throw new UsageException($"--{bad} does not apply to an adversarial EBM's PGD sampler (it takes --steps)");
+        MethodSamplers.Pgd.Read(sampler?.Steps, sampler?.Options);
         using var scope = NewDisposeScope();
         Model.eval();
         long[] shape = [n, .. ItemShape];

@@ -85,10 +85,7 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport, ILikelihoo
         string name = sampler?.Name ?? Settings.Sampler;
         if (!CldSamplers.Names.Contains(name))
             throw new UsageException($"--sampler: a CLD model samples with: {string.Join(", ", CldSamplers.Names)} (got '{name}')");
-        if (sampler?.Options is { Count: > 0 } options)
-            throw new UsageException($"--{options.Keys.First()}: CLD samplers take no such option");
-        if (name == "ode-rk45" && sampler?.Steps is not null)
-            throw new UsageException("--steps does not apply to ode-rk45: its step count is adaptive (tolerances 1e-5)");
+        MethodSamplers.Of("cld").First(s => s.Name == name).Read(sampler?.Steps, sampler?.Options);
         int steps = sampler?.Steps ?? Settings.SamplerSteps;
         var times = CldSamplers.Times(steps, Settings.SampleMinTime);
         LastSampling = null;

@@ -126,26 +126,13 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
         ? NoiseLevelClassification.Loss(Estimator, batch.X, gen)
         : _edm.Loss(batch, gen) + NoiseLevelClassification.Loss(Estimator, batch.X, gen);
 
-    public DlgSettings DlgSettingsFor(SamplerSettings? sampler)
-    {
-        var d = _d;
-        double Number(string key, double fallback) => sampler?.Option(key) is { } v
-            ? double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : throw new UsageException($"--{key}: not a number: '{v}'")
-            : fallback;
-        int Integer(string key, int fallback) => sampler?.Option(key) is { } v
-            ? int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : throw new UsageException($"--{key}: not an integer: '{v}'")
-            : fallback;
-        string update = sampler?.Option("sigma-update") ?? "mode", handOff = sampler?.Option("hand-off") ?? "lowest";
-        if (update is not ("mode" or "draw")) throw new UsageException($"--sigma-update must be mode or draw (got '{update}')");
-        if (handOff is not ("lowest" or "last")) throw new UsageException($"--hand-off must be lowest or last (got '{handOff}')");
-        var defaults = new DlgSettings();
-        return new DlgSettings(Number("step-size", d.StepSize), Integer("gibbs-steps", d.GibbsSteps), sampler?.Steps ?? d.HeunSteps,
-            Integer("burn-in", d.BurnIn), Integer("init-steps", defaults.InitSteps), Number("init-noise", defaults.InitNoise),
-            SigmaMin: d.Edm.SigmaMin, SigmaMax: d.Edm.SigmaMax,
-            SampleSigma: update == "draw", HandOffLowest: handOff == "lowest");
-    }
+    /// <summary>DLG's settings: the run's, with the sampler's options (<see cref="MethodSamplers.Dlg"/>) over them.</summary>
+    public DlgSettings DlgSettingsFor(SamplerSettings? sampler) => DlgSettingsFor(MethodSamplers.Dlg.Read(sampler?.Steps, sampler?.Options));
 
-    static readonly string[] DlgOptions = ["step-size", "gibbs-steps", "burn-in", "chains", "sigma-update", "hand-off", "init-steps", "init-noise"];
+    DlgSettings DlgSettingsFor(SamplerRequest r) => new(r.GetOr(MethodSamplers.DlgStepSize, _d.StepSize), r.GetOr(MethodSamplers.GibbsSteps, _d.GibbsSteps),
+        r.Steps ?? _d.HeunSteps, r.GetOr(MethodSamplers.BurnIn, _d.BurnIn), r.Get(MethodSamplers.InitSteps), r.Get(MethodSamplers.InitNoise),
+        SigmaMin: _d.Edm.SigmaMin, SigmaMax: _d.Edm.SigmaMax,
+        SampleSigma: r.Get(MethodSamplers.SigmaUpdate) == "draw", HandOffLowest: r.Get(MethodSamplers.HandOff) == "lowest");
 
     public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
@@ -155,15 +142,10 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
         if (!SamplerNames.Contains(name))
             throw new UsageException($"--sampler: this dmcmc model samples with: {string.Join(", ", SamplerNames)} or any catalog sampler (got '{name}')");
         if (name == "edm") return SampleEdm(n, gen, noise, onStep, onFrame, sampler);
-        if (sampler?.Options?.Keys.FirstOrDefault(k => !DlgOptions.Contains(k)) is { } bad)
-            throw new UsageException($"--{bad} does not apply to the dlg sampler (it takes: --steps, {string.Join(", ", DlgOptions.Select(o => "--" + o))})");
+        var r = MethodSamplers.Dlg.Read(sampler?.Steps, sampler?.Options);
         if (noise is not null) throw new UsageException("--noise does not apply to the dlg sampler: its chains start themselves (from σ_max, then MCMC)");
-        var settings = DlgSettingsFor(sampler);
-        int chains = sampler?.Option("chains") is { } c
-            ? int.TryParse(c, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) ? k : throw new UsageException($"--chains: not an integer: '{c}'")
-            : _d.Chains;
-        if (chains < 1) throw new UsageException($"--chains must be ≥ 1 (got {chains})");
-        chains = Math.Min(chains, n);
+        var settings = DlgSettingsFor(r);
+        int chains = Math.Min(r.GetOr(MethodSamplers.Chains, _d.Chains), n);
         int perChain = (n + chains - 1) / chains;
         using var scope = NewDisposeScope();
         using var _ = no_grad();

@@ -1,5 +1,6 @@
 using Langevin.Energy;
 using Langevin.Mcmc;
+using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -208,17 +209,13 @@ public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDia
         if (!SamplerNames.Contains(name)) throw new UsageException($"--sampler: an EBM samples with: {string.Join(", ", SamplerNames)} (got '{name}')");
         int steps = sampler?.Steps ?? _e.SampleSteps!.Value;
         if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
-        if (sampler?.Options?.Keys.FirstOrDefault(k => k is not ("step-size" or "final-step-size" or "start")) is { } bad)
-            throw new UsageException($"--{bad} does not apply to an EBM's sampler (it takes --steps, --step-size, --final-step-size, --start)");
-        string start = sampler?.Option("start") ?? "noise";
-        if (start is not ("noise" or "buffer")) throw new UsageException($"--start must be noise or buffer (got '{start}')");
+        var r = (name == "esh" ? MethodSamplers.Esh : MethodSamplers.Sgld).Read(sampler?.Steps, sampler?.Options);
+        string start = r.Get(MethodSamplers.Start);
         var sgld = SgldSettings with
         {
-            StepSize = sampler?.PositiveOption("step-size", "the SGLD step α") ?? _e.SgldStepSize,
-            FinalStepSize = sampler?.PositiveOption("final-step-size", "the last SGLD step α")
+            StepSize = r.GetOr(MethodSamplers.SgldStepSize, _e.SgldStepSize),
+            FinalStepSize = r.Has(MethodSamplers.SgldFinalStepSize) ? r.Get(MethodSamplers.SgldFinalStepSize) : null,
         };
-        if (name == "esh" && (sgld.FinalStepSize is not null || sampler?.Option("step-size") is not null))
-            throw new UsageException("--step-size and --final-step-size set SGLD's α; the esh sampler takes neither");
         using var scope = NewDisposeScope();
         Model.eval();
         var device = Device;

@@ -138,11 +138,6 @@ public interface IDenoisingMethod : IGenerativeMethod
 public sealed record SamplerSettings(string? Name = null, int? Steps = null, IReadOnlyDictionary<string, string>? Options = null)
 {
     public string? Option(string key) => Options is not null && Options.TryGetValue(key, out var v) ? v : null;
-
-    /// <summary>The option as a positive finite number (null when not given); anything else is a one-line usage error.</summary>
-    public double? PositiveOption(string key, string what) => Option(key) is not { } text ? null
-        : double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? v
-        : throw new UsageException($"--{key}: {what} must be a positive number (got '{text}')");
 }
 
 /// <summary>A method with numbers worth logging beside the loss (e.g. an EBM's mean energies), written to log.jsonl.</summary>

@@ -109,8 +109,9 @@ public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod, IInpaint
     {
         if (sampler?.Name is { } name && name != "ald")
             throw new UsageException($"--sampler: an NCSN model samples with: ald (got '{name}')");
-        if (sampler?.Steps is not null || sampler?.Options?.Count > 0)
+        if (sampler?.Steps is not null || sampler?.Options?.Count > 0)     // kept by hand: it says what to do instead
             throw new UsageException("sample: NCSN's own ald sampler uses the trained σ's, T and ε; to change them give --sampler with another sampler, e.g. --sampler heun --steps 50");
+        MethodSamplers.Ald.Read(null, null);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();

@@ -2,6 +2,7 @@ using Langevin.Energy;
 using Langevin.Mcmc;
 using Langevin.Models;
 using Langevin.Objectives;
+using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -77,12 +78,10 @@ public sealed class WalkJumpMethod : SingleNetworkMethod
     {
         if (sampler?.Name is { } name && name != "walk-jump")
             throw new UsageException($"--sampler: a walk-jump model samples with: walk-jump (got '{name}')");
-        if (sampler?.Options?.Keys.FirstOrDefault(k => k is not ("step-size" or "friction")) is { } bad)
-            throw new UsageException($"--{bad}: the walk-jump sampler takes only --steps, --step-size and --friction");
+        var r = MethodSamplers.WalkJump.Read(sampler?.Steps, sampler?.Options);
         int walk = sampler?.Steps ?? Settings.WalkSteps;
         if (walk < 1) throw new UsageException($"--steps: walk-jump needs ≥ 1 walk step per jump (got {walk})");
-        double stepSize = sampler?.PositiveOption("step-size", "the walk-jump step-size") ?? StepSize,
-            friction = sampler?.PositiveOption("friction", "the walk-jump friction") ?? Friction;
+        double stepSize = r.GetOr(MethodSamplers.WalkStepSize, StepSize), friction = r.GetOr(MethodSamplers.Friction, Friction);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();

@@ -7,26 +7,32 @@ public static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    static readonly Lazy<string> CliDll = new(() =>
+    static readonly Lazy<string> CliDll = new(() => BuiltProgram("src/Langevin.Cli", "Langevin.Cli.dll"));
+
+    /// <summary>The built program of a project of the solution (built with the tests: the test project references it).</summary>
+    public static string BuiltProgram(string project, string dllName)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         string config = dir.Parent!.Name;                      // bin/<Configuration>/net10.0
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Langevin.sln"))) dir = dir.Parent;
         Assert.NotNull(dir);
-        string dll = Path.Combine(dir!.FullName, "src", "Langevin.Cli", "bin", config, "net10.0", "Langevin.Cli.dll");
+        string dll = Path.Combine(dir!.FullName, project, "bin", config, "net10.0", dllName);
         Assert.True(File.Exists(dll), $"{dll} is built");
         return dll;
-    });
+    }
 
     public static Result Run(params string[] args) => RunIn(Directory.GetCurrentDirectory(), args);
 
     public static Result RunIn(string workingDir, params string[] args) => RunWith(workingDir, null, args);
 
     /// <summary>Runs with extra environment variables (e.g. LANGEVIN_CACHE).</summary>
-    public static Result RunWith(string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Result RunWith(string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunProgram(CliDll.Value, workingDir, environment, args);
+
+    public static Result RunProgram(string dll, string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDir };
-        psi.ArgumentList.Add(CliDll.Value);
+        psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CI"] = "true";
         psi.Environment.Remove("LANGEVIN_DEBUG");

@@ -1,0 +1,118 @@
+using Langevin.Samplers;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Methods;
+
+/// <summary>
+/// What to draw from a trained method: N samples, by its own sampler (no <see cref="Sampler"/>, or one of its
+/// <see cref="IGenerativeMethod.SamplerNames"/>) with <see cref="OwnOptions"/>, or — for a denoiser — by any catalog sampler
+/// with <see cref="Catalog"/>'s options, <see cref="Batch"/> at a time. <see cref="Noise"/>, if given, is the unit Gaussian
+/// noise [N, …] that starts the chains.
+/// </summary>
+public sealed record DrawRequest
+{
+    public int N { get; init; } = 64;
+    public string? Sampler { get; init; }
+    public int? Steps { get; init; }
+    /// <summary>The catalog sampler's options (its name and steps are <see cref="Sampler"/> and <see cref="Steps"/>).</summary>
+    public SamplerRequest? Catalog { get; init; }
+    /// <summary>Options of the method's own sampler, by name (e.g. "start" → "buffer" for an EBM).</summary>
+    public IReadOnlyDictionary<string, string>? OwnOptions { get; init; }
+    public int? Batch { get; init; }
+    public Tensor? Noise { get; init; }
+}
+
+/// <summary>What a draw gave: the samples in data space (CPU), the NFE of one sample, a line about the run, and the catalog result when a catalog sampler ran.</summary>
+public sealed record Draw(Tensor Samples, int Evaluations, string Sampler, string? Report, SamplerResult? CatalogResult) : IDisposable
+{
+    public void Dispose() => Samples.Dispose();
+}
+
+/// <summary>Sampling a trained method with any sampler it supports, in batches: the logic of <c>langevin sample --run</c>.</summary>
+public static class MethodSampling
+{
+    /// <summary>Whether the request runs a catalog sampler on the method's denoiser (else the method's own sampler).</summary>
+    public static bool UsesCatalog(IGenerativeMethod method, DrawRequest r)
+    {
+        if (r.Sampler is null || method is not IDenoisingMethod) return false;
+        bool own = r.Sampler == method.SamplerNames[0] && (r.Catalog?.Given.Count ?? 0) == 0 && r.Steps is null;
+        bool ownOnly = method.SamplerNames.Contains(r.Sampler) && !SamplerCatalog.Names.Contains(r.Sampler);   // e.g. dmcmc's dlg
+        return !own && !ownOnly;
+    }
+
+    /// <summary>Draws <see cref="DrawRequest.N"/> samples; <paramref name="onFrame"/> gets states along the way (data space) for a trajectory picture.</summary>
+    public static Draw Run(IGenerativeMethod method, DrawRequest r, Generator gen, ProgressRunner progress, Action<Tensor>? onFrame = null)
+    {
+        if (r.N < 1) throw new SettingException("n", r.N, "must be ≥ 1");
+        if (r.Noise is not null && r.Noise.shape[0] != r.N) throw SettingException.About("noise", "", $"the noise holds {r.Noise.shape[0]} items but {r.N} samples are asked for");
+        return UsesCatalog(method, r) ? Catalog((IDenoisingMethod)method, r, gen, progress, onFrame) : Own(method, r, gen, progress, onFrame);
+    }
+
+    static Draw Own(IGenerativeMethod method, DrawRequest r, Generator gen, ProgressRunner progress, Action<Tensor>? onFrame)
+    {
+        if (r.Sampler is not null && method is not IDenoisingMethod && !method.SamplerNames.Contains(r.Sampler))
+            throw SettingException.About("sampler", r.Sampler, $"a {method.Config.Method} model samples with: {string.Join(", ", method.SamplerNames)} (got '{r.Sampler}')");
+        if (r.Batch is not null) throw SettingException.About("batch", "", $"applies to the catalog samplers (ddim, edm, …), not to a {method.Config.Method} model's own sampler");
+        var settings = new SamplerSettings(r.Sampler, r.Steps, r.OwnOptions ?? new Dictionary<string, string>());
+        Tensor? samples = null;
+        progress("sample", method.FunctionEvaluationsWith(settings), "NFE", p =>
+            samples = method.Sample(r.N, gen, r.Noise, (done, _) => p.Report(done), onFrame, settings));
+        onFrame?.Invoke(samples!);
+        return new Draw(samples!, method.FunctionEvaluationsWith(settings), r.Sampler ?? method.SamplerNames[0],
+            (method as ISamplingReport)?.LastSampling, null);
+    }
+
+    static Draw Catalog(IDenoisingMethod method, DrawRequest r, Generator gen, ProgressRunner progress, Action<Tensor>? onFrame)
+    {
+        var request = (r.Catalog ?? new SamplerRequest()) with { Sampler = r.Sampler!, Steps = r.Steps };
+        if (r.OwnOptions is { } given) MethodSamplers.RefuseOwnOnly(given.ContainsKey);
+        using var z = r.Noise?.to(float32) ?? randn([r.N, .. method.ItemShape], generator: gen, device: gen.device);
+        if (!z.shape.Skip(1).SequenceEqual(method.ItemShape))
+            throw SettingException.About("noise", "", $"shape [{string.Join(", ", z.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
+        method.Eval();
+        int batch = r.Batch ?? r.N;
+        if (batch < 1) throw new SettingException("batch", batch, "must be ≥ 1");
+        // chunks of the one noise tensor: a deterministic sampler gives the same samples at any batch size
+        var chunks = z.split(batch);
+        int expected = SamplerCatalog.ExpectedEvaluations(request, method.Process);
+        // the trajectory of the first batch: at most ~100 steps, each state in the VP frame x/√(1 + σ²), which stays in range
+        int every = Math.Max(1, SamplerCatalog.Plan(request, method.Process).Steps / 100);
+        Action<SamplerStep>? onSample = onFrame is null ? null : s =>
+        {
+            if (s.Index % every == 0) onFrame(method.ToData(s.X * SamplingPlan.VpScale(s.Sigma)));
+        };
+        SamplerResult? result = null;
+        var outputs = new Tensor[chunks.Length];
+        int maxEvaluations = 0;
+        try
+        {
+            progress($"sample ({request.Sampler})", expected * chunks.Length, "NFE", p =>
+            {
+                for (int i = 0; i < chunks.Length; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    int done0 = i * expected;
+                    result = SamplerCatalog.Run(method.Denoiser, chunks[i].to(gen.device), request, method.Process, gen,
+                        (done, _) => p.Report(done0 + done), i == 0 ? onSample : null);
+                    maxEvaluations = Math.Max(maxEvaluations, result.Evaluations);
+                    outputs[i] = method.ToData(result.Output).cpu().MoveToOuterDisposeScope();
+                }
+            });
+            onFrame?.Invoke(outputs[0]);
+            var samples = cat(outputs, 0);
+            result = result! with { Evaluations = maxEvaluations };
+            return new Draw(samples, maxEvaluations, request.Sampler, Describe(request, result), result);
+        }
+        finally
+        {
+            foreach (var t in outputs.Concat(chunks)) t?.Dispose();
+        }
+    }
+
+    /// <summary>One line about a catalog sampler's run (its steps and NFE; ode-rk45: its tolerances).</summary>
+    public static string Describe(SamplerRequest r, SamplerResult result) => r.Sampler == "ode-rk45"
+        ? $"ode-rk45: adaptive (rtol {r.Rtol ?? 1e-5:G3}, atol {r.Atol ?? 1e-5:G3}), NFE {result.Evaluations}"
+        : $"{r.Sampler}: {result.Plan.Steps} steps, NFE {result.Evaluations}";
+}
