@@ -7,6 +7,7 @@ using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Energy;
 
 namespace Langevin.Cli.Commands;
 

@@ -1,4 +1,4 @@
-namespace Langevin.Training;
+namespace Langevin.Energy;
 
 /// <summary>
 /// Settings of the adversarially trained EBM (Yin, Li &amp; Rohde, ECCV 2022, "Learning energy-based models with adversarial

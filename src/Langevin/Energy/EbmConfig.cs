@@ -1,4 +1,4 @@
-namespace Langevin.Training;
+namespace Langevin.Energy;
 
 /// <summary>
 /// IGEBM settings (Du &amp; Mordatch 2019). Negatives come from K steps of SGLD, x ← x − α clip(∇E) + σ z, started from a

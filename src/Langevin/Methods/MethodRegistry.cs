@@ -3,6 +3,10 @@ using System.Text.Json.Serialization.Metadata;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Cld;
+using Langevin.Energy;
+using Langevin.WalkJump;
+using Langevin.Dmcmc;
 
 namespace Langevin.Methods;
 
@@ -101,7 +105,7 @@ public interface ILikelihoodBoundMethod : IGenerativeMethod
     double DefaultMinTime { get; }
 
     /// <summary>The bound for each item of <paramref name="x"/>, by an ODE from <paramref name="minTime"/> with the given divergence estimator and tolerances.</summary>
-    Likelihood.CldProbabilityFlowLikelihood.Bound LogDensityBound(Tensor x, double minTime, Likelihood.TraceEstimator estimator, int probes,
+    Cld.CldProbabilityFlowLikelihood.Bound LogDensityBound(Tensor x, double minTime, Likelihood.TraceEstimator estimator, int probes,
         double rtol, double atol, Generator gen, Action<int>? onEvaluation);
 
     /// <summary>The entropy term of the bound for items of <paramref name="dims"/> dimensions (nats).</summary>

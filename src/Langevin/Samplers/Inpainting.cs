@@ -1,6 +1,7 @@
 using Langevin.Methods;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Energy;
 
 namespace Langevin.Samplers;
 

@@ -6,6 +6,7 @@ using Langevin.Tests.Data;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using Langevin.Cld;
 
 namespace Langevin.Tests.Cld;
 

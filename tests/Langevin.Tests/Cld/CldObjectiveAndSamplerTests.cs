@@ -7,6 +7,7 @@ using Langevin.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Langevin.Cld;
 
 namespace Langevin.Tests.Cld;
 

@@ -2,6 +2,7 @@ using Langevin.Processes;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Langevin.Cld;
 
 namespace Langevin.Tests.Cld;
 

@@ -5,6 +5,8 @@ using Langevin.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Langevin.Dmcmc;
+using Langevin.Energy;
 
 namespace Langevin.Tests.Dmcmc;
 

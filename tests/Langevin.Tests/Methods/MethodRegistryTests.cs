@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Langevin.Methods;
 using Langevin.Tests.Cli;
 using Langevin.Training;
+using Langevin.Energy;
+using Langevin.Dmcmc;
 
 namespace Langevin.Tests.Methods;
 

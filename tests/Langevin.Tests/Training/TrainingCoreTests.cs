@@ -5,6 +5,9 @@ using Langevin.Training;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using Langevin.Energy;
+using Langevin.Cld;
+using Langevin.Dmcmc;
 
 namespace Langevin.Tests.Training;
 

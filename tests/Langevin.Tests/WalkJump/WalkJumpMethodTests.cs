@@ -6,6 +6,7 @@ using Langevin.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Langevin.WalkJump;
 
 namespace Langevin.Tests.WalkJump;
 

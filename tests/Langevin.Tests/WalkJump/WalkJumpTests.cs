@@ -4,6 +4,7 @@ using Langevin.Objectives;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Langevin.WalkJump;
 
 namespace Langevin.Tests.WalkJump;
 

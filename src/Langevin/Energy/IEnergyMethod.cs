@@ -1,8 +1,9 @@
 using Langevin.Energy;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Methods;
 
-namespace Langevin.Methods;
+namespace Langevin.Energy;
 
 /// <summary>
 /// A method whose model is an energy E(x) (IGEBM, the adversarially trained EBM): what compositional sampling

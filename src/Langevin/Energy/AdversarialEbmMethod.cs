@@ -4,8 +4,9 @@ using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Methods;
 
-namespace Langevin.Methods;
+namespace Langevin.Energy;
 
 /// <summary>
 /// The adversarially trained EBM of Yin, Li &amp; Rohde (ECCV 2022, "Learning energy-based models with adversarial

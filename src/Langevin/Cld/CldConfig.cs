@@ -1,4 +1,4 @@
-namespace Langevin.Training;
+namespace Langevin.Cld;
 
 /// <summary>
 /// Critically-damped Langevin diffusion settings (Dockhorn et al. 2022); defaults are the paper's (M = 0.25 so Γ = 1,
@@ -25,6 +25,6 @@ public sealed record CldConfig : Methods.MethodConfig
     {
         if (!(SampleMinTime > 0 && SampleMinTime < 1)) throw new SettingException("cld.sample_min_time", SampleMinTime, "must be in (0, 1)");
         if (SamplerSteps < 1) throw new SettingException("cld.sampler_steps", SamplerSteps, "must be ≥ 1");
-        if (!Samplers.CldSamplers.Names.Contains(Sampler)) throw new SettingException("cld.sampler", Sampler, $"must be one of {string.Join(", ", Samplers.CldSamplers.Names)}");
+        if (!CldSamplers.Names.Contains(Sampler)) throw new SettingException("cld.sampler", Sampler, $"must be one of {string.Join(", ", CldSamplers.Names)}");
     }
 }

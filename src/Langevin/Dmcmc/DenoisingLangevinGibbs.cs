@@ -1,7 +1,8 @@
 using Langevin.Models;
 using static TorchSharp.torch;
+using Langevin.Samplers;
 
-namespace Langevin.Samplers;
+namespace Langevin.Dmcmc;
 
 /// <summary>
 /// Settings of <see cref="DenoisingLangevinGibbs"/>; defaults follow the paper's code where it has one.

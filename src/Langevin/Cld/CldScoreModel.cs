@@ -2,7 +2,7 @@ using Langevin.Processes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Langevin.Models;
+namespace Langevin.Cld;
 
 /// <summary>
 /// The velocity score s_θ(u_t, t) ≈ ∇_v log p_t(x, v) of critically-damped Langevin diffusion, over a network that sees

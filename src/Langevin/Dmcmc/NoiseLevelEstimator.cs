@@ -2,8 +2,9 @@ using Langevin.Processes;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Langevin.Models;
 
-namespace Langevin.Models;
+namespace Langevin.Dmcmc;
 
 /// <summary>
 /// The noise-level estimator of denoising MCMC (Kim &amp; Ye 2022, §4): a posterior over a grid of noise levels

@@ -6,8 +6,9 @@ using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Methods;
 
-namespace Langevin.Methods;
+namespace Langevin.Dmcmc;
 
 /// <summary>
 /// Denoising MCMC (Kim &amp; Ye 2022): a denoiser and a noise-level estimator, sampled by denoising Langevin Gibbs with the

@@ -1,8 +1,9 @@
 using Langevin.Models;
 using Langevin.Processes;
 using static TorchSharp.torch;
+using Langevin.Samplers;
 
-namespace Langevin.Samplers;
+namespace Langevin.Cld;
 
 /// <summary>
 /// Samplers for critically-damped Langevin diffusion (Dockhorn et al. 2022), k-diffusion style: each runs the reverse

@@ -3,8 +3,9 @@ using Langevin.Processes;
 using Langevin.Samplers;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Likelihood;
 
-namespace Langevin.Likelihood;
+namespace Langevin.Cld;
 
 /// <summary>
 /// The likelihood of critically-damped Langevin diffusion through its probability-flow ODE (Dockhorn et al. 2022, Sec. 3

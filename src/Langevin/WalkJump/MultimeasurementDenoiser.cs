@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Langevin.Models;
+namespace Langevin.WalkJump;
 
 /// <summary>
 /// The denoiser parameterisation of <see cref="MultimeasurementEstimator"/>: the network sees ȳ and predicts

@@ -6,8 +6,9 @@ using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Methods;
 
-namespace Langevin.Methods;
+namespace Langevin.WalkJump;
 
 /// <summary>
 /// Multimeasurement generative model with walk-jump sampling (Saremi &amp; Srivastava 2022, "Multimeasurement generative

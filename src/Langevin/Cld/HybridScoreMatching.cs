@@ -3,7 +3,7 @@ using Langevin.Processes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Langevin.Objectives;
+namespace Langevin.Cld;
 
 /// <summary>
 /// Hybrid score matching (Dockhorn et al. 2022, Sec. 3.2, Eq. 9–10): with x₀ from the data and v₀ ~ N(0, γM)

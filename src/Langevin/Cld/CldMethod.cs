@@ -5,8 +5,9 @@ using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Methods;
 
-namespace Langevin.Methods;
+namespace Langevin.Cld;
 
 /// <summary>
 /// CLD-SGM (Dockhorn, Vahdat &amp; Kreis 2022): critically-damped Langevin diffusion on (x, v), a velocity-score network
@@ -114,11 +115,11 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport, ILikelihoo
 
     public double DefaultMinTime => Settings.TrainMinTime;
 
-    public Likelihood.CldProbabilityFlowLikelihood.Bound LogDensityBound(Tensor x, double minTime, Likelihood.TraceEstimator estimator, int probes,
+    public CldProbabilityFlowLikelihood.Bound LogDensityBound(Tensor x, double minTime, Likelihood.TraceEstimator estimator, int probes,
         double rtol, double atol, Generator gen, Action<int>? onEvaluation) =>
-        new Likelihood.CldProbabilityFlowLikelihood(minTime, estimator, probes, rtol, atol).LogDensityBound(ScoreModel, x, gen, onEvaluation);
+        new CldProbabilityFlowLikelihood(minTime, estimator, probes, rtol, atol).LogDensityBound(ScoreModel, x, gen, onEvaluation);
 
-    public double BoundEntropy(long dims) => Likelihood.CldProbabilityFlowLikelihood.VelocityEntropy(Process, dims);
+    public double BoundEntropy(long dims) => CldProbabilityFlowLikelihood.VelocityEntropy(Process, dims);
 
     /// <summary>After an ode-rk45 run: its NFE (adaptive); null after the fixed-step samplers, whose NFE is their step count.</summary>
     public string? LastSampling { get; private set; }

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Langevin.Models;
+namespace Langevin.WalkJump;
 
 /// <summary>
 /// The energy parameterisation of <see cref="MultimeasurementEstimator"/> (Saremi &amp; Srivastava 2022, §3: learn the

@@ -2,7 +2,7 @@ using Langevin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Langevin.Objectives;
+namespace Langevin.WalkJump;
 
 /// <summary>
 /// Least squares for the empirical Bayes estimator (Saremi &amp; Srivastava 2022, §3; the same for both parameterisations):

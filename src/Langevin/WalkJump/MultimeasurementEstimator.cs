@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Langevin.Models;
+namespace Langevin.WalkJump;
 
 /// <summary>
 /// The empirical Bayes estimator x̂(y) = E[x | y] of a Gaussian multimeasurement model (Saremi &amp; Srivastava 2022,

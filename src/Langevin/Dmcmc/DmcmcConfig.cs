@@ -1,6 +1,6 @@
 using Langevin.Samplers;
 
-namespace Langevin.Training;
+namespace Langevin.Dmcmc;
 
 /// <summary>
 /// Denoising MCMC settings (Kim &amp; Ye 2022): the noise-level estimator (a classifier over <see cref="Levels"/> geometric

@@ -4,8 +4,9 @@ using Langevin.Samplers;
 using Langevin.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Langevin.Methods;
 
-namespace Langevin.Methods;
+namespace Langevin.Energy;
 
 /// <summary>An energy network E(x) → [B] (its weights keyed <c>energy.*</c>, as checkpoints have always named them).</summary>
 public sealed class EnergyModel : nn.Module<Tensor, Tensor>

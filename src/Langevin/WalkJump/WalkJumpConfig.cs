@@ -1,4 +1,4 @@
-namespace Langevin.Training;
+namespace Langevin.WalkJump;
 
 /// <summary>
 /// Multimeasurement generative model settings (Saremi &amp; Srivastava 2022): M noisy copies at noise σ, the

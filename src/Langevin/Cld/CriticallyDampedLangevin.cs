@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Langevin.Processes;
+namespace Langevin.Cld;
 
 /// <summary>
 /// The 2×2 covariance that CLD's kernels share in every data dimension (position x, velocity v), as tensors

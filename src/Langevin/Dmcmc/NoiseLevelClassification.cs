@@ -2,7 +2,7 @@ using Langevin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Langevin.Objectives;
+namespace Langevin.Dmcmc;
 
 /// <summary>
 /// The noise-level estimator's objective (Kim &amp; Ye 2022, §4; the paper's code trains a classifier): draw a level
