@@ -14,9 +14,9 @@ public class UsageException(string message, Exception? inner = null) : LangevinE
 
 /// <summary>
 /// A setting with an invalid value, named as the library names it (<see cref="Setting"/>, e.g. <c>ebm.sgld_step_size</c> or
-/// <c>batch_size</c>): "<c>SETTING REASON (got VALUE)</c>", or for a value that names a file or run, "<c>SETTING: DETAIL</c>"
-/// (<see cref="About"/>). A front end that spells settings otherwise (the CLI's <c>--sgld-step</c>) rewrites the name with
-/// <see cref="MessageFor"/>.
+/// <c>batch_size</c>): "<c>SETTING REASON (got VALUE)</c>", for a value that names a file or run "<c>SETTING: DETAIL</c>"
+/// (<see cref="About"/>), or a sentence about the setting, "<c>SETTING PREDICATE</c>" (<see cref="Sentence"/>). A front end
+/// that spells settings otherwise (the CLI's <c>--sgld-step</c>) rewrites the name with <see cref="MessageFor"/>.
 /// </summary>
 public sealed class SettingException : UsageException
 {
@@ -32,7 +32,10 @@ public sealed class SettingException : UsageException
     }
 
     /// <summary>"SETTING: DETAIL", for a value that is a path or run whose problem the detail states (it names the value itself).</summary>
-    public static SettingException About(string setting, string value, string detail) => new(setting, value, name => $"{name}: {detail}");
+    public static SettingException About(string setting, object? value, string detail) => new(setting, Text(value), name => $"{name}: {detail}");
+
+    /// <summary>"SETTING PREDICATE", a sentence whose subject is the setting (e.g. <c>steps</c>, "does not apply to ode-rk45: …").</summary>
+    public static SettingException Sentence(string setting, object? value, string predicate) => new(setting, Text(value), name => $"{name} {predicate}");
 
     public string Setting { get; }
     public string Value { get; }
@@ -43,6 +46,7 @@ public sealed class SettingException : UsageException
     static string Text(object? value) => value switch
     {
         null => "nothing",
+        bool b => b ? "true" : "false",
         string s => $"'{s}'",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",

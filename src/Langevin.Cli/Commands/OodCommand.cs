@@ -60,7 +60,7 @@ public sealed class OodCommand : ICommand
     static Tensor OutSet(string set, Tensor inData, IEnergyMethod ebm, Generator gen, Generator deviceGen)
     {
         try { return OodSets.Make(set, inData, ebm, gen, deviceGen); }
-        catch (UsageException e) { throw new UsageException($"--out-data: {e.Message}", e); }
+        catch (UsageException e) { throw new UsageException($"--out-data: {Messages.For(e)}", e); }
         catch (DataException e) { throw new DataException($"--out-data: {e.Message}", e); }
     }
 }

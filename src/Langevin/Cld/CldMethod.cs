@@ -85,7 +85,7 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport, ILikelihoo
     {
         string name = sampler?.Name ?? Settings.Sampler;
         if (!CldSamplers.Names.Contains(name))
-            throw new UsageException($"--sampler: a CLD model samples with: {string.Join(", ", CldSamplers.Names)} (got '{name}')");
+            throw SamplingRefusals.Sampler("a CLD model", string.Join(", ", CldSamplers.Names), name);
         MethodSamplers.Of("cld").First(s => s.Name == name).Read(sampler?.Steps, sampler?.Options);
         int steps = sampler?.Steps ?? Settings.SamplerSteps;
         var times = CldSamplers.Times(steps, Settings.SampleMinTime);
@@ -99,7 +99,7 @@ public sealed class CldMethod : SingleNetworkMethod, ISamplingReport, ILikelihoo
         if (noise is not null)
         {
             if (!noise.shape.SequenceEqual(shape))
-                throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
+                throw SamplingRefusals.NoiseShape(noise.shape, shape);
             u = cat([noise.to(float32).to(device), CriticallyDampedLangevin.Split(u).V], 1);
         }
         onFrame?.Invoke(CriticallyDampedLangevin.Split(u).X);

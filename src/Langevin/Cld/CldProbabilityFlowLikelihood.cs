@@ -29,7 +29,7 @@ public sealed record CldProbabilityFlowLikelihood(double MinTime = 1e-5, TraceEs
     /// <summary>log p(x₀, v₀) of the model, for x₀ and v₀ of the data's shape [B, …] (float64 recommended for tests).</summary>
     public Joint JointLogDensity(CldScoreModel model, Tensor x0, Tensor v0, Generator? gen = null, Action<int>? onEvaluation = null)
     {
-        if (!(MinTime > 0 && MinTime < 1)) throw new UsageException($"--min-time: the CLD likelihood ODE starts at t_min in (0, 1) (got {MinTime})");
+        if (!(MinTime > 0 && MinTime < 1)) throw SettingException.About("min_time", MinTime, $"the CLD likelihood ODE starts at t_min in (0, 1) (got {MinTime})");
         using var scope = NewDisposeScope();
         var p = model.Process;
         // du/dt = −du/dτ: the sampler's reverse-time right-hand side, negated (Song et al. 2021b, Eq. 13)

@@ -23,7 +23,7 @@ public static class CldSamplers
     /// <summary>The grid t_0 = 1 &gt; t_1 &gt; … &gt; t_N = t_min, uniform as in the paper's code.</summary>
     public static double[] Times(int steps, double minTime)
     {
-        if (steps < 1) throw new UsageException($"--steps: a CLD sampler needs at least 1 step (got {steps})");
+        if (steps < 1) throw SettingException.About("steps", steps, $"a CLD sampler needs at least 1 step (got {steps})");
         return Enumerable.Range(0, steps + 1).Select(i => 1 - i * (1 - minTime) / steps).ToArray();
     }
 

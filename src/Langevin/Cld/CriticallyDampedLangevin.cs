@@ -41,9 +41,9 @@ public sealed class CriticallyDampedLangevin
     /// <param name="numericalEps">added to Σxx and Σvv so that ℓ stays finite near t = 0 (the paper's code uses 1e-6 for toy data).</param>
     public CriticallyDampedLangevin(double mass = 0.25, double beta = 4, double velocityVariance = 0.04, double numericalEps = 1e-6)
     {
-        if (!(mass > 0) || !double.IsFinite(mass)) throw new UsageException($"--mass: CLD's mass M must be > 0 (got {mass})");
-        if (!(beta > 0) || !double.IsFinite(beta)) throw new UsageException($"--beta: CLD's β must be > 0 (got {beta})");
-        if (!(velocityVariance > 0) || !double.IsFinite(velocityVariance)) throw new UsageException($"--velocity-var: CLD's γ (v₀ ~ N(0, γM)) must be > 0 (got {velocityVariance})");
+        if (!(mass > 0) || !double.IsFinite(mass)) throw SettingException.About("cld.mass", mass, $"CLD's mass M must be > 0 (got {mass})");
+        if (!(beta > 0) || !double.IsFinite(beta)) throw SettingException.About("cld.beta", beta, $"CLD's β must be > 0 (got {beta})");
+        if (!(velocityVariance > 0) || !double.IsFinite(velocityVariance)) throw SettingException.About("cld.velocity_variance", velocityVariance, $"CLD's γ (v₀ ~ N(0, γM)) must be > 0 (got {velocityVariance})");
         if (!(numericalEps >= 0)) throw new UsageException($"CLD numerical ε must be ≥ 0 (got {numericalEps})");
         Mass = mass;
         Beta = beta;

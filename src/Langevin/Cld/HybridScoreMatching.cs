@@ -19,7 +19,7 @@ public sealed class HybridScoreMatching
 
     public HybridScoreMatching(string weighting = "eps", double minTime = 1e-5)
     {
-        if (!Weightings.Contains(weighting)) throw new UsageException($"--hsm-weighting must be one of {string.Join(", ", Weightings)} (got '{weighting}')");
+        if (!Weightings.Contains(weighting)) throw new SettingException("cld.weighting", weighting, $"must be one of {string.Join(", ", Weightings)}");
         if (!(minTime > 0 && minTime < 1)) throw new UsageException($"CLD training t_min must be in (0, 1) (got {minTime})");
         Weighting = weighting;
         MinTime = minTime;

@@ -51,8 +51,8 @@ public static class DataSources
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(options);
         if (options.ToyCount < 1) throw new UsageException($"the number of 2-D points must be at least 1, got {options.ToyCount}");
-        if (options.Limit is < 1) throw new UsageException($"--limit must be at least 1, got {options.Limit}");
-        if (options.ImageSize is < 1 or > 1024) throw new UsageException($"--image-size must be in 1..1024, got {options.ImageSize}");
+        if (options.Limit is < 1) throw new SettingException("limit", options.Limit, "must be at least 1");
+        if (options.ImageSize is < 1 or > 1024) throw new SettingException("image_size", options.ImageSize, "must be in 1..1024");
 
         var (kind, arg) = DataSpec.Parse(spec);
 

@@ -1,4 +1,5 @@
 using Langevin.Models;
+using Langevin.Processes;
 using static TorchSharp.torch;
 using Langevin.Samplers;
 
@@ -20,15 +21,13 @@ public sealed record DlgSettings(double StepSize = 0.01, int GibbsSteps = 10, in
 {
     public void Validate()
     {
-        if (!(StepSize > 0) || !double.IsFinite(StepSize)) throw new UsageException($"--step-size must be > 0 (got {StepSize})");
-        if (GibbsSteps < 1) throw new UsageException($"--gibbs-steps must be ≥ 1 (got {GibbsSteps})");
-        if (HeunSteps < 1) throw new UsageException($"--steps must be ≥ 1 (got {HeunSteps})");
-        if (BurnIn < 0) throw new UsageException($"--burn-in must be ≥ 0 (got {BurnIn})");
-        if (InitSteps < 1) throw new UsageException($"--init-steps must be ≥ 1 (got {InitSteps})");
-        if (!(InitNoise >= 0) || !double.IsFinite(InitNoise)) throw new UsageException($"--init-noise must be ≥ 0 (got {InitNoise})");
-        if (!(SigmaMin > 0) || !(SigmaMax > SigmaMin) || !double.IsFinite(SigmaMax))
-            throw new UsageException($"need 0 < --sigma-min < --sigma-max (got {SigmaMin}, {SigmaMax})");
-        if (!(Rho > 0) || !double.IsFinite(Rho)) throw new UsageException($"--rho must be > 0 (got {Rho})");
+        if (!(StepSize > 0) || !double.IsFinite(StepSize)) throw new SettingException("step_size", StepSize, "must be > 0");
+        if (GibbsSteps < 1) throw new SettingException("gibbs_steps", GibbsSteps, "must be ≥ 1");
+        if (HeunSteps < 1) throw new SettingException("steps", HeunSteps, "must be ≥ 1");
+        if (BurnIn < 0) throw new SettingException("burn_in", BurnIn, "must be ≥ 0");
+        if (InitSteps < 1) throw new SettingException("init_steps", InitSteps, "must be ≥ 1");
+        if (!(InitNoise >= 0) || !double.IsFinite(InitNoise)) throw new SettingException("init_noise", InitNoise, "must be ≥ 0");
+        KarrasSigmas.Check(SigmaMin, SigmaMax, Rho);
     }
 }
 
@@ -67,7 +66,7 @@ public sealed class DenoisingLangevinGibbs
     {
         settings.Validate();
         if (!(estimator.Levels.SigmaMin > settings.SigmaMin))
-            throw new UsageException($"--sigma-min ({settings.SigmaMin}) must lie below the estimator's lowest level ({estimator.Levels.SigmaMin})");
+            throw SettingException.Sentence("sigma_min", settings.SigmaMin, $"({settings.SigmaMin}) must lie below the estimator's lowest level ({estimator.Levels.SigmaMin})");
         (_model, _estimator, Settings) = (model, estimator, settings);
     }
 
@@ -90,7 +89,7 @@ public sealed class DenoisingLangevinGibbs
     public (Tensor Samples, DlgCost Cost) Sample(int chains, int samplesPerChain, long[] itemShape, Generator gen,
         ScalarType dtype = ScalarType.Float32, Device? device = null, Action<int, int>? onStep = null)
     {
-        if (chains < 1) throw new UsageException($"--chains must be ≥ 1 (got {chains})");
+        if (chains < 1) throw new SettingException("chains", chains, "must be ≥ 1");
         if (samplesPerChain < 1) throw new UsageException($"need ≥ 1 sample per chain (got {samplesPerChain})");
         var st = Settings;
         int heun = 2 * st.HeunSteps - 1, init = 2 * st.InitSteps - 1;

@@ -141,10 +141,10 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
         LastCost = null;
         string name = sampler?.Name ?? SamplerNames[0];
         if (!SamplerNames.Contains(name))
-            throw new UsageException($"--sampler: this dmcmc model samples with: {string.Join(", ", SamplerNames)} or any catalog sampler (got '{name}')");
+            throw SamplingRefusals.Sampler("this dmcmc model", $"{string.Join(", ", SamplerNames)} or any catalog sampler", name);
         if (name == "edm") return SampleEdm(n, gen, noise, onStep, onFrame, sampler);
         var r = MethodSamplers.Dlg.Read(sampler?.Steps, sampler?.Options);
-        if (noise is not null) throw new UsageException("--noise does not apply to the dlg sampler: its chains start themselves (from σ_max, then MCMC)");
+        if (noise is not null) throw SettingException.Sentence("noise", null, "does not apply to the dlg sampler: its chains start themselves (from σ_max, then MCMC)");
         var settings = DlgSettingsFor(r);
         int chains = Math.Min(r.GetOr(MethodSamplers.Chains, _d.Chains), n);
         int perChain = (n + chains - 1) / chains;
@@ -165,7 +165,7 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
     {
         if (_edm is not null) return _edm.Sample(n, gen, noise, onStep, onFrame, (sampler ?? new SamplerSettings()) with { Name = "edm" });
         if (sampler?.Options is { Count: > 0 } options)
-            throw new UsageException($"--{options.Keys.First()}: the edm sampler of a dmcmc run takes no such option here (langevin sample passes catalog options itself)");
+            throw SettingException.About(SamplerOption.SettingOf(options.First().Key), options.First().Value, "the edm sampler of a dmcmc run takes no such option here (langevin sample passes catalog options itself)");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var z = noise?.to(float32).to(Device) ?? randn([n, .. ItemShape], generator: gen, device: Device);

@@ -170,9 +170,9 @@ public sealed class AdversarialEbmMethod : SingleNetworkMethod, IEnergyMethod, I
         SamplerSettings? sampler = null)
     {
         string name = sampler?.Name ?? "pgd";
-        if (name != "pgd") throw new UsageException($"--sampler: an adversarial EBM samples with pgd (got '{name}')");
+        if (name != "pgd") throw SamplingRefusals.Sampler("an adversarial EBM", "pgd", name);
         int steps = sampler?.Steps ?? SampleSteps;
-        if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        if (steps < 1) throw new SettingException("steps", steps, "must be ≥ 1");
         MethodSamplers.Pgd.Read(sampler?.Steps, sampler?.Options);
         using var scope = NewDisposeScope();
         Model.eval();

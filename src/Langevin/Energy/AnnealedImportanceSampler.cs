@@ -17,8 +17,8 @@ public sealed record AnnealingSettings(int Levels = 300, int MalaSteps = 2, doub
 {
     public void Validate()
     {
-        if (Levels < 1) throw new UsageException($"--anneal-levels must be ≥ 1 (got {Levels})");
-        if (MalaSteps < 1) throw new UsageException($"--mala-steps must be ≥ 1 (got {MalaSteps})");
+        if (Levels < 1) throw new SettingException("anneal_levels", Levels, "must be ≥ 1");
+        if (MalaSteps < 1) throw new SettingException("mala_steps", MalaSteps, "must be ≥ 1");
         if (FinalSteps < 0) throw new UsageException($"final MALA steps must be ≥ 0 (got {FinalSteps})");
         if (!(MinInverseTemperature > 0 && MinInverseTemperature <= 1)) throw new UsageException($"the smallest inverse temperature must be in (0, 1] (got {MinInverseTemperature})");
         if (ResampleThreshold is < 0 or > 1) throw new UsageException($"the resampling threshold must be in [0, 1] (got {ResampleThreshold})");

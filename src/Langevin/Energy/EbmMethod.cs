@@ -197,7 +197,7 @@ public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDia
         var eNeg = Model.forward(neg.detach());
         double maxAbs = Math.Max(ePos.abs().max().item<float>(), eNeg.abs().max().item<float>());
         if (!(maxAbs <= _e.EnergyLimit))
-            throw new TrainingDivergedException($"training stopped: the energy magnitude reached {maxAbs:G3} (limit {_e.EnergyLimit:G3}, --energy-limit); raise --energy-reg or lower --lr");
+            throw new TrainingDivergedException($"training stopped: the energy magnitude reached {maxAbs:G3} (the energy limit is {_e.EnergyLimit:G3}); raise the energy regularisation or lower the learning rate");
         LastEnergies = (ePos.mean().item<float>(), eNeg.mean().item<float>());
         // L = E(x⁺) − E(x⁻) + α_reg (E(x⁺)² + E(x⁻)²)  (Du & Mordatch 2019, Eq. 2 + §3.3)
         return ePos.mean() - eNeg.mean() + _e.EnergyRegularizer * (ePos.square().mean() + eNeg.square().mean());
@@ -207,9 +207,9 @@ public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDia
         SamplerSettings? sampler = null)
     {
         string name = sampler?.Name ?? "sgld";
-        if (!SamplerNames.Contains(name)) throw new UsageException($"--sampler: an EBM samples with: {string.Join(", ", SamplerNames)} (got '{name}')");
+        if (!SamplerNames.Contains(name)) throw SamplingRefusals.Sampler("an EBM", string.Join(", ", SamplerNames), name);
         int steps = sampler?.Steps ?? _e.SampleSteps!.Value;
-        if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        if (steps < 1) throw new SettingException("steps", steps, "must be ≥ 1");
         var r = (name == "esh" ? MethodSamplers.Esh : MethodSamplers.Sgld).Read(sampler?.Steps, sampler?.Options);
         string start = r.Get(MethodSamplers.Start);
         var sgld = SgldSettings with
@@ -226,8 +226,8 @@ public sealed class EbmMethod : SingleNetworkMethod, IEnergyMethod, ITrainingDia
         {
             // n distinct persistent chains of the replay buffer (IGEBM §3.1), continued by the sampler
             var buffer = Replay;
-            if (noise is not null) throw new UsageException("--noise does not apply with --start buffer (the chains start at the replay buffer's rows)");
-            if (n > buffer.shape[0]) throw new UsageException($"--start buffer: the run's replay buffer holds {buffer.shape[0]} chains; ask for --n ≤ {buffer.shape[0]}");
+            if (noise is not null) throw SettingException.Sentence("noise", null, "does not apply when the chains start at the replay buffer (they start at its rows)");
+            if (n > buffer.shape[0]) throw SettingException.Sentence(MethodSamplers.Start.Setting, start, $"{start}: the run's replay buffer holds {buffer.shape[0]} chains; ask for at most {buffer.shape[0]} samples");
             using (no_grad()) x = buffer.index_select(0, randperm(buffer.shape[0], generator: gen, device: buffer.device)[..n]).to(device);
         }
         else x = EnergyStart.ForSampling(shape, noise, _e.InitLow!.Value, _e.InitHigh!.Value, gen, device);

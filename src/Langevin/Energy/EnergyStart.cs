@@ -33,7 +33,7 @@ public static class EnergyStart
     public static Tensor ForSampling(long[] shape, Tensor? noise, double low, double high, Generator gen, Device device)
     {
         if (noise is null) return Uniform(shape, low, high, gen, device);
-        if (!noise.shape.SequenceEqual(shape)) throw new UsageException($"--noise: shape [{string.Join(", ", noise.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
+        if (!noise.shape.SequenceEqual(shape)) throw Samplers.SamplingRefusals.NoiseShape(noise.shape, shape);
         return FromGaussian(noise, low, high, device);
     }
 }

@@ -154,7 +154,7 @@ public sealed class DataLikelihood
             {
                 bool learned = _model is IVarianceModel;
                 string variance = BoundVariance;
-                var vlb = new VariationalBound(_process!.Schedule!, image, _s.VlbTimesteps, VariationalBound.VarianceMixFor(variance, learned, "vlb-variance"));
+                var vlb = new VariationalBound(_process!.Schedule!, image, _s.VlbTimesteps, VariationalBound.VarianceMixFor(variance, learned, "vlb_variance"));
                 var (nats, evaluations) = vlb.Nats(_model!, raw, gen, (done, _) => onProgress?.Invoke(done));
                 var (mean, se) = MeanAndSe(nats / (dims * Math.Log(2)));
                 return new VariationalBoundResult(spec, n, dims, evaluations, mean, se, variance, _s.VlbTimesteps, _mixture is null ? null : ExactBitsPerDim(raw, 0));

@@ -27,7 +27,7 @@ public sealed record InstantaneousChangeOfVariables(TraceEstimator Estimator = T
     public Solution Integrate(Func<double, Tensor, Tensor> drift, Tensor y0, double s0, double s1, Generator? gen = null,
         Action<int>? onEvaluation = null)
     {
-        if (Probes < 1) throw new UsageException($"--probes must be ≥ 1 (got {Probes})");
+        if (Probes < 1) throw new SettingException("probes", Probes, "must be ≥ 1");
         using var scope = NewDisposeScope();
         long b = y0.shape[0], d = y0[0].numel();
         var shape = y0.shape;

@@ -42,7 +42,7 @@ public sealed record RateDistortion(VariationalBound Bound, double DistortionSca
     public int[] EvaluatedTimesteps(IEnumerable<int>? extra = null)
     {
         int bigT = Bound.Schedule.T;
-        if (Every < 1) throw new UsageException($"--every must be ≥ 1 (got {Every})");
+        if (Every < 1) throw new SettingException("every", Every, "must be ≥ 1");
         var set = new SortedSet<int>(Enumerable.Range(0, bigT).Where(t => t % Every == 0 || t < Every || t == bigT - 1));
         foreach (int t in extra ?? [])
             set.Add(t >= 0 && t < bigT ? t : throw new ArgumentOutOfRangeException(nameof(extra), t, $"timestep must be in 0..{bigT - 1}"));

@@ -22,15 +22,14 @@ public sealed record VariationalBound(VpDiscreteSchedule Schedule, bool Discreti
     /// <summary>
     /// <see cref="VarianceMix"/> for a variance named as the CLI names it: fixed-large → 1 (β_t), fixed-small → −1 (β̃_t),
     /// learned → null (the model's own, if <paramref name="modelLearnsVariance"/>); anything else is a one-line usage error
-    /// naming <paramref name="option"/>.
+    /// naming <paramref name="setting"/>.
     /// </summary>
-    public static double? VarianceMixFor(string variance, bool modelLearnsVariance, string option) => variance switch
+    public static double? VarianceMixFor(string variance, bool modelLearnsVariance, string setting) => variance switch
     {
         "fixed-large" => 1,
         "fixed-small" => -1,
-        "learned" => modelLearnsVariance ? null
-            : throw new UsageException($"--{option} learned needs a ddpm run trained with --loss hybrid (a network with a variance output)"),
-        _ => throw new UsageException($"--{option} must be fixed-large, fixed-small or learned (got '{variance}')"),
+        "learned" => modelLearnsVariance ? null : throw LearnedVarianceModel.Missing(setting),
+        _ => throw new SettingException(setting, variance, "must be fixed-large, fixed-small or learned"),
     };
 
     /// <summary>The bound per item in nats ([B]) and the network evaluations spent.</summary>
@@ -95,7 +94,7 @@ public sealed record VariationalBound(VpDiscreteSchedule Schedule, bool Discreti
         else
         {
             if (model is not IVarianceModel learned)
-                throw new UsageException("the learned-variance bound needs a model with a learned variance: a ddpm run trained with --loss hybrid");
+                throw new UsageException($"the learned-variance bound needs a model with a learned variance ({LearnedVarianceModel.HowToTrain})");
             Tensor v;
             (x0Hat, v) = learned.DenoiseWithVariance(x, s);
             modelLogVar = terms.ModelLogVariance(2 * v - 1, tt);                       // the network's raw v = 2v − 1

@@ -16,7 +16,7 @@ public static class McmcCatalog
         "mixture" => new GaussianMixtureTarget([0.3, 0.7], [[-1.5, 0.0], [1.5, 0.0]], std: 0.6),
         "banana" => new BananaTarget(1.0, 1.0),
         "funnel" => new NealsFunnel(funnelDim),
-        _ => throw new UsageException($"--target: unknown target '{name}'; known: {string.Join(", ", TargetNames)}"),
+        _ => throw SettingException.About("target", name, $"unknown target '{name}'; known: {string.Join(", ", TargetNames)}"),
     };
 
     /// <summary>The default step size of a kernel on a target (hand-tuned once; HMC adapts its own during warm-up).</summary>
@@ -33,8 +33,11 @@ public static class McmcCatalog
         ("baoab", _) => 0.15,
         ("esh", "funnel") => 0.05,
         ("esh", _) => 0.2,
-        _ => throw new UsageException($"--kernel: unknown kernel '{kernel}'; known: {string.Join(", ", KernelNames)}"),
+        _ => throw UnknownKernel(kernel),
     };
+
+    static SettingException UnknownKernel(string kernel) =>
+        SettingException.About("kernel", kernel, $"unknown kernel '{kernel}'; known: {string.Join(", ", KernelNames)}");
 
     /// <summary>Leapfrog steps per transition for HMC (10) and ESH (50: its reservoir needs long trajectories).</summary>
     public static int DefaultLeapfrogSteps(string kernel) => kernel == "esh" ? 50 : 10;
@@ -46,7 +49,7 @@ public static class McmcCatalog
         "hmc" => new Hmc(target, stepSize, leapfrogSteps),
         "baoab" => new UnderdampedLangevin(target, stepSize, friction),
         "esh" => new EshDynamics(target, stepSize, leapfrogSteps),
-        _ => throw new UsageException($"--kernel: unknown kernel '{kernel}'; known: {string.Join(", ", KernelNames)}"),
+        _ => throw UnknownKernel(kernel),
     };
 }
 
@@ -67,15 +70,15 @@ public static class ChainRun
     /// <param name="init">"noise" (x ~ N(0, I)) or "exact" (exact draws: measures the stationary efficiency).</param>
     public static ChainRunResult Run(McmcKernel kernel, ITarget target, int chains, int burnIn, int steps, string init, Generator gen, int adaptSteps = 0)
     {
-        if (chains < 2) throw new UsageException($"--chains must be ≥ 2 for R-hat (got {chains})");
-        if (steps < 4) throw new UsageException($"--steps must be ≥ 4 (got {steps})");
-        if (burnIn < 0) throw new UsageException($"--burn-in must be ≥ 0 (got {burnIn})");
+        if (chains < 2) throw new SettingException("chains", chains, "must be ≥ 2 for R-hat");
+        if (steps < 4) throw new SettingException("steps", steps, "must be ≥ 4");
+        if (burnIn < 0) throw new SettingException("burn_in", burnIn, "must be ≥ 0");
         var exact = target as IExactSampler;
         Tensor x = init switch
         {
             "noise" => randn([chains, target.Dim], float64, generator: gen),
-            "exact" => (exact ?? throw new UsageException("--init exact: this target has no exact sampler")).Sample(chains, gen),
-            _ => throw new UsageException($"--init must be noise or exact (got '{init}')"),
+            "exact" => (exact ?? throw SettingException.Sentence("init", init, "exact: this target has no exact sampler")).Sample(chains, gen),
+            _ => throw new SettingException("init", init, "must be noise or exact"),
         };
         if (kernel is Hmc hmc && adaptSteps > 0) { var a = hmc.Warmup(x, adaptSteps, gen); x.Dispose(); x = a; }
         for (int i = 0; i < burnIn; i++) { var n = kernel.Step(x, gen); x.Dispose(); x = n; }

@@ -44,11 +44,11 @@ public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : Si
         SamplerSettings? sampler = null)
     {
         if (sampler?.Name is { } name && !SamplerNames.Contains(name))
-            throw new UsageException($"--sampler: this {Config.Method} model samples with: {string.Join(", ", SamplerNames)} (got '{name}')");
+            throw SamplingRefusals.Sampler($"this {Config.Method} model", string.Join(", ", SamplerNames), name);
         if (sampler?.Options is { Count: > 0 } options)
-            throw new UsageException($"--{options.Keys.First()}: the {SamplerNames[0]} sampler of this model takes no such option");
+            throw SettingException.About(SamplerOption.SettingOf(options.First().Key), options.First().Value, $"the {SamplerNames[0]} sampler of this model takes no such option");
         int steps = sampler?.Steps ?? DefaultSampleSteps;
-        if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        if (steps < 1) throw new SettingException("steps", steps, "must be ≥ 1");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
@@ -56,7 +56,7 @@ public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : Si
         var device = Device;
         var z = noise ?? randn(shape, generator: gen, device: device);
         if (!z.shape.SequenceEqual(shape))
-            throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
+            throw SamplingRefusals.NoiseShape(z.shape, shape);
         var sigmas = SigmasFor(steps);
         // x_T ~ N(0, I) in the scaled frame is x = √(1 + σ₀²)·z in the σ-frame (diffusers' init_noise_sigma).
         var x = z.to(float32).to(device) * Math.Sqrt(1 + sigmas[0] * sigmas[0]);

@@ -53,7 +53,7 @@ public static class MethodSampling
     static Draw Own(IGenerativeMethod method, DrawRequest r, Generator gen, ProgressRunner progress, Action<Tensor>? onFrame)
     {
         if (r.Sampler is not null && method is not IDenoisingMethod && !method.SamplerNames.Contains(r.Sampler))
-            throw SettingException.About("sampler", r.Sampler, $"a {method.Config.Method} model samples with: {string.Join(", ", method.SamplerNames)} (got '{r.Sampler}')");
+            throw SamplingRefusals.Sampler($"a {method.Config.Method} model", string.Join(", ", method.SamplerNames), r.Sampler);
         if (r.Batch is not null) throw SettingException.About("batch", "", $"applies to the catalog samplers (ddim, edm, …), not to a {method.Config.Method} model's own sampler");
         var settings = new SamplerSettings(r.Sampler, r.Steps, r.OwnOptions ?? new Dictionary<string, string>());
         Tensor? samples = null;

@@ -86,7 +86,7 @@ public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod, IInpaint
         var n = config.SettingsAs<NcsnConfig>();
         long dim = data[0].numel();
         double sigmaMax = n.SigmaMax ?? NcsnV2Techniques.SigmaMax(data, gen);
-        if (!(sigmaMax > n.SigmaMin)) throw new DataException($"{config.Data}: the data's largest pairwise distance ({sigmaMax:G4}) is not above --sigma-min; is the dataset constant?");
+        if (!(sigmaMax > n.SigmaMin)) throw new DataException($"{config.Data}: the data's largest pairwise distance ({sigmaMax:G4}) is not above the smallest noise level σ_min = {n.SigmaMin}; is the dataset constant?");
         int levels = n.Levels ?? NcsnV2Techniques.Levels(sigmaMax, n.SigmaMin, dim);
         var sigmas = new GeometricSigmas(sigmaMax, n.SigmaMin, levels);
         double eps = n.StepSize ?? NcsnV2Techniques.StepSize(sigmas, n.StepsPerLevel);
@@ -108,9 +108,9 @@ public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod, IInpaint
         SamplerSettings? sampler = null)
     {
         if (sampler?.Name is { } name && name != "ald")
-            throw new UsageException($"--sampler: an NCSN model samples with: ald (got '{name}')");
+            throw SamplingRefusals.Sampler("an NCSN model", "ald", name);
         if (sampler?.Steps is not null || sampler?.Options?.Count > 0)     // kept by hand: it says what to do instead
-            throw new UsageException("sample: NCSN's own ald sampler uses the trained σ's, T and ε; to change them give --sampler with another sampler, e.g. --sampler heun --steps 50");
+            throw new UsageException("sample: NCSN's own ald sampler uses the trained σ's, T and ε and takes no steps or options; to change them sample with another sampler, e.g. heun with 50 steps");
         MethodSamplers.Ald.Read(null, null);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -119,7 +119,7 @@ public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod, IInpaint
         var device = Device;
         var z = noise ?? randn(shape, generator: gen, device: device);
         if (!z.shape.SequenceEqual(shape))
-            throw new UsageException($"--noise: shape [{string.Join(", ", z.shape)}] does not match the model's samples [{string.Join(", ", shape)}]");
+            throw SamplingRefusals.NoiseShape(z.shape, shape);
         var init = z.to(float32).to(device) * Sigmas.SigmaMax;   // x ~ N(0, σ₁² I): the prior of the widest level
         onFrame?.Invoke(init);
         return Sampler.Sample(ScoreModel, init, gen, onStep: onStep, onLevel: onFrame).cpu().MoveToOuterDisposeScope();

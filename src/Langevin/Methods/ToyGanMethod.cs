@@ -117,10 +117,10 @@ public sealed class ToyGanMethod : IGenerativeMethod, ITrainingDiagnostics
     public Tensor Sample(int n, TorchSharp.torch.Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
-        if (sampler?.Name is { } name && name != "generator") throw new UsageException($"--sampler: a toy-gan model samples with: generator (got '{name}')");
+        if (sampler?.Name is { } name && name != "generator") throw Samplers.SamplingRefusals.Sampler("a toy-gan model", "generator", name);
         if (sampler?.Steps is not null || sampler?.Options?.Count > 0) throw new UsageException("sample: a GAN's generator takes no steps or sampler options");
         if (noise is not null && !noise.shape.SequenceEqual([n, _g.LatentDim]))
-            throw new UsageException($"--noise: a toy-gan generator takes latents [N, {_g.LatentDim}] (got [{string.Join(", ", noise.shape)}])");
+            throw SettingException.About("noise", null, $"a toy-gan generator takes latents [N, {_g.LatentDim}] (got [{string.Join(", ", noise.shape)}])");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         this.Eval();

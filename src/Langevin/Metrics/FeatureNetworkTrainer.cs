@@ -27,7 +27,9 @@ public static class FeatureNetworkTrainer
         if (images.dim() != 4) throw new DataException($"feature network: training data must be images [N, C, H, W] (got [{string.Join(", ", images.shape)}])");
         if (labels is null || labels.dim() != 1 || labels.shape[0] != images.shape[0])
             throw new DataException("feature network: the training data has no class labels; use a labelled dataset (fashion-mnist, mnist, cifar10, shapes, images:DIR with one sub-folder per class, npy:FILE,labels=LABELS.npy)");
-        if (s.Steps < 1 || s.BatchSize < 1 || !(s.LearningRate > 0)) throw new UsageException("features train: --steps, the batch size and the learning rate must be positive");
+        if (s.Steps < 1) throw new SettingException("steps", s.Steps, "must be ≥ 1");
+        if (s.BatchSize < 1 || !(s.LearningRate > 0))
+            throw new UsageException($"feature network training: the batch size and the learning rate must be positive (got {s.BatchSize}, {s.LearningRate})");
         int classes = (int)labels.max().item<long>() + 1;
         manual_seed(s.Seed);   // deterministic initial weights
         var net = new FeatureNetwork(new FeatureNetworkShape(images.shape[1..], classes, s.Width, s.FeatureDim));

@@ -58,13 +58,13 @@ public static class PointSetEvaluation
         var requested = Normalize(metrics, refSpec);
         var toy = Toy2D.TryGet(refSpec.Trim());
         if (requested.Contains("modes") && toy?.Modes is null)
-            throw new UsageException($"--metrics: 'modes' needs a Gaussian-mixture reference (8gaussians, 25gaussians), not '{refSpec}'");
+            throw SettingException.About("metrics", "modes", $"'modes' needs a Gaussian-mixture reference (8gaussians, 25gaussians), not '{refSpec}'");
         if (requested.Contains("loglik") && (toy is null || !Toy2DLogDensity.Has(toy.Name)))
-            throw new UsageException($"--metrics: 'loglik' needs a reference with a closed-form density ({string.Join(", ", Toy2DLogDensity.Names)}), not '{refSpec}'");
+            throw SettingException.About("metrics", "loglik", $"'loglik' needs a reference with a closed-form density ({string.Join(", ", Toy2DLogDensity.Names)}), not '{refSpec}'");
         if (chainWindow is not null && toy?.Modes is null)
-            throw new UsageException($"--chain-window: labelling points by their nearest mode needs a Gaussian-mixture reference (8gaussians, 25gaussians), not '{refSpec}'");
+            throw SettingException.About("chain_window", chainWindow, $"labelling points by their nearest mode needs a Gaussian-mixture reference (8gaussians, 25gaussians), not '{refSpec}'");
         if (requested.Contains("support") && toy?.Name != "checkerboard")
-            throw new UsageException($"--metrics: 'support' needs the checkerboard reference, not '{refSpec}'");
+            throw SettingException.About("metrics", "support", $"'support' needs the checkerboard reference, not '{refSpec}'");
 
         using var scope = NewDisposeScope();
         var x = samples.to(ScalarType.Float32).contiguous();
@@ -123,7 +123,7 @@ public static class PointSetEvaluation
         {
             string m = raw.Trim().ToLowerInvariant();
             if (!KnownMetrics.Contains(m))
-                throw new UsageException($"--metrics: unknown metric '{raw.Trim()}'; use a comma-separated list of: {string.Join(", ", KnownMetrics)}");
+                throw SettingException.About("metrics", raw.Trim(), $"unknown metric '{raw.Trim()}'; use a comma-separated list of: {string.Join(", ", KnownMetrics)}");
             if (!list.Contains(m)) list.Add(m);
         }
         return list;
@@ -135,13 +135,13 @@ public static class PointSetEvaluation
         if (toy is not null) return (toy.Sample(n, gen), toy.Sample(n, gen));
         using var data = DataSources.Load(refSpec, new DataOptions(Seed: seed));
         if (data.X.dim() != 2 || data.X.shape[1] != 2)
-            throw new UsageException($"--ref '{refSpec}': eval compares 2-D points, but this data is [{string.Join(", ", data.X.shape)}]; give a 2-D dataset or an npy:FILE of [N, 2] points");
+            throw SettingException.Sentence("ref", refSpec, $"'{refSpec}': eval compares 2-D points, but this data is [{string.Join(", ", data.X.shape)}]; give a 2-D dataset or an npy:FILE of [N, 2] points");
         long m = data.X.shape[0];
         if (m < 2L * n)
-            throw new DataException($"--ref '{refSpec}': holds {m} points, but the reference and floor sets need 2·N = {2L * n}; lower --n to at most {m / 2}");
+            throw new DataException($"the reference '{refSpec}' holds {m} points, but the reference and floor sets need 2·N = {2L * n}; score at most {m / 2} samples");
         var perm = randperm(m, generator: gen);
         var x = data.X.to(ScalarType.Float32);
-        if (!x.isfinite().all().item<bool>()) throw new DataException($"--ref '{refSpec}': the reference points contain NaN or infinite values");
+        if (!x.isfinite().all().item<bool>()) throw new DataException($"the reference '{refSpec}' has NaN or infinite values");
         return (x.index_select(0, perm.narrow(0, 0, n)), x.index_select(0, perm.narrow(0, n, n)));
     }
 

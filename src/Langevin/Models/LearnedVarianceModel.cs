@@ -20,6 +20,13 @@ public interface IVarianceModel : IScoreModel
 /// </summary>
 public sealed class LearnedVarianceModel(PreconditionedDenoiser denoiser) : IVarianceModel
 {
+    /// <summary>How a run gets a learned variance, for the refusals of models without one.</summary>
+    public const string HowToTrain = "train with the hybrid loss: langevin train --method ddpm --net adm --loss hybrid";
+
+    /// <summary>The refusal of <c>SETTING learned</c> (a variance setting) for a model that has no learned variance.</summary>
+    public static SettingException Missing(string setting) =>
+        SettingException.Sentence(setting, "learned", $"learned needs a model with a learned variance ({HowToTrain})");
+
     public PreconditionedDenoiser Denoiser { get; } = denoiser;
 
     public Tensor Score(Tensor x, Tensor sigma) => Denoiser.Score(x, sigma);
@@ -31,7 +38,7 @@ public sealed class LearnedVarianceModel(PreconditionedDenoiser denoiser) : IVar
         var output = Denoiser.NetworkOutput(x, sigma);
         long c = x.shape[1];
         if (output.shape[1] != 2 * c)
-            throw new UsageException($"the network outputs {output.shape[1]} channels, not 2C = {2 * c}: it has no learned variance (train with --loss hybrid)");
+            throw new UsageException($"the network outputs {output.shape[1]} channels, not 2C = {2 * c}: it has no learned variance ({HowToTrain})");
         var (skip, cOut, _) = Denoiser.Preconditioning.Coefficients(sigma);
         var denoised = skip.Broadcast(x) * x + cOut.Broadcast(x) * output.narrow(1, 0, c);   // Karras et al. 2022, Eq. 7
         var v = (output.narrow(1, c, c) + 1) / 2;                                               // Nichol & Dhariwal 2021, Eq. 15

@@ -23,8 +23,8 @@ public sealed class ContinuousDsmLoss : IDenoiserObjective
 
     public ContinuousDsmLoss(VpSde sde, bool likelihoodWeighting = false, bool importanceSampling = false, double epsilon = 1e-5)
     {
-        if (importanceSampling && !likelihoodWeighting) throw new UsageException("--importance-sampling needs --likelihood-weighting");
-        if (importanceSampling && sde.SubVp) throw new UsageException("--importance-sampling is implemented for the VP SDE only (its inverse CDF is closed-form)");
+        if (importanceSampling && !likelihoodWeighting) throw SettingException.Sentence("sde.importance_sampling", true, "needs likelihood weighting");
+        if (importanceSampling && sde.SubVp) throw SettingException.Sentence("sde.importance_sampling", true, "is implemented for the VP SDE only (its inverse CDF is closed-form)");
         (Sde, LikelihoodWeighting, ImportanceSampling, Epsilon) = (sde, likelihoodWeighting, importanceSampling, epsilon);
     }
 

@@ -15,8 +15,7 @@ public sealed record GeometricSigmas(double SigmaMax, double SigmaMin, int Level
 
     public void Validate()
     {
-        if (!(SigmaMin > 0) || !double.IsFinite(SigmaMin)) throw new UsageException($"--sigma-min must be > 0 (got {SigmaMin})");
-        if (!(SigmaMax > SigmaMin) || !double.IsFinite(SigmaMax)) throw new UsageException($"--sigma-max must be > --sigma-min (got {SigmaMax} ≤ {SigmaMin})");
-        if (Levels < 2) throw new UsageException($"--levels must be ≥ 2 (got {Levels})");
+        NoiseLevelRange.Check(SigmaMin, SigmaMax);
+        if (Levels < 2) throw new SettingException("levels", Levels, "must be ≥ 2");
     }
 }

@@ -9,10 +9,8 @@ public static class KarrasSigmas
     /// </summary>
     public static double[] Create(int n, double sigmaMin, double sigmaMax, double rho = 7, bool appendZero = false)
     {
-        if (n < 1) throw new UsageException($"--steps must be ≥ 1 (got {n})");
-        if (!(sigmaMin > 0) || !double.IsFinite(sigmaMin)) throw new UsageException($"--sigma-min must be > 0 (got {sigmaMin})");
-        if (!(sigmaMax > sigmaMin) || !double.IsFinite(sigmaMax)) throw new UsageException($"--sigma-max must be > --sigma-min (got {sigmaMax} ≤ {sigmaMin})");
-        if (!(rho > 0) || !double.IsFinite(rho)) throw new UsageException($"--rho must be > 0 (got {rho})");
+        if (n < 1) throw new SettingException("steps", n, "must be ≥ 1");
+        Check(sigmaMin, sigmaMax, rho);
 
         var sigmas = new double[appendZero ? n + 1 : n];
         double maxInvRho = Math.Pow(sigmaMax, 1 / rho), minInvRho = Math.Pow(sigmaMin, 1 / rho);
@@ -24,5 +22,12 @@ public static class KarrasSigmas
         sigmas[0] = sigmaMax; // exact endpoints (the formula reproduces them only up to rounding)
         if (n > 1) sigmas[n - 1] = sigmaMin;
         return sigmas; // appended 0 (if any) is already in place
+    }
+
+    /// <summary>Refuses a Karras ladder's parameters unless 0 &lt; σ_min &lt; σ_max and ρ &gt; 0, all finite.</summary>
+    public static void Check(double sigmaMin, double sigmaMax, double rho)
+    {
+        NoiseLevelRange.Check(sigmaMin, sigmaMax);
+        if (!(rho > 0) || !double.IsFinite(rho)) throw new SettingException("rho", rho, "must be > 0");
     }
 }

@@ -15,17 +15,26 @@ public static class TimestepSpacing
     public static int[] Timesteps(int numTrainSteps, int numInferenceSteps, string spacing, int stepsOffset = 0)
     {
         int t = numTrainSteps, n = numInferenceSteps;
-        if (t < 1) throw new UsageException($"--train-steps must be ≥ 1 (got {t})");
-        if (n < 1 || n > t) throw new UsageException($"--steps must be between 1 and T = {t} (got {n})");
-        if (stepsOffset < 0) throw new UsageException($"--steps-offset must be ≥ 0 (got {stepsOffset})");
+        if (t < 1) throw new SettingException("train_steps", t, "must be ≥ 1");
+        CheckSteps(n, t);
+        if (stepsOffset < 0) throw new SettingException("steps_offset", stepsOffset, "must be ≥ 0");
         return spacing switch
         {
             Leading => LeadingSteps(t, n, stepsOffset),
             Trailing => TrailingSteps(t, n),
             Linspace => LinspaceSteps(t, n),
-            _ => throw new UsageException($"--spacing must be one of: {string.Join(", ", Names)} (got '{spacing}')"),
+            _ => throw UnknownSpacing(spacing),
         };
     }
+
+    /// <summary>Refuses a number of sampling steps outside 1..<paramref name="max"/> (T, or T − 1 for the multistep schedulers).</summary>
+    internal static void CheckSteps(int steps, int max, string bound = "T")
+    {
+        if (steps < 1 || steps > max) throw new SettingException("steps", steps, $"must be between 1 and {bound} = {max}");
+    }
+
+    internal static SettingException UnknownSpacing(string spacing) =>
+        new("spacing", spacing, $"must be one of: {string.Join(", ", Names)}");
 
     // diffusers: step_ratio = T // N; (np.arange(0, N) * step_ratio).round()[::-1] + steps_offset
     static int[] LeadingSteps(int t, int n, int offset)

@@ -22,14 +22,14 @@ public sealed class VpDiscreteSchedule
 
     public VpDiscreteSchedule(int t = 1000, string betaSchedule = Linear)
     {
-        if (t < 2) throw new UsageException($"--train-steps must be ≥ 2 (got {t})");
+        if (t < 2) throw new SettingException("train_steps", t, "must be ≥ 2");
         T = t;
         BetaSchedule = betaSchedule;
         Betas = betaSchedule switch
         {
             Linear => LinearBetas(t),
             Cosine => CosineBetas(t),
-            _ => throw new UsageException($"--beta-schedule must be one of: {Linear}, {Cosine} (got '{betaSchedule}')"),
+            _ => throw new SettingException("beta_schedule", betaSchedule, $"must be one of: {Linear}, {Cosine}"),
         };
         AlphasCumprod = CumprodOneMinus(Betas);
         _logSigmas = Enumerable.Range(0, t).Select(i => Math.Log(Sigma(i))).ToArray();

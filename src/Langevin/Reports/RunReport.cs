@@ -25,7 +25,7 @@ public static partial class RunReport
     public static string Render(string runDir)
     {
         var run = new RunFolder(runDir);
-        if (!Directory.Exists(run.Root)) throw new DataException($"{runDir}: run folder not found; give the --out folder of 'langevin train'");
+        if (!Directory.Exists(run.Root)) throw new DataException($"{runDir}: run folder not found; give a folder that 'langevin train --out' wrote");
         var html = new StringBuilder();
         string title = $"Langevin run {Path.GetFileName(run.Root)}";
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(Esc(title)).Append("</title>\n<style>")

@@ -531,7 +531,7 @@ public static class DiffusionSamplers
         public (Tensor Denoised, Tensor V) WithVariance(Tensor x, double sigma)
         {
             if (model is not IVarianceModel learned)
-                throw new UsageException("--variance learned needs a model with a learned variance: a ddpm run trained with --loss hybrid (--net adm)");
+                throw LearnedVarianceModel.Missing("variance");
             var result = learned.DenoiseWithVariance(x, full([x.shape[0]], sigma, dtype: x.dtype, device: x.device));
             onStep?.Invoke(++Count, Math.Max(total, Count));
             return result;

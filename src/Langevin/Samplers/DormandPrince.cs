@@ -33,12 +33,13 @@ public static class DormandPrince
         double rtol = 1e-5, double atol = 1e-5, Action<int>? onEvaluation = null, int maxEvaluations = 100_000,
         Action<double, double, Tensor, Tensor>? onAccepted = null)
     {
-        if (!(rtol > 0) || !(atol > 0)) throw new UsageException($"--rtol and --atol must be > 0 (got {rtol}, {atol})");
+        if (!(rtol > 0)) throw new SettingException("rtol", rtol, "must be > 0");
+        if (!(atol > 0)) throw new SettingException("atol", atol, "must be > 0");
         int evaluations = 0;
         Tensor F(double u, Tensor y)
         {
             if (++evaluations > maxEvaluations)
-                throw new DataException($"the ODE solver needed more than {maxEvaluations} evaluations; loosen --rtol/--atol or check the model for NaN");
+                throw new DataException($"the ODE solver needed more than {maxEvaluations} evaluations; loosen its tolerances rtol and atol or check the model for NaN");
             var r = f(u, y);
             onEvaluation?.Invoke(evaluations);
             return r;

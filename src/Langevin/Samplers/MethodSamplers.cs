@@ -29,8 +29,9 @@ public sealed record MethodSampler(string Name, string Method, string Summary, I
         string? bad = steps is not null && !TakesSteps ? "steps" : given?.Keys.FirstOrDefault(k => !Takes(k));
         if (bad is not null)
         {
-            var takes = Options.Select(o => "--" + o.Name).Prepend(TakesSteps ? "--steps" : null).OfType<string>().ToList();
-            throw new UsageException($"--{bad} does not apply to the {Name} sampler ({(takes.Count == 0 ? "it takes no options" : $"it takes: {string.Join(", ", takes)}")})");
+            var takes = Options.Select(o => o.Setting).Prepend(TakesSteps ? "steps" : null).OfType<string>().ToList();
+            throw SettingException.Sentence(SamplerOption.SettingOf(bad), bad == "steps" ? steps : given![bad],
+                $"does not apply to the {Name} sampler ({(takes.Count == 0 ? "it takes no options" : $"it takes: {string.Join(", ", takes)}")})");
         }
         if (given is null) return request;
         foreach (var option in Options)
@@ -105,7 +106,7 @@ public static class MethodSamplers
     public static IEnumerable<MethodSampler> Of(string method) => All.Where(s => s.Method == method);
 
     /// <summary>
-    /// Refuses, for a catalog sampler, an option only a method's own sampler takes ("--friction applies to the walk-jump
+    /// Refuses, for a catalog sampler, an option only a method's own sampler takes ("friction applies to the walk-jump
     /// sampler only (a walkjump run's own)"); <paramref name="isGiven"/> tells whether an option (by name) was given.
     /// </summary>
     public static void RefuseOwnOnly(Func<string, bool> isGiven)
@@ -113,6 +114,6 @@ public static class MethodSamplers
         foreach (var sampler in All)
             foreach (var option in sampler.Options)
                 if (isGiven(option.Name) && !SamplerCatalog.All.Any(s => s.Takes(option.Name)))
-                    throw new UsageException($"--{option.Name} applies to {sampler.AppliesTo}");
+                    throw SettingException.Sentence(option.Setting, null, $"applies to {sampler.AppliesTo}");
     }
 }

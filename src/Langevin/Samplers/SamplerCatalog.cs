@@ -131,7 +131,7 @@ public static class SamplerCatalog
     public static IEnumerable<string> Names => All.Select(s => s.Name);
 
     public static SamplerEntry Find(string name) => All.FirstOrDefault(s => s.Name == name)
-        ?? throw new UsageException($"--sampler: unknown sampler '{name}'; known: {string.Join(", ", Names)}");
+        ?? throw SettingException.About("sampler", name, $"unknown sampler '{name}'; known: {string.Join(", ", Names)}");
 
     /// <summary>
     /// Rejects an unknown sampler, an option the sampler does not take, options of another process, and values out of
@@ -145,24 +145,24 @@ public static class SamplerCatalog
             if (!entry.Takes(name))
             {
                 var takers = All.Where(s => s.Takes(name)).Select(s => s.Name).ToList();
-                throw new UsageException(takers.Count == 0
-                    ? $"--{name} is not an option of the catalog's samplers"
-                    : $"--{name} does not apply to the {entry.Name} sampler (it applies to: {string.Join(", ", takers)})");
+                throw SettingException.Sentence(SamplerOption.SettingOf(name), r.Given[name], takers.Count == 0
+                    ? "is not an option of the catalog's samplers"
+                    : $"does not apply to the {entry.Name} sampler (it applies to: {string.Join(", ", takers)})");
             }
-        if (r.Steps is < 1) throw new UsageException($"--steps must be ≥ 1 (got {r.Steps})");
+        if (r.Steps is < 1) throw new SettingException("steps", r.Steps, "must be ≥ 1");
         if (r.Steps is not null && entry.Adaptive)
-            throw new UsageException($"--steps does not apply to {entry.Name}: its step count is adaptive; set --rtol/--atol");
+            throw SettingException.Sentence("steps", r.Steps, $"does not apply to {entry.Name}: its step count is adaptive; set its tolerances rtol and atol");
         bool vp = process.Kind == SamplingProcess.Vp && !entry.FollowsEdmSigmas;
         var options = given.Select(name => entry.Option(name)!).ToList();
         foreach (var option in options)
         {
             if (!vp && option.Process == OptionProcess.Vp)
-                throw new UsageException($"--{option.Name} applies to the vp process only (this run samples the {(entry.FollowsEdmSigmas ? SamplingProcess.Edm : process.Kind)} process)");
+                throw SettingException.Sentence(option.Setting, r.Given[option.Name], $"applies to the vp process only (this run samples the {(entry.FollowsEdmSigmas ? SamplingProcess.Edm : process.Kind)} process)");
             if (vp && option.Process == OptionProcess.SigmaRange)
-                throw new UsageException($"--{option.Name} applies to the edm and ve processes; the vp process takes its σ's from its β table (--betas)");
+                throw SettingException.Sentence(option.Setting, r.Given[option.Name], "applies to the edm and ve processes; the vp process takes its σ's from its β table");
         }
         if (r.Has(Betas) && process.Schedule is not null && r.Get(Betas) != process.Schedule.BetaSchedule)
-            throw new UsageException($"--betas {r.Get(Betas)}: the model was trained with {process.Schedule.BetaSchedule} betas");
+            throw SettingException.Sentence(Betas.Setting, r.Get(Betas), $"{r.Get(Betas)}: the model was trained with {process.Schedule.BetaSchedule} betas");
         entry.Rules?.Invoke(r);
         foreach (var option in options) option.CheckValue(r.Given[option.Name]);
         return entry;
@@ -237,7 +237,7 @@ public static class SamplerCatalog
     static void RoundingNeedsKarras(SamplerRequest r)
     {
         if (r.Has(RoundTimesteps) && !r.Get(Karras))
-            throw new UsageException("--round-timesteps matters only with --karras (without it the timesteps are integers already)");
+            throw SettingException.Sentence(RoundTimesteps.Setting, r.Get(RoundTimesteps), "matters only with Karras σ's (without them the timesteps are integers already)");
     }
 
     /// <summary>NCSN's annealed Langevin dynamics over geometric σ's between the plan's largest and smallest positive σ.</summary>

@@ -9,10 +9,17 @@ public enum OptionProcess { Any, Vp, SigmaRange }
 /// One option a sampler takes, as <c>langevin sample</c> spells it (<c>--name value</c>): the value it takes (null for a
 /// flag), its help, and how its text is read and checked. The catalog's samplers (<see cref="SamplerCatalog"/>) and the
 /// methods' own samplers (<see cref="MethodSamplers"/>) declare their options with it; a request holds the values by
-/// <see cref="Name"/>. Errors are one line naming the option and the value (<see cref="UsageException"/>).
+/// <see cref="Name"/>. Errors are one line naming the option as a setting (<see cref="Setting"/>) and the value
+/// (<see cref="SettingException"/>).
 /// </summary>
 public abstract record SamplerOption(string Name, string? Value, string Help)
 {
+    /// <summary>The option as errors name it, a setting: <c>step-size</c> → <c>step_size</c>.</summary>
+    public string Setting => SettingOf(Name);
+
+    /// <summary>The setting an option name stands for in errors (<c>round-timesteps</c> → <c>round_timesteps</c>).</summary>
+    public static string SettingOf(string name) => name.Replace('-', '_');
+
     /// <summary>
     /// Who the help line names: null names the samplers that take the option (with their defaults); a scope such as
     /// "vp process" stands instead when the option belongs to a process rather than to a few samplers.
@@ -39,9 +46,8 @@ public abstract record SamplerOption(string Name, string? Value, string Help)
     /// <summary>Refuses a value outside the option's range with a one-line error.</summary>
     public abstract void CheckValue(object value);
 
-    /// <summary>"--name must be … (got value)", the one shape of every option error.</summary>
-    public UsageException Error(string mustBe, object value) =>
-        new($"--{Name} {mustBe} (got {(value is string s ? $"'{s}'" : Format(value))})");
+    /// <summary>"setting must be … (got value)", the one shape of every option error.</summary>
+    public SettingException Error(string mustBe, object value) => new(Setting, value, mustBe);
 
     public static SamplerOption<double> Number(string name, string value, string help) => new(name, value, help, OptionRules.Number);
     public static SamplerOption<int> Integer(string name, string value, string help) => new(name, value, help, OptionRules.Integer);
@@ -52,7 +58,7 @@ public abstract record SamplerOption(string Name, string? Value, string Help)
     /// <summary>A boolean that takes its value (<c>--name true|false</c>).</summary>
     public static SamplerOption<bool> Boolean(string name, string help) => new(name, "true|false", help, OptionRules.Boolean);
 
-    /// <summary>One of a few words, refused at reading and at checking ("--betas must be one of: linear, cosine (got 'foo')").</summary>
+    /// <summary>One of a few words, refused at reading and at checking ("betas must be one of: linear, cosine (got 'foo')").</summary>
     public static SamplerOption<string> Choice(string name, IReadOnlyList<string> allowed, string help) =>
         new(name, string.Join('|', allowed), help, OptionRules.OneOf(allowed))
         {
@@ -86,7 +92,7 @@ public sealed record SamplerOption<T>(string Name, string? Value, string Help, O
 
     public T Default
     {
-        get => HasDefault ? _default : throw new InvalidOperationException($"--{Name} has no default; read it with GetOr");
+        get => HasDefault ? _default : throw new InvalidOperationException($"{Name} has no default; read it with GetOr");
         init { _default = value; HasDefault = true; }
     }
 
@@ -104,11 +110,11 @@ public sealed record SamplerOption<T>(string Name, string? Value, string Help, O
 
     public override void CheckValue(object value)
     {
-        if (value is not T typed) throw new ArgumentException($"--{Name} takes a {typeof(T).Name}, not a {value.GetType().Name}", nameof(value));
+        if (value is not T typed) throw new ArgumentException($"{Name} takes a {typeof(T).Name}, not a {value.GetType().Name}", nameof(value));
         Check(typed);
     }
 
-    /// <summary>Refuses a value outside <see cref="Rule"/> ("--eta must be ≥ 0 (got -1)").</summary>
+    /// <summary>Refuses a value outside <see cref="Rule"/> ("eta must be ≥ 0 (got -1)").</summary>
     public void Check(T value)
     {
         if (Rule is { } rule && !rule.Holds(value)) throw Error(rule.MustBe, value);

@@ -87,7 +87,7 @@ public sealed record SamplingPlan(double[] Sigmas, double InitialScale, double O
     /// <summary>The float timesteps of diffusers' Euler-type schedulers, descending.</summary>
     public static double[] FloatTimesteps(int trainSteps, int steps, string spacing, int stepsOffset)
     {
-        if (steps < 1 || steps > trainSteps) throw new UsageException($"--steps must be between 1 and T = {trainSteps} (got {steps})");
+        TimestepSpacing.CheckSteps(steps, trainSteps);
         return spacing switch
         {
             // np.linspace(0, T − 1, N)[::-1]
@@ -97,14 +97,14 @@ public sealed record SamplingPlan(double[] Sigmas, double InitialScale, double O
             // np.arange(T, 0, −T/N).round() − 1
             TimestepSpacing.Trailing => TimestepSpacing.NumpyArange(trainSteps, 0, -(trainSteps / (double)steps)).Take(steps)
                 .Select(v => Math.Round(v, MidpointRounding.ToEven) - 1).ToArray(),
-            _ => throw new UsageException($"--spacing must be one of: {string.Join(", ", TimestepSpacing.Names)} (got '{spacing}')"),
+            _ => throw TimestepSpacing.UnknownSpacing(spacing),
         };
     }
 
     /// <summary>The integer timesteps of diffusers' multistep (DPM-Solver, UniPC) schedulers, descending.</summary>
     public static int[] MultistepTimesteps(int trainSteps, int steps, string spacing, int stepsOffset)
     {
-        if (steps < 1 || steps >= trainSteps) throw new UsageException($"--steps must be between 1 and T − 1 = {trainSteps - 1} (got {steps})");
+        TimestepSpacing.CheckSteps(steps, trainSteps - 1, "T − 1");
         return spacing switch
         {
             // np.linspace(0, T − 1, N + 1).round()[::-1][:-1]
@@ -114,7 +114,7 @@ public sealed record SamplingPlan(double[] Sigmas, double InitialScale, double O
             TimestepSpacing.Leading => Enumerable.Range(0, steps + 1).Select(i => i * (trainSteps / (steps + 1)) + stepsOffset)
                 .Reverse().Take(steps).ToArray(),
             TimestepSpacing.Trailing => TimestepSpacing.Timesteps(trainSteps, steps, spacing, stepsOffset),
-            _ => throw new UsageException($"--spacing must be one of: {string.Join(", ", TimestepSpacing.Names)} (got '{spacing}')"),
+            _ => throw TimestepSpacing.UnknownSpacing(spacing),
         };
     }
 

@@ -13,8 +13,8 @@ public static class ComputeDevice
     {
         "cpu" => DeviceType.CPU,
         "cuda" or "cuda:0" or "gpu" => cudaAvailable() ? DeviceType.CUDA
-            : throw new UsageException("--device cuda: no CUDA device is available (this build references the CPU libtorch; reference libtorch-cuda-12.8-linux-x64 in src/Langevin and run on a machine with an NVIDIA GPU), or use --device cpu"),
-        _ => throw new UsageException($"--device must be cpu or cuda (got '{name}')"),
+            : throw SettingException.Sentence("device", name, "cuda: no CUDA device is available (this build references the CPU libtorch; reference libtorch-cuda-12.8-linux-x64 in src/Langevin and run on a machine with an NVIDIA GPU), or use the cpu"),
+        _ => throw new SettingException("device", name, "must be cpu or cuda"),
     };
 
     /// <summary>The device a module's weights live on (the CPU for a module without weights, e.g. an analytic model's).</summary>
@@ -23,7 +23,7 @@ public static class ComputeDevice
     public static void SetThreads(int? threads)
     {
         int n = threads ?? Environment.ProcessorCount;
-        if (n < 1) throw new UsageException($"--threads must be ≥ 1 (got {n})");
+        if (n < 1) throw new SettingException("threads", n, "must be ≥ 1");
         if (get_num_threads() != n) set_num_threads(n);
     }
 }

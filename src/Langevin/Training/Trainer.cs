@@ -39,8 +39,8 @@ public static class Trainer
         Checkpoint? resumeFrom = null;
         if (request.Resume)
         {
-            if (!File.Exists(run.ConfigPath)) throw new UsageException($"--resume: {run.ConfigPath} not found; start a new run without --resume");
-            var latest = run.LatestCheckpoint() ?? throw new UsageException($"--resume: no checkpoint in {run.CheckpointsDir}; start a new run without --resume");
+            if (!File.Exists(run.ConfigPath)) throw SettingException.About("resume", true, $"{run.ConfigPath} not found; start a new run instead");
+            var latest = run.LatestCheckpoint() ?? throw SettingException.About("resume", true, $"no checkpoint in {run.CheckpointsDir}; start a new run instead");
             resumeFrom = Checkpoint.Load(latest.Path);
             // The stored, resolved config governs; the request may extend the run and change how often it reports.
             config = resumeFrom.Config with
@@ -50,14 +50,14 @@ public static class Trainer
             };
         }
         else if (run.LatestCheckpoint() is not null)
-            throw new UsageException($"--out: {run.Root} already holds a run with checkpoints; pass --resume to continue it or choose another --out");
+            throw SettingException.About("out", run.Root, $"{run.Root} already holds a run with checkpoints; continue it (langevin train --out {run.Root} --resume) or choose another folder");
         config.Validate();
 
         ComputeDevice.SetThreads(config.Threads);
         var device = ComputeDevice.Resolve(config.Device);
         long[] itemShape = data.shape[1..];
         if (resumeFrom is not null && !resumeFrom.ItemShape.SequenceEqual(itemShape))
-            throw new UsageException($"--resume: the data's items are [{string.Join(", ", itemShape)}], the run was trained on [{string.Join(", ", resumeFrom.ItemShape)}]");
+            throw SettingException.About("resume", true, $"the data's items are [{string.Join(", ", itemShape)}], the run was trained on [{string.Join(", ", resumeFrom.ItemShape)}]");
 
         Directory.CreateDirectory(run.Root);
         if (resumeFrom is null)
@@ -288,7 +288,7 @@ public static class Trainer
                 string last = lastCheckpoint();
                 throw new TrainingDivergedException(
                     $"training stopped: {what} became {value} at step {Step}; " +
-                    (last.Length > 0 ? $"the last good checkpoint is {last} (continue with --resume after lowering --lr or raising --grad-clip)" : "no checkpoint was written yet; lower --lr"));
+                    (last.Length > 0 ? $"the last good checkpoint is {last} (resume it after lowering the learning rate or raising the gradient clip)" : "no checkpoint was written yet; lower the learning rate"));
             }
             return part.Update(loss, value);
         }

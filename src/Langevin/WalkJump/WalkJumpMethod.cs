@@ -64,7 +64,7 @@ public sealed class WalkJumpMethod : SingleNetworkMethod
     static nn.Module<Tensor, Tensor> CreateEnergy(NetworkConfig net, long[] itemShape) => Networks.IsImage(itemShape)
         ? new EnergyCnn((int)itemShape[0], net.BaseChannels, spectralNorm: false)
         : itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], net.Width, net.Depth, spectralNorm: false, net.FourierFeatures)
-        : throw new UsageException($"--walkjump-param energy needs points [N, D] or images [N, C, H, W] (got items of shape [{string.Join(", ", itemShape)}])");
+        : throw SettingException.Sentence("walkjump.parameterisation", "energy", $"energy needs points [N, D] or images [N, C, H, W] (got items of shape [{string.Join(", ", itemShape)}])");
 
 
     public override Tensor Loss(Batch batch, Generator gen) => MultimeasurementLeastSquares.Loss(Estimator, batch.X, gen);
@@ -78,10 +78,10 @@ public sealed class WalkJumpMethod : SingleNetworkMethod
         SamplerSettings? sampler = null)
     {
         if (sampler?.Name is { } name && name != "walk-jump")
-            throw new UsageException($"--sampler: a walk-jump model samples with: walk-jump (got '{name}')");
+            throw SamplingRefusals.Sampler("a walk-jump model", "walk-jump", name);
         var r = MethodSamplers.WalkJump.Read(sampler?.Steps, sampler?.Options);
         int walk = sampler?.Steps ?? Settings.WalkSteps;
-        if (walk < 1) throw new UsageException($"--steps: walk-jump needs ≥ 1 walk step per jump (got {walk})");
+        if (walk < 1) throw SettingException.About("steps", walk, $"walk-jump needs ≥ 1 walk step per jump (got {walk})");
         double stepSize = r.GetOr(MethodSamplers.WalkStepSize, StepSize), friction = r.GetOr(MethodSamplers.Friction, Friction);
         using var scope = NewDisposeScope();
         using var _ = no_grad();

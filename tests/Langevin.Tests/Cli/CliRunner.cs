@@ -12,13 +12,19 @@ public static class CliRunner
     /// <summary>The built program of a project of the solution (built with the tests: the test project references it).</summary>
     public static string BuiltProgram(string project, string dllName)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        string config = dir.Parent!.Name;                      // bin/<Configuration>/net10.0
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Langevin.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        string dll = Path.Combine(dir!.FullName, project, "bin", config, "net10.0", dllName);
+        string config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;     // bin/<Configuration>/net10.0
+        string dll = Path.Combine(RepositoryRoot(), project, "bin", config, "net10.0", dllName);
         Assert.True(File.Exists(dll), $"{dll} is built");
         return dll;
+    }
+
+    /// <summary>The folder that holds Langevin.sln, found upward from the test assembly.</summary>
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Langevin.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        return dir!.FullName;
     }
 
     public static Result Run(params string[] args) => RunIn(Directory.GetCurrentDirectory(), args);
@@ -52,5 +58,12 @@ public static class CliRunner
         Assert.True(lines.Length == 1, $"expected one line on stderr, got: {r.Stderr}");
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.Contains(mustContain, r.Stderr);
+    }
+
+    /// <summary>Asserts a clean user-facing failure whose one line is exactly "error: <paramref name="line"/>".</summary>
+    public static void AssertFailsWith(Result r, int exitCode, string line)
+    {
+        AssertFails(r, exitCode, line);
+        Assert.Equal($"error: {line}", r.Stderr.Trim());
     }
 }

@@ -134,7 +134,7 @@ public class EbmTests(ITestOutputHelper output)
         using var m = Method(new EbmConfig { EnergyLimit = 1e-9, SgldSteps = 1 }, [2]);
         using var batch = randn(8, 2);
         var e = Assert.Throws<TrainingDivergedException>(() => m.Loss(batch, new Generator(0)));
-        Assert.Contains("--energy-limit", e.Message);
+        Assert.Contains("(the energy limit is ", e.Message);
     }
 
     [Fact]

@@ -115,14 +115,14 @@ public class DataLikelihoodTests(ITestOutputHelper output)
         using var mixture = new GaussianMixtureScore([1.0], [[0.0, 0.0]], 0.5);
         var edm = new SamplingProcess(SamplingProcess.Edm);
         var vp = new SamplingProcess(SamplingProcess.Vp, new VpDiscreteSchedule());
-        Assert.Throws<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(VariationalBound: true)));
-        Assert.Throws<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(MinTime: 0.1)));
-        Assert.Throws<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(VlbTimesteps: 3)));
-        Assert.Throws<UsageException>(() => DataLikelihood.For(mixture, vp, new LikelihoodSettings(VariationalBound: true, VlbTimesteps: 0)));
-        Assert.Throws<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(Items: 0)));
-        Assert.Throws<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(Probes: 0)));
+        Assert.ThrowsAny<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(VariationalBound: true)));
+        Assert.ThrowsAny<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(MinTime: 0.1)));
+        Assert.ThrowsAny<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(VlbTimesteps: 3)));
+        Assert.ThrowsAny<UsageException>(() => DataLikelihood.For(mixture, vp, new LikelihoodSettings(VariationalBound: true, VlbTimesteps: 0)));
+        Assert.ThrowsAny<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(Items: 0)));
+        Assert.ThrowsAny<UsageException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(Probes: 0)));
         Assert.Throws<DataException>(() => DataLikelihood.For(mixture, edm, new LikelihoodSettings(Items: 2)).Measure("shapes:8"));
         // a mixture learns no variance
-        Assert.Throws<UsageException>(() => DataLikelihood.For(mixture, vp, new LikelihoodSettings(VariationalBound: true, VlbVariance: "learned", Items: 2)).Measure("8gaussians"));
+        Assert.ThrowsAny<UsageException>(() => DataLikelihood.For(mixture, vp, new LikelihoodSettings(VariationalBound: true, VlbVariance: "learned", Items: 2)).Measure("8gaussians"));
     }
 }

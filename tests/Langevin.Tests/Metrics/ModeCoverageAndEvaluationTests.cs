@@ -120,7 +120,7 @@ public class ModeCoverageAndEvaluationTests
             Assert.Equal(["swd", "mmd2", "energy"], rows.Select(r => r.Metric));
             using var tooMany = Eight.Sample(300, g);
             var e = Assert.Throws<DataException>(() => PointSetEvaluation.Evaluate(tooMany, "npy:" + file, null, 0));
-            Assert.Contains("lower --n to at most 250", e.Message);
+            Assert.Contains("score at most 250 samples", e.Message);
         }
         finally { Directory.Delete(dir, true); }
     }

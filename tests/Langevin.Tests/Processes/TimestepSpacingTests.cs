@@ -61,7 +61,7 @@ public class TimestepSpacingTests
     public void StepCountOutOfRangeIsAUsageError(int n)
     {
         var e = Assert.ThrowsAny<UsageException>(() => TimestepSpacing.Timesteps(1000, n, "leading", 0));
-        Assert.Contains("--steps must be between 1 and T", e.Message);
+        Assert.Contains("steps must be between 1 and T", e.Message);
     }
 
     [Fact]

@@ -212,12 +212,12 @@ public class SamplerCatalogTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("ddpm", "karras", "--karras does not apply to the ddpm sampler")]
-    [InlineData("euler", "eta", "--eta does not apply to the euler sampler")]
-    [InlineData("edm", "spacing", "--spacing does not apply to the edm sampler")]
-    [InlineData("ddim", "sigma-max", "--sigma-max applies to the edm and ve processes")]
-    [InlineData("dpmpp-2m", "round-timesteps", "--round-timesteps matters only with --karras")]
-    [InlineData("ddim", "round-timesteps", "--round-timesteps does not apply to the ddim sampler")]
+    [InlineData("ddpm", "karras", "karras does not apply to the ddpm sampler")]
+    [InlineData("euler", "eta", "eta does not apply to the euler sampler")]
+    [InlineData("edm", "spacing", "spacing does not apply to the edm sampler")]
+    [InlineData("ddim", "sigma-max", "sigma_max applies to the edm and ve processes")]
+    [InlineData("dpmpp-2m", "round-timesteps", "round_timesteps matters only with Karras σ's")]
+    [InlineData("ddim", "round-timesteps", "round_timesteps does not apply to the ddim sampler")]
     [InlineData("nosuch", null, "unknown sampler 'nosuch'")]
     public void RejectsOptionsASamplerDoesNotTake(string sampler, string? option, string message)
     {

@@ -80,22 +80,22 @@ public class SamplerEntryTests
             else
             {
                 var e = Assert.ThrowsAny<UsageException>(() => SamplerCatalog.Check(request, process));
-                Assert.Equal($"--{name} does not apply to the {sampler} sampler (it applies to: {string.Join(", ", SamplerCatalog.Names.Where(takers.Contains))})", e.Message);
+                Assert.Equal($"{SamplerOption.SettingOf(name)} does not apply to the {sampler} sampler (it applies to: {string.Join(", ", SamplerCatalog.Names.Where(takers.Contains))})", e.Message);
             }
         }
     }
 
     [Theory]
-    [InlineData("ddim", "eta", -0.5, "--eta must be ≥ 0 (got -0.5)")]
-    [InlineData("euler-ancestral", "eta", -1.0, "--eta must be ≥ 0 (got -1)")]
-    [InlineData("edm", "churn", -1.0, "--churn must be ≥ 0 (got -1)")]
-    [InlineData("pc", "snr", 0.0, "--snr must be > 0 (got 0)")]
-    [InlineData("pc", "corrector-steps", -1, "--corrector-steps must be ≥ 0 (got -1)")]
-    [InlineData("lms", "order", 0, "--order must be ≥ 1 (got 0)")]
-    [InlineData("unipc", "order", 4, "--order must be 1, 2 or 3 for unipc (got 4)")]
-    [InlineData("ald", "steps-per-level", 0, "--steps-per-level must be ≥ 1 (got 0)")]
-    [InlineData("ald", "step-size", -1.0, "--step-size must be > 0 (got -1)")]
-    [InlineData("ddpm", "variance", "learnt", "--variance must be fixed-small, fixed-large or learned (got 'learnt')")]
+    [InlineData("ddim", "eta", -0.5, "eta must be ≥ 0 (got -0.5)")]
+    [InlineData("euler-ancestral", "eta", -1.0, "eta must be ≥ 0 (got -1)")]
+    [InlineData("edm", "churn", -1.0, "churn must be ≥ 0 (got -1)")]
+    [InlineData("pc", "snr", 0.0, "snr must be > 0 (got 0)")]
+    [InlineData("pc", "corrector-steps", -1, "corrector_steps must be ≥ 0 (got -1)")]
+    [InlineData("lms", "order", 0, "order must be ≥ 1 (got 0)")]
+    [InlineData("unipc", "order", 4, "order must be 1, 2 or 3 for unipc (got 4)")]
+    [InlineData("ald", "steps-per-level", 0, "steps_per_level must be ≥ 1 (got 0)")]
+    [InlineData("ald", "step-size", -1.0, "step_size must be > 0 (got -1)")]
+    [InlineData("ddpm", "variance", "learnt", "variance must be fixed-small, fixed-large or learned (got 'learnt')")]
     public void RefusesValuesOutOfRangeInOneLine(string sampler, string option, object value, string message)
     {
         var process = sampler == "edm" ? EdmProcess : Vp;
@@ -107,9 +107,9 @@ public class SamplerEntryTests
     public void AnOptionNoCatalogSamplerTakesIsRefused()
     {
         var e = Assert.ThrowsAny<UsageException>(() => SamplerCatalog.Check(SamplerRequest.For("ddim").With(MethodSamplers.Friction, 1.0), Vp));
-        Assert.Equal("--friction is not an option of the catalog's samplers", e.Message);
+        Assert.Equal("friction is not an option of the catalog's samplers", e.Message);
         var own = Assert.ThrowsAny<UsageException>(() => MethodSamplers.RefuseOwnOnly(name => name == "friction"));
-        Assert.Equal("--friction applies to the walk-jump sampler only (a walkjump run's own)", own.Message);
+        Assert.Equal("friction applies to the walk-jump sampler only (a walkjump run's own)", own.Message);
         MethodSamplers.RefuseOwnOnly(name => name == "step-size");    // ald, a catalog sampler, takes it: the catalog decides
     }
 
@@ -212,16 +212,16 @@ public class SamplerEntryTests
         Assert.Equal(6, r.Steps);
 
         var bad = Assert.ThrowsAny<UsageException>(() => MethodSamplers.WalkJump.Read(null, new Dictionary<string, string> { ["gibbs-steps"] = "3" }));
-        Assert.Equal("--gibbs-steps does not apply to the walk-jump sampler (it takes: --steps, --step-size, --friction)", bad.Message);
-        Assert.Equal("--friction must be > 0 (got -1)",
+        Assert.Equal("gibbs_steps does not apply to the walk-jump sampler (it takes: steps, step_size, friction)", bad.Message);
+        Assert.Equal("friction must be > 0 (got -1)",
             Assert.ThrowsAny<UsageException>(() => MethodSamplers.WalkJump.Read(null, new Dictionary<string, string> { ["friction"] = "-1" })).Message);
-        Assert.Equal("--chains must be an integer (got 'many')",
+        Assert.Equal("chains must be an integer (got 'many')",
             Assert.ThrowsAny<UsageException>(() => MethodSamplers.Dlg.Read(null, new Dictionary<string, string> { ["chains"] = "many" })).Message);
-        Assert.Equal("--start must be noise or buffer (got 'data')",
+        Assert.Equal("start must be noise or buffer (got 'data')",
             Assert.ThrowsAny<UsageException>(() => MethodSamplers.Sgld.Read(null, new Dictionary<string, string> { ["start"] = "data" })).Message);
-        Assert.Equal("--steps-per-level does not apply to the pgd sampler (it takes: --steps)",
+        Assert.Equal("steps_per_level does not apply to the pgd sampler (it takes: steps)",
             Assert.ThrowsAny<UsageException>(() => MethodSamplers.Pgd.Read(null, new Dictionary<string, string> { ["steps-per-level"] = "2" })).Message);
-        Assert.Equal("--steps does not apply to the ald sampler (it takes no options)",
+        Assert.Equal("steps does not apply to the ald sampler (it takes no options)",
             Assert.ThrowsAny<UsageException>(() => MethodSamplers.Ald.Read(10, null)).Message);
         Assert.Null(MethodSamplers.CldRk45.Read(null, new Dictionary<string, string>()).Steps);
     }

@@ -55,7 +55,8 @@ public class TrainerTests
         string dir = TempDir();
         Trainer.Run(new TrainRequest(Tiny(20), dir, Quiet: true), data);
         var e = Assert.ThrowsAny<UsageException>(() => Trainer.Run(new TrainRequest(Tiny(20), dir, Quiet: true), data));
-        Assert.Contains("--resume", e.Message);
+        Assert.Equal("out", Assert.IsType<SettingException>(e).Setting);
+        Assert.Contains("--resume", e.Message);       // the advice quotes the command that continues it
     }
 
     [Fact]
