@@ -26,8 +26,7 @@ public sealed class InpaintCommand : ICommand
 
     public int Run(ParsedArgs a)
     {
-        string? gridPath = a.String("grid"), outPath = a.String("out");
-        if (gridPath is null && outPath is null) throw new UsageException("inpaint: give --grid FILE.png and/or --out FILE.npy");
+        var (gridPath, outPath) = ModelSource.ImageOutputs(a, Name);
         int n = a.Int("n") ?? 8;
         if (n < 1) throw new UsageException($"--n must be ≥ 1 (got {n})");
         var (method, gen) = ModelSource.Open(a, Name);

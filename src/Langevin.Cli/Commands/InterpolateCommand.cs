@@ -30,8 +30,7 @@ public sealed class InterpolateCommand : ICommand
 
     public int Run(ParsedArgs a)
     {
-        string? gridPath = a.String("grid"), outPath = a.String("out");
-        if (gridPath is null && outPath is null) throw new UsageException("interpolate: give --grid FILE.png and/or --out FILE.npy");
+        var (gridPath, outPath) = ModelSource.ImageOutputs(a, Name);
         int pairs = a.Int("pairs") ?? 4, frames = a.Int("frames") ?? 8, steps = a.Int("steps") ?? 50;
         if (pairs < 1) throw new UsageException($"--pairs must be ≥ 1 (got {pairs})");
         if (frames < 2) throw new UsageException($"--frames must be ≥ 2 (got {frames})");

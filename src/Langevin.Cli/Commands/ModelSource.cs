@@ -19,6 +19,14 @@ public static class ModelSource
         new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
 
+    /// <summary>--grid FILE.png and/or --out FILE.npy, at least one: where an image task writes (inpaint, interpolate).</summary>
+    public static (string? Grid, string? Out) ImageOutputs(ParsedArgs a, string command)
+    {
+        string? grid = a.String("grid"), output = a.String("out");
+        if (grid is null && output is null) throw new UsageException($"{command}: give --grid FILE.png and/or --out FILE.npy");
+        return (grid, output);
+    }
+
     /// <summary>Sets threads, resolves the device, loads the model onto it and makes the seeded generator there.</summary>
     public static (IGenerativeMethod Method, Generator Generator) Open(ParsedArgs a, string command)
     {

@@ -52,14 +52,9 @@ public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : Si
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
-        long[] shape = [n, .. ItemShape];
-        var device = Device;
-        var z = noise ?? randn(shape, generator: gen, device: device);
-        if (!z.shape.SequenceEqual(shape))
-            throw SamplingRefusals.NoiseShape(z.shape, shape);
         var sigmas = SigmasFor(steps);
         // x_T ~ N(0, I) in the scaled frame is x = √(1 + σ₀²)·z in the σ-frame (diffusers' init_noise_sigma).
-        var x = z.to(float32).to(device) * Math.Sqrt(1 + sigmas[0] * sigmas[0]);
+        var x = StartNoise(n, noise, gen) * Math.Sqrt(1 + sigmas[0] * sigmas[0]);
         onFrame?.Invoke(x);
         var result = RunSampler(x, sigmas, onStep);
         if (Networks.IsImage(ItemShape)) result = result.clamp(-1, 1); // images live in [−1, 1]

@@ -76,6 +76,15 @@ public abstract class SingleNetworkMethod(TrainConfig config, long[] itemShape) 
     /// <summary>Where the network lives; samples are drawn there (the generator must be on the same device).</summary>
     public Device Device => Network.parameters().First().device;
 
+    /// <summary>The unit Gaussian noise [n, …ItemShape] that starts a sampler on <see cref="Device"/>: the caller's (checked), else drawn.</summary>
+    protected Tensor StartNoise(int n, Tensor? noise, Generator gen)
+    {
+        long[] shape = [n, .. ItemShape];
+        if (noise is null) return randn(shape, generator: gen, device: Device);
+        if (!noise.shape.SequenceEqual(shape)) throw Samplers.SamplingRefusals.NoiseShape(noise.shape, shape);
+        return noise.to(float32).to(Device);
+    }
+
     /// <summary>The scalar training loss on a batch.</summary>
     public abstract Tensor Loss(Batch batch, Generator gen);
 

@@ -115,12 +115,7 @@ public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod, IInpaint
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         Network.eval();
-        long[] shape = [n, .. ItemShape];
-        var device = Device;
-        var z = noise ?? randn(shape, generator: gen, device: device);
-        if (!z.shape.SequenceEqual(shape))
-            throw SamplingRefusals.NoiseShape(z.shape, shape);
-        var init = z.to(float32).to(device) * Sigmas.SigmaMax;   // x ~ N(0, σ₁² I): the prior of the widest level
+        var init = StartNoise(n, noise, gen) * Sigmas.SigmaMax;   // x ~ N(0, σ₁² I): the prior of the widest level
         onFrame?.Invoke(init);
         return Sampler.Sample(ScoreModel, init, gen, onStep: onStep, onLevel: onFrame).cpu().MoveToOuterDisposeScope();
     }
