@@ -18,6 +18,8 @@ public static class TimestepSpacing
         if (t < 1) throw new SettingException("train_steps", t, "must be ≥ 1");
         CheckSteps(n, t);
         if (stepsOffset < 0) throw new SettingException("steps_offset", stepsOffset, "must be ≥ 0");
+        if (spacing == Leading && (n - 1) * (t / n) + stepsOffset > t - 1)
+            throw new SettingException("steps_offset", stepsOffset, $"puts the first of {n} leading timesteps at {(n - 1) * (t / n) + stepsOffset}, beyond T − 1 = {t - 1}; lower it or the steps");
         return spacing switch
         {
             Leading => LeadingSteps(t, n, stepsOffset),

@@ -70,4 +70,13 @@ public class TimestepSpacingTests
         var e = Assert.ThrowsAny<UsageException>(() => TimestepSpacing.Timesteps(1000, 10, "karras", 0));
         Assert.Contains("leading, trailing, linspace", e.Message);
     }
+
+    [Fact]
+    public void ALeadingOffsetPastTheLastTimestepIsASettingError()
+    {
+        Assert.Equal(999, TimestepSpacing.Timesteps(1000, 500, "leading", 1)[0]);           // (499 · 2) + 1: still inside
+        var e = Assert.Throws<SettingException>(() => TimestepSpacing.Timesteps(1000, 1000, "leading", 1));
+        Assert.Equal("steps_offset", e.Setting);
+        Assert.Contains("beyond T − 1 = 999", e.Message);
+    }
 }
