@@ -88,12 +88,12 @@ public sealed class ToyGanMethod : IGenerativeMethod, ITrainingDiagnostics
         for (int k = 0; k < _g.CriticSteps; k++)
         {
             var real = (k == 0 ? batch : context.NextBatch()).X;
-            using var fake = _gen.forward(Latents(real.shape[0], gen)).detach();
+            using var fake = _gen.call(Latents(real.shape[0], gen)).detach();
             bool r1 = _g.R1Gamma > 0 && context.Step % _g.R1Every == 0 && k == 0;
             if (r1) real = real.detach().requires_grad_(true);
-            var logitReal = _disc.forward(real);
+            var logitReal = _disc.call(real);
             // −log σ(D(x)) − log(1 − σ(D(G(z)))) = softplus(−D(x)) + softplus(D(G(z)))
-            var lossD = nn.functional.softplus(-logitReal).mean() + nn.functional.softplus(_disc.forward(fake)).mean();
+            var lossD = nn.functional.softplus(-logitReal).mean() + nn.functional.softplus(_disc.call(fake)).mean();
             _lastR1 = 0;
             if (r1)
             {
@@ -107,7 +107,7 @@ public sealed class ToyGanMethod : IGenerativeMethod, ITrainingDiagnostics
         }
         if (!context.Stage.TrainsComponent(Generator)) return;
         // the non-saturating generator loss: −log σ(D(G(z)))
-        var lossG = nn.functional.softplus(-_disc.forward(_gen.forward(Latents(batch.Count, gen)))).mean();
+        var lossG = nn.functional.softplus(-_disc.call(_gen.call(Latents(batch.Count, gen)))).mean();
         context.Optimize(Generator, lossG);
     }
 
@@ -125,7 +125,7 @@ public sealed class ToyGanMethod : IGenerativeMethod, ITrainingDiagnostics
         using var _ = no_grad();
         this.Eval();
         var z = noise?.to(float32).to(this.Device()) ?? Latents(n, gen);
-        var x = _gen.forward(z);
+        var x = _gen.call(z);
         onStep?.Invoke(1, 1);
         return x.cpu().MoveToOuterDisposeScope();
     }

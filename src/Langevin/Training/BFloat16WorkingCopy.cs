@@ -26,11 +26,12 @@ public sealed class BFloat16WorkingCopy : IDisposable
     readonly List<(Parameter Master, Parameter Working)> _parameters = [];
     readonly Action _removeHooks;
 
-    public nn.Module<Tensor, Tensor, Tensor> Working { get; }
+    public nn.Module Working { get; }
 
     /// <param name="master">The fp32 network the optimizer updates.</param>
-    /// <param name="working">A second instance of the same architecture; it is cast to bfloat16 here and owned by the caller.</param>
-    public BFloat16WorkingCopy(nn.Module master, nn.Module<Tensor, Tensor, Tensor> working)
+    /// <param name="working">A second instance of the same architecture, a network of x (and a conditioning): Module&lt;Tensor, Tensor&gt;
+    /// or Module&lt;Tensor, Tensor, Tensor&gt;; it is cast to bfloat16 here and owned by the caller.</param>
+    public BFloat16WorkingCopy(nn.Module master, nn.Module working)
     {
         Working = working;
         working.to(master.parameters().First().device);
@@ -45,9 +46,25 @@ public sealed class BFloat16WorkingCopy : IDisposable
         foreach (var (name, p) in master.named_parameters())
             if (p.requires_grad) _parameters.Add((p, workingParameters[name]));
 
-        var castInputs = working.register_forward_pre_hook((_, x, t) => (ToBFloat16(x), t));
-        var castOutput = working.register_forward_hook((_, _, _, y) => y.to_type(ScalarType.Float32));
-        _removeHooks = () => { castInputs.remove(); castOutput.remove(); };
+        switch (working)
+        {
+            case nn.Module<Tensor, Tensor, Tensor> conditioned:
+            {
+                var castInputs = conditioned.register_forward_pre_hook((_, x, t) => (ToBFloat16(x), t));
+                var castOutput = conditioned.register_forward_hook((_, _, _, y) => y.to_type(ScalarType.Float32));
+                _removeHooks = () => { castInputs.remove(); castOutput.remove(); };
+                break;
+            }
+            case nn.Module<Tensor, Tensor> plain:
+            {
+                var castInputs = plain.register_forward_pre_hook((_, x) => ToBFloat16(x));
+                var castOutput = plain.register_forward_hook((_, _, y) => y.to_type(ScalarType.Float32));
+                _removeHooks = () => { castInputs.remove(); castOutput.remove(); };
+                break;
+            }
+            default:
+                throw new ArgumentException($"a {working.GetType().Name} is neither a network of x nor of (x, conditioning): it cannot run in bfloat16 here", nameof(working));
+        }
         PullWeights();
     }
 
@@ -59,6 +76,12 @@ public sealed class BFloat16WorkingCopy : IDisposable
     {
         using var _ = no_grad();
         foreach (var (master, working) in _weights) working.copy_(master);
+    }
+
+    /// <summary>Drops the working copy's gradients (another component's loss may have reached them since its last push).</summary>
+    public void ZeroWorkingGradients()
+    {
+        foreach (var (_, working) in _parameters) working.grad = null;
     }
 
     /// <summary>master.grad ← fp32(working.grad); the working gradients are dropped.</summary>

@@ -193,8 +193,9 @@ public static class Trainer
             if (working is not null)
             {
                 _working = working.Module;
-                _bf16 = new BFloat16WorkingCopy(Master, working.Module as nn.Module<Tensor, Tensor, Tensor>
-                    ?? throw new SettingException("bf16", true, $"is not available for the {config.Method} method's '{Name}' network"));
+                _bf16 = working.Module is nn.Module<Tensor, Tensor, Tensor> or nn.Module<Tensor, Tensor>
+                    ? new BFloat16WorkingCopy(Master, working.Module)
+                    : throw new SettingException("bf16", true, $"is not available for the {config.Method} method's '{Name}' network");
             }
             Optimizer = Settings.Create(Master.named_parameters().Select(p => (p.name, p.parameter)));
             Ema = spec.Ema ? new ExponentialMovingAverage(Master, spec.EmaDecay ?? config.EmaDecay, config.EmaWarmup) : null;
@@ -229,6 +230,7 @@ public static class Trainer
         public double Update(Tensor loss, double lossValue)
         {
             Optimizer.ZeroGrad();
+            _bf16?.ZeroWorkingGradients();          // a GAN's G loss also reaches D's working copy
             loss.backward();
             _bf16?.PushGradients();
             double gradNorm = Optimizer.ClipGradNorm(Settings.GradClip);
