@@ -12,6 +12,22 @@ public sealed record ModeCoverageResult(int N, double NearFraction, int Covered,
 {
     /// <summary>Number of modes K.</summary>
     public int Modes => Counts.Count;
+
+    /// <summary>
+    /// The reverse KL of the mode histogram, KL(q̂ ‖ p) = Σ_k q̂_k log(q̂_k / p_k) with q̂ the near samples' shares per mode and
+    /// p uniform (every mixture here weighs its modes equally): 0 when the samples spread evenly, log K when they all sit
+    /// in one mode (the measure of mode collapse in Srivastava et al. 2017, VEEGAN, and Lin et al. 2018, PacGAN). NaN
+    /// without near samples.
+    /// </summary>
+    public double ReverseKl
+    {
+        get
+        {
+            double total = Counts.Sum();
+            if (total == 0) return double.NaN;
+            return Counts.Where(c => c > 0).Sum(c => c / total * Math.Log(c / total * Modes));
+        }
+    }
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ namespace Langevin.Metrics;
 /// <item><c>swd</c>: sliced 2-Wasserstein distance, <see cref="Projections"/> random directions (<see cref="SlicedWasserstein"/>).</item>
 /// <item><c>mmd</c> → row <c>mmd2</c>: unbiased MMD² with RBF bandwidths = the reference's median pairwise distance × {0.5, 1, 2} (<see cref="MaximumMeanDiscrepancy"/>).</item>
 /// <item><c>energy</c>: energy distance (<see cref="EnergyDistance"/>).</item>
-/// <item><c>modes</c> (Gaussian-mixture toys only) → rows <c>modes_near</c> (fraction within 3·std of a mode) and <c>modes_covered</c> (count; see <see cref="ModeCoverage"/>).</item>
+/// <item><c>modes</c> (Gaussian-mixture toys only) → rows <c>modes_near</c> (fraction within 3·std of a mode), <c>modes_covered</c> (count) and <c>modes_kl</c> (reverse KL of the mode histogram against uniform; see <see cref="ModeCoverage"/>).</item>
 /// <item><c>support</c> (checkerboard only): fraction of points on the checkerboard's 8 data squares.</item>
 /// <item><c>loglik</c> (8gaussians, 25gaussians, rings; checkerboard on request): mean exact log-density of the points in nats (<see cref="Toy2DLogDensity"/>); the floor's is minus the entropy up to Monte-Carlo error. On the checkerboard it is −log 32 or −∞ (see <c>support</c>).</item>
 /// </list>
@@ -95,6 +95,7 @@ public static class PointSetEvaluation
                     var f = ModeCoverage.Compute(floor, toy.Modes!, toy.ComponentStd!.Value);
                     rows.Add(("modes_near", s.NearFraction, f.NearFraction));
                     rows.Add(("modes_covered", s.Covered, f.Covered));
+                    rows.Add(("modes_kl", s.ReverseKl, f.ReverseKl));
                     break;
                 }
                 case "support":

@@ -285,14 +285,20 @@ public static class Trainer
                 throw new InvalidOperationException($"the {config.Method} method optimised '{component}' in stage {Stage.Name}, which does not train it");
             double value = loss.item<float>();
             if (!double.IsFinite(value))
-            {
-                string what = parts.Count == 1 ? "the loss" : $"the loss of {component}";
-                string last = lastCheckpoint();
-                throw new TrainingDivergedException(
-                    $"training stopped: {what} became {value} at step {Step}; " +
-                    (last.Length > 0 ? $"the last good checkpoint is {last} (resume it after lowering the learning rate or raising the gradient clip)" : "no checkpoint was written yet; lower the learning rate"));
-            }
+                Stop($"{(parts.Count == 1 ? "the loss" : $"the loss of {component}")} became {value} at step {Step}", "lowering the learning rate or raising the gradient clip");
             return part.Update(loss, value);
+        }
+
+        [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+        public void Stop(string reason) => Stop(reason, null);
+
+        [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+        void Stop(string reason, string? remedy)
+        {
+            string last = lastCheckpoint();
+            throw new TrainingDivergedException($"training stopped: {reason}; " + (last.Length > 0
+                ? $"the last good checkpoint is {last}" + (remedy is null ? "" : $" (resume it after {remedy})")
+                : "no checkpoint was written yet" + (remedy is null ? "" : "; lower the learning rate")));
         }
 
         /// <summary>The component whose loss is the run's "loss": the first declared that trains in the current stage.</summary>

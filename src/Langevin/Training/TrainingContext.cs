@@ -31,4 +31,9 @@ public interface ITrainingContext
     /// for their own update to clear.
     /// </summary>
     double Optimize(string component, Tensor loss);
+
+    /// <summary>Stops training with one line: <paramref name="reason"/> and where the last good checkpoint is (a method's own
+    /// divergence test, e.g. a GAN whose discriminator has won). Throws <see cref="TrainingDivergedException"/>.</summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    void Stop(string reason);
 }

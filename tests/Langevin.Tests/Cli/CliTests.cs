@@ -34,7 +34,7 @@ public class CliTests
     [InlineData(2, "--steps", new[] { "train", "--steps", "0" })]
     [InlineData(2, "nosuch", new[] { "train", "--data", "nosuch", "--steps", "1" })]
     [InlineData(2, "--device cuda", new[] { "train", "--device", "cuda", "--steps", "1" })]
-    [InlineData(2, "--method", new[] { "train", "--method", "gan", "--steps", "1" })]
+    [InlineData(2, "--method", new[] { "train", "--method", "vae", "--steps", "1" })]
     [InlineData(2, "--device cuda", new[] { "sample", "--device", "cuda", "--checkpoint", "x.safetensors", "--out", "x.npy" })]
     [InlineData(2, "--device must be cpu or cuda", new[] { "train", "--device", "tpu", "--steps", "1" })]
     [InlineData(1, "/nonexistent/fmnist", new[] { "train", "--data", "fashion-mnist:/nonexistent/fmnist", "--steps", "1" })]

@@ -49,6 +49,22 @@ public class ModeCoverageAndEvaluationTests
         Assert.Equal(1.0, r.NearFraction);
         Assert.Equal([99, 1], r.Counts);
         Assert.Equal(1, r.Covered);   // threshold ⌈100 / 8⌉ = 13
+        Assert.Equal(0.99 * Math.Log(0.99 * 2) + 0.01 * Math.Log(0.01 * 2), r.ReverseKl, 12);
+    }
+
+    /// <summary>The reverse KL of the mode histogram: ≈ 0 for exact samples (a multinomial's KL is ≈ (K − 1)/(2N)), log 2 for half the modes.</summary>
+    [Fact]
+    public void TheModeHistogramsReverseKlIsZeroForExactSamplesAndLogTwoForHalfTheModes()
+    {
+        using var g = new Generator(8);
+        using var x = Eight.Sample(10_000, g);
+        var exact = ModeCoverage.Compute(x, Eight.Modes!, Eight.ComponentStd!.Value);
+        Assert.InRange(exact.ReverseKl, 0, 0.003);
+        var modes = Eight.Modes!;
+        var centres = tensor(modes.SelectMany(m => new[] { m.X, m.Y }).ToArray(), [8, 2]);
+        using var half = centres.index_select(0, arange(0, 8, 2, ScalarType.Int64).repeat(250));   // 250 at each of modes 0, 2, 4, 6
+        Assert.Equal(Math.Log(2), ModeCoverage.Compute(half, modes, Eight.ComponentStd!.Value).ReverseKl, 10);
+        Assert.True(double.IsNaN(ModeCoverage.Compute(centres + 100, modes, 0.1).ReverseKl));
     }
 
     [Fact]
@@ -57,7 +73,7 @@ public class ModeCoverageAndEvaluationTests
         using var g = new Generator(7);
         using var exact = Eight.Sample(1000, g);
         var good = PointSetEvaluation.Evaluate(exact, "8gaussians", null, seed: 3);
-        Assert.Equal(["swd", "mmd2", "energy", "modes_near", "modes_covered", "loglik"], good.Select(r => r.Metric));
+        Assert.Equal(["swd", "mmd2", "energy", "modes_near", "modes_covered", "modes_kl", "loglik"], good.Select(r => r.Metric));
         var byName = good.ToDictionary(r => r.Metric);
         Assert.Equal(8, byName["modes_covered"].Samples);
         Assert.Equal(8, byName["modes_covered"].Floor);

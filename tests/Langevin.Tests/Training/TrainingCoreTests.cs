@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 using Langevin.Energy;
 using Langevin.Cld;
 using Langevin.Dmcmc;
+using Langevin.Adversarial;
 
 namespace Langevin.Tests.Training;
 
@@ -33,7 +34,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
             AdversarialEbmConfig a => a with { AucWindow = 2, AucThreshold = 0.51, PgdMaxSteps = 4, SampleSteps = 2 },
             CldConfig c => c with { SamplerSteps = 2 },
             DmcmcConfig d => d with { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1 },
-            ToyGanConfig g => g with { CriticSteps = 2, R1Every = 2, DiscriminatorWarmup = 2 },
+            GanConfig g => g with { CriticSteps = 2, R1Every = 2, DiscriminatorWarmup = 2 },
             var other => other,
         },
         Data = "test-points", Steps = steps, BatchSize = 16, CheckpointEvery = 100, SampleEvery = 0, LogEvery = 1,
@@ -69,7 +70,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
     {
         using var data = Points();
         string dir = TempDir();
-        var config = Tiny("toy-gan", 5) with { Settings = new ToyGanConfig { CriticSteps = 3, DiscriminatorWarmup = 2, R1Every = 1000 } };
+        var config = Tiny("gan", 5) with { Settings = new GanConfig { CriticSteps = 3, DiscriminatorWarmup = 2, R1Every = 1000 } };
         Trainer.Run(new TrainRequest(config, dir, Quiet: true, Previews: false), data);
         using var ckpt = Checkpoint.Load(new RunFolder(dir).CheckpointPath(5));
         Assert.Equal(15, ckpt.For("disc").OptimizerSteps);           // 3 critic updates in each of the 5 steps
@@ -97,7 +98,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
     {
         using var data = Points();
         string dir = TempDir();
-        Trainer.Run(new TrainRequest(Tiny("toy-gan", 9) with { Settings = new ToyGanConfig { R1Every = 3, R1Gamma = 1 } }, dir, Quiet: true, Previews: false), data);
+        Trainer.Run(new TrainRequest(Tiny("gan", 9) with { Settings = new GanConfig { R1Every = 3, R1Gamma = 1 } }, dir, Quiet: true, Previews: false), data);
         var r1 = File.ReadAllLines(Path.Combine(dir, "log.jsonl")).Select(l => JsonNode.Parse(l)!["r1"]!.GetValue<double>()).ToArray();
         Assert.Equal(9, r1.Length);
         for (int step = 1; step <= 9; step++)
@@ -105,14 +106,14 @@ public class TrainingCoreTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void TheToyGanLearnsAOneDimensionalGaussian()
+    public void TheGanLearnsAOneDimensionalGaussian()
     {
         using var data = Points(n: 4096, dim: 1, mean: 2, std: 0.5);
         string dir = TempDir();
-        var config = Tiny("toy-gan", 1500) with
+        var config = Tiny("gan", 1500) with
         {
             BatchSize = 128, EmaDecay = 0.99, CheckpointEvery = 1500, LogEvery = 100, Network = new NetworkConfig { Kind = "mlp", Width = 32, Depth = 2 },
-            Settings = new ToyGanConfig { LatentDim = 1, GeneratorLearningRate = 2e-3, DiscriminatorLearningRate = 2e-3, R1Gamma = 0.1 },
+            Settings = new GanConfig { LatentDim = 1, GeneratorLearningRate = 2e-3, DiscriminatorLearningRate = 2e-3, R1Gamma = 0.1 },
         };
         var result = Trainer.Run(new TrainRequest(config, dir, Quiet: true, Previews: false), data);
         using var ckpt = Checkpoint.Load(result.Checkpoint);
@@ -120,7 +121,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
         ckpt.LoadForSampling(m);
         using var x = m.Sample(20_000, new Generator(5));
         double mean = x.mean().item<float>(), std = x.std().item<float>();
-        output.WriteLine($"toy GAN on N(2, 0.5²): mean {mean:F3}, std {std:F3}");
+        output.WriteLine($"GAN on N(2, 0.5²): mean {mean:F3}, std {std:F3}");
         Assert.InRange(mean, 1.85, 2.15);
         Assert.InRange(std, 0.38, 0.62);
     }
@@ -129,7 +130,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
     public void UnderBf16EachComponentHasItsWorkingCopyAndTracksTheFp32Run()
     {
         using var data = Points();
-        var config = Tiny("toy-gan", 20) with { Settings = new ToyGanConfig { CriticSteps = 2, R1Every = 1000 } };
+        var config = Tiny("gan", 20) with { Settings = new GanConfig { CriticSteps = 2, R1Every = 1000 } };
         string fp32 = TempDir(), bf16 = TempDir();
         Trainer.Run(new TrainRequest(config, fp32, Quiet: true, Previews: false), data);
         Trainer.Run(new TrainRequest(config with { Bf16 = true }, bf16, Quiet: true, Previews: false), data);

@@ -1,0 +1,41 @@
+using Langevin.Energy;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Adversarial;
+
+/// <summary>G(z) for points: an MLP of <c>depth</c> ReLU layers of <c>width</c> (as the toy GANs of Gulrajani et al. 2017).</summary>
+public sealed class MlpGenerator : nn.Module<Tensor, Tensor>
+{
+    readonly nn.Module<Tensor, Tensor> layers;
+
+    public MlpGenerator(int latentDim, int dim, int width, int depth) : base(nameof(MlpGenerator))
+    {
+        var list = new List<nn.Module<Tensor, Tensor>>();
+        for (int i = 0, inF = latentDim; i < depth; i++, inF = width) { list.Add(nn.Linear(inF, width)); list.Add(nn.ReLU()); }
+        list.Add(nn.Linear(depth == 0 ? latentDim : width, dim));
+        layers = nn.Sequential(list);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor z) => layers.forward(z);
+}
+
+/// <summary>The generator and discriminator of <see cref="GanMethod"/> for items of a given shape.</summary>
+public static class GanNetworks
+{
+    public static (nn.Module<Tensor, Tensor> Generator, nn.Module<Tensor, Tensor> Discriminator) Create(GanConfig g, Training.NetworkConfig net, long[] itemShape)
+    {
+        int latent = g.LatentDim!.Value;
+        bool sn = g.SpectralNorm!.Value;
+        if (itemShape.Length == 1)
+            return (new MlpGenerator(latent, (int)itemShape[0], net.Width, net.Depth), new EnergyMlp((int)itemShape[0], net.Width, net.Depth, sn));
+        if (itemShape.Length == 3 && itemShape[1] == itemShape[2] && itemShape[1] is 28 or 32)
+        {
+            int c = (int)itemShape[0], size = (int)itemShape[1];
+            throw new NotImplementedException("DCGAN pending merge"); // DCGAN-PENDING
+        }
+        throw SettingException.Sentence("data", string.Join("×", itemShape),
+            $"a GAN here models points [N, D] or 28×28 / 32×32 images; this data has items of shape [{string.Join(", ", itemShape)}]");
+    }
+}
