@@ -1,0 +1,158 @@
+using Langevin.Energy;
+using Langevin.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Langevin.Adversarial;
+
+/// <summary>The DCGAN sizes and initialisation (Radford et al. 2016, §3–4) both networks share.</summary>
+static class Dcgan
+{
+    /// <summary>The side of the coarsest feature map: 7 for 28×28 (MNIST), 4 for 32×32 (CIFAR-10).</summary>
+    public static int CoarseSide(int size) => size switch
+    {
+        28 => 7,
+        32 => 4,
+        _ => throw new ArgumentException($"DCGAN networks are built for 28×28 or 32×32 images, not {size}×{size}", nameof(size)),
+    };
+
+    /// <summary>DCGAN §4: every weight ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0.</summary>
+    public static void Initialise(nn.Module module)
+    {
+        using var _ = no_grad();
+        foreach (var m in module.modules().Prepend(module).Distinct())
+            foreach (var (name, p) in m.named_parameters(recurse: false))
+            {
+                using var scope = NewDisposeScope();
+                if (name == "bias") p.zero_();
+                else nn.init.normal_(p, m is BatchNorm2d ? 1.0 : 0.0, 0.02);
+            }
+    }
+
+    /// <summary>
+    /// conv2d(x, W, b) computed with W's output channels zero-padded to a multiple of 16, then narrowed back. In float32,
+    /// libtorch 2.10's oneDNN (3.7.1, jit:avx512_core and jit:avx2 kernels) returns a wrong, at times NaN, input gradient
+    /// (convolution backward-data) when the output channels are not a multiple of 16; the padded channels' gradient is
+    /// zero, so the result and every gradient are conv2d's. Forward, weight gradients and transposed convolutions are unaffected.
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, long stride, long padding)
+    {
+        long oc = weight.shape[0], extra = (16 - oc % 16) % 16;
+        if (extra == 0) return nn.functional.conv2d(x, weight, bias, strides: [stride, stride], padding: [padding, padding]);
+        using var scope = NewDisposeScope();
+        var w = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype, weight.device)], 0);
+        var b = bias is null ? null : cat([bias, zeros(extra, bias.dtype, bias.device)], 0);
+        var y = nn.functional.conv2d(x, w, b, strides: [stride, stride], padding: [padding, padding]);
+        return scope.MoveToOuter(y.narrow(1, 0, oc));
+    }
+}
+
+/// <summary>
+/// The DCGAN generator (Radford et al. 2016, Fig. 1) at MNIST/CIFAR size: z [B, latentDim] → linear → [B, 4c, s₀, s₀]
+/// (s₀ = 7 or 4) → batch norm + ReLU → stride-2 4×4 transposed convolutions with batch norm + ReLU (4c → 2c → c; a third,
+/// c → c, for 32×32) → 3×3 convolution → tanh: images [B, channels, size, size] in (−1, 1). The layers before a batch
+/// norm have no bias (it would be normalised away), as in PyTorch's DCGAN example.
+/// </summary>
+public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
+{
+    readonly Linear project;
+    readonly BatchNorm2d bn0;
+    readonly nn.Module<Tensor, Tensor> up;
+    readonly Conv2d to_image;
+    readonly long _channels0, _side0;
+
+    public DcganGenerator(int latentDim, int channels, int size, int baseChannels = 64) : base(nameof(DcganGenerator))
+    {
+        int c = baseChannels, s0 = Dcgan.CoarseSide(size);
+        (_channels0, _side0) = (4 * c, s0);
+        project = nn.Linear(latentDim, 4L * c * s0 * s0, hasBias: false);
+        bn0 = nn.BatchNorm2d(4 * c);
+        long[] widths = size == 28 ? [4 * c, 2 * c, c] : [4 * c, 2 * c, c, c];
+        var blocks = new List<(string, nn.Module<Tensor, Tensor>)>();
+        for (int i = 1; i < widths.Length; i++)
+        {
+            blocks.Add(($"deconv{i}", nn.ConvTranspose2d(widths[i - 1], widths[i], 4, stride: 2, padding: 1, bias: false)));
+            blocks.Add(($"bn{i}", nn.BatchNorm2d(widths[i])));
+            blocks.Add(($"relu{i}", nn.ReLU()));
+        }
+        up = nn.Sequential(blocks);
+        to_image = nn.Conv2d(c, channels, 3, padding: 1);
+        RegisterComponents();
+        Dcgan.Initialise(this);
+    }
+
+    public override Tensor forward(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        var h = project.forward(z).view(z.shape[0], _channels0, _side0, _side0);
+        h = up.forward(nn.functional.relu(bn0.forward(h)));
+        // 1 or 3 output channels: through the padded convolution (Dcgan.Conv2d), or every gradient above it is wrong
+        return scope.MoveToOuter(tanh(Dcgan.Conv2d(h, to_image.weight!, to_image.bias, 1, 1)));
+    }
+}
+
+/// <summary>
+/// The DCGAN discriminator (Radford et al. 2016) without batch norm, so that R1 and WGAN-GP penalties see per-sample
+/// gradients (Gulrajani et al. 2017, §4): stride-2 4×4 convolutions with LeakyReLU(0.2), C → c → 2c → 4c (28 → 14 → 7, then
+/// a 3×3 stride-1 convolution; 32 → 16 → 8 → 4), flattened, a linear head: logits [B]. Optionally spectrally normalised
+/// (Miyato et al. 2018). For DD-GAN (Xiao et al. 2022) it can take <c>extraChannels</c> more input channels (x_t
+/// concatenated to x_{t−1}) and, when <c>timeConditioned</c>, a time t ∈ [0, 1] whose sinusoidal embedding is projected
+/// to a per-channel bias after the first convolution.
+/// </summary>
+public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
+{
+    public const int TimeEmbeddingDim = 64;
+
+    readonly SpectralConv2d conv1, conv2, conv3;
+    readonly SpectralLinear head;
+    readonly Linear? time_proj;
+    readonly long _stride3;
+
+    public DcganDiscriminator(int channels, int size, int baseChannels = 64, bool spectralNorm = false, int extraChannels = 0,
+        bool timeConditioned = false) : base(nameof(DcganDiscriminator))
+    {
+        int c = baseChannels, side = Dcgan.CoarseSide(size);
+        _stride3 = size == 28 ? 1 : 2;
+        conv1 = new SpectralConv2d(channels + extraChannels, c, 4, 2, 1, spectralNorm);
+        conv2 = new SpectralConv2d(c, 2 * c, 4, 2, 1, spectralNorm);
+        conv3 = new SpectralConv2d(2 * c, 4 * c, size == 28 ? 3 : 4, _stride3, 1, spectralNorm);
+        head = new SpectralLinear(4L * c * side * side, 1, spectralNorm);
+        // t only shifts features, so its projection needs no Lipschitz bound: a plain layer
+        if (timeConditioned) time_proj = nn.Linear(TimeEmbeddingDim, c);
+        RegisterComponents();
+        Dcgan.Initialise(this);
+    }
+
+    public bool TimeConditioned => time_proj is not null;
+
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <param name="x">[B, channels + extraChannels, size, size].</param>
+    /// <param name="t">[B] times in [0, 1], required exactly when the network is time-conditioned. This overload is a plain
+    /// method: forward hooks (the bfloat16 working copy's casts) run only through <c>call(x)</c>.</param>
+    public Tensor Forward(Tensor x, Tensor? t)
+    {
+        if (TimeConditioned != t is not null)
+            throw new ArgumentException(TimeConditioned ? "this discriminator is time-conditioned: it needs t" : "this discriminator takes no t", nameof(t));
+        using var scope = NewDisposeScope();
+        var h = Conv(conv1, x, 2);
+        if (time_proj is not null)
+        {
+            // embedded in fp32 as the UNets do, then cast to x's dtype
+            var embedding = TimeEmbedding.SinusoidalEmbedding(t! * 1000, TimeEmbeddingDim).to_type(x.dtype);
+            h = h + time_proj.forward(embedding).unsqueeze(-1).unsqueeze(-1);
+        }
+        h = nn.functional.leaky_relu(h, 0.2);
+        h = nn.functional.leaky_relu(Conv(conv2, h, 2), 0.2);
+        h = nn.functional.leaky_relu(Conv(conv3, h, _stride3), 0.2);
+        return scope.MoveToOuter(head.forward(h.flatten(1)).squeeze(-1));
+    }
+
+    /// <summary>The layer's (normalised) kernel through <see cref="Dcgan.Conv2d"/>: base channels not a multiple of 16 stay exact.</summary>
+    static Tensor Conv(SpectralConv2d conv, Tensor x, long stride)
+    {
+        using var weight = conv.Weight;
+        return Dcgan.Conv2d(x, weight, conv.get_parameter("bias"), stride, 1);
+    }
+}
