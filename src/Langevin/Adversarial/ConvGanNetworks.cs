@@ -29,23 +29,6 @@ static class Dcgan
                 else nn.init.normal_(p, m is BatchNorm2d ? 1.0 : 0.0, 0.02);
             }
     }
-
-    /// <summary>
-    /// conv2d(x, W, b) computed with W's output channels zero-padded to a multiple of 16, then narrowed back. In float32,
-    /// libtorch 2.10's oneDNN (3.7.1, jit:avx512_core and jit:avx2 kernels) returns a wrong, at times NaN, input gradient
-    /// (convolution backward-data) when the output channels are not a multiple of 16; the padded channels' gradient is
-    /// zero, so the result and every gradient are conv2d's. Forward, weight gradients and transposed convolutions are unaffected.
-    /// </summary>
-    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, long stride, long padding)
-    {
-        long oc = weight.shape[0], extra = (16 - oc % 16) % 16;
-        if (extra == 0) return nn.functional.conv2d(x, weight, bias, strides: [stride, stride], padding: [padding, padding]);
-        using var scope = NewDisposeScope();
-        var w = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype, weight.device)], 0);
-        var b = bias is null ? null : cat([bias, zeros(extra, bias.dtype, bias.device)], 0);
-        var y = nn.functional.conv2d(x, w, b, strides: [stride, stride], padding: [padding, padding]);
-        return scope.MoveToOuter(y.narrow(1, 0, oc));
-    }
 }
 
 /// <summary>
@@ -87,8 +70,8 @@ public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = project.forward(z).view(z.shape[0], _channels0, _side0, _side0);
         h = up.forward(nn.functional.relu(bn0.forward(h)));
-        // 1 or 3 output channels: through the padded convolution (Dcgan.Conv2d), or every gradient above it is wrong
-        return scope.MoveToOuter(tanh(Dcgan.Conv2d(h, to_image.weight!, to_image.bias, 1, 1)));
+        // 1 or 3 output channels: through the padded convolution (Models.Convolution.Conv2d), or every gradient above it is wrong
+        return scope.MoveToOuter(tanh(Models.Convolution.Conv2d(h, to_image.weight!, to_image.bias, 1, 1)));
     }
 }
 
@@ -149,10 +132,10 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
         return scope.MoveToOuter(head.forward(h.flatten(1)).squeeze(-1));
     }
 
-    /// <summary>The layer's (normalised) kernel through <see cref="Dcgan.Conv2d"/>: base channels not a multiple of 16 stay exact.</summary>
+    /// <summary>The layer's (normalised) kernel through <see cref="Models.Convolution.Conv2d"/>: base channels not a multiple of 16 stay exact.</summary>
     static Tensor Conv(SpectralConv2d conv, Tensor x, long stride)
     {
         using var weight = conv.Weight;
-        return Dcgan.Conv2d(x, weight, conv.get_parameter("bias"), stride, 1);
+        return Models.Convolution.Conv2d(x, weight, conv.get_parameter("bias"), stride, 1);
     }
 }

@@ -150,7 +150,7 @@ public sealed class NoiseLevelCnn : nn.Module<Tensor, Tensor>
         int outputs = channels;
         for (int stage = 0; stage < 4; stage++, outputs *= 2)
         {
-            layers.Add(nn.Conv2d(inputs, outputs, 3, padding: 1));
+            layers.Add(new SafeConv2d(inputs, outputs, 3, 1, 1));
             layers.Add(nn.ReLU());
             if (side >= 2)
             {

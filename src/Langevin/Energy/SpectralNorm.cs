@@ -77,5 +77,5 @@ public sealed class SpectralConv2d : nn.Module<Tensor, Tensor>
 
     public Tensor Weight => Normalise ? weight / SpectralNorm.Sigma(weight, u, 1, training) : weight.alias();
 
-    public override Tensor forward(Tensor x) => nn.functional.conv2d(x, Weight, bias, strides: [_stride, _stride], padding: [_padding, _padding]);
+    public override Tensor forward(Tensor x) => Models.Convolution.Conv2d(x, Weight, bias, _stride, _padding);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Langevin.IO;
+using Langevin.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -52,9 +53,9 @@ public sealed class FeatureNetwork : nn.Module<Tensor, Tensor>
         Shape = shape;
         int c = (int)shape.InputShape[0], w = shape.Width;
         conv = nn.Sequential(
-            nn.Conv2d(c, w, 3, padding: 1), Norm(w), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(w, 2 * w, 3, padding: 1), Norm(2 * w), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(2 * w, 2 * w, 3, padding: 1), Norm(2 * w), nn.ReLU());
+            new SafeConv2d(c, w, 3, 1, 1), Norm(w), nn.ReLU(), nn.MaxPool2d(2),
+            new SafeConv2d(w, 2 * w, 3, 1, 1), Norm(2 * w), nn.ReLU(), nn.MaxPool2d(2),
+            new SafeConv2d(2 * w, 2 * w, 3, 1, 1), Norm(2 * w), nn.ReLU());
         long flat = 2L * w * (shape.InputShape[1] / 4) * (shape.InputShape[2] / 4);
         embed = nn.Linear(flat, shape.FeatureDim);
         dropout = nn.Dropout(0.3);

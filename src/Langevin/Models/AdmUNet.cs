@@ -73,7 +73,7 @@ public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
     private readonly ModuleList<nn.Module> middle_block;
     private readonly ModuleList<nn.Module> output_blocks;
     private readonly GroupNorm out_norm;
-    private readonly Conv2d out_conv;
+    private readonly SafeConv2d out_conv;
 
     public AdmUNetConfig Config { get; }
 
@@ -91,7 +91,7 @@ public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
         time_embed = nn.Sequential(nn.Linear(mc, emb), nn.SiLU(), nn.Linear(emb, emb));
 
         // Input blocks: each entry is one step whose output goes on the skip stack.
-        input_blocks = new ModuleList<nn.Module>(nn.Conv2d(config.InChannels, mc, 3, padding: 1));
+        input_blocks = new ModuleList<nn.Module>(new SafeConv2d(config.InChannels, mc, 3, 1, 1));
         var skipChannels = new Stack<int>();
         skipChannels.Push(mc);
         int ch = mc, res = config.Resolution;
@@ -134,7 +134,7 @@ public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
         if (skipChannels.Count != 0) throw new InvalidOperationException("skip stack not balanced");
 
         out_norm = Layers.GroupNorm(g, ch);
-        out_conv = ZeroModule(nn.Conv2d(ch, config.OutChannels, 3, padding: 1));
+        out_conv = ZeroModule(new SafeConv2d(ch, config.OutChannels, 3, 1, 1));
         RegisterComponents();
     }
 
@@ -188,12 +188,12 @@ internal enum Resample { None, Up, Down }
 internal sealed class AdmResBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly GroupNorm in_norm;
-    private readonly Conv2d in_conv;
+    private readonly SafeConv2d in_conv;
     private readonly Linear emb_proj;
     private readonly GroupNorm out_norm;
     private readonly Dropout dropout;
-    private readonly Conv2d out_conv;
-    private readonly Conv2d? skip;
+    private readonly SafeConv2d out_conv;
+    private readonly SafeConv2d? skip;
     private readonly bool _scaleShift;
     private readonly Resample _resample;
 
@@ -201,12 +201,12 @@ internal sealed class AdmResBlock : nn.Module<Tensor, Tensor, Tensor>
         : base(nameof(AdmResBlock))
     {
         in_norm = Layers.GroupNorm(groups, cin);
-        in_conv = nn.Conv2d(cin, cout, 3, padding: 1);
+        in_conv = new SafeConv2d(cin, cout, 3, 1, 1);
         emb_proj = nn.Linear(embDim, scaleShift ? 2 * cout : cout);
         out_norm = Layers.GroupNorm(groups, cout);
         dropout = nn.Dropout(dropoutP);
-        out_conv = AdmUNet.ZeroModule(nn.Conv2d(cout, cout, 3, padding: 1));
-        skip = cin != cout ? nn.Conv2d(cin, cout, 1) : null;
+        out_conv = AdmUNet.ZeroModule(new SafeConv2d(cout, cout, 3, 1, 1));
+        skip = cin != cout ? new SafeConv2d(cin, cout, 1) : null;
         (_scaleShift, _resample) = (scaleShift, resample);
         RegisterComponents();
     }
@@ -239,15 +239,15 @@ internal sealed class AdmResBlock : nn.Module<Tensor, Tensor, Tensor>
 internal sealed class AdmAttention : nn.Module<Tensor, Tensor>
 {
     private readonly GroupNorm norm;
-    private readonly Conv2d qkv;
-    private readonly Conv2d proj_out;
+    private readonly SafeConv2d qkv;
+    private readonly SafeConv2d proj_out;
     private readonly int _heads;
 
     public AdmAttention(int channels, int heads, int groups) : base(nameof(AdmAttention))
     {
         norm = Layers.GroupNorm(groups, channels);
-        qkv = nn.Conv2d(channels, 3 * channels, 1);
-        proj_out = AdmUNet.ZeroModule(nn.Conv2d(channels, channels, 1));
+        qkv = new SafeConv2d(channels, 3 * channels, 1);
+        proj_out = AdmUNet.ZeroModule(new SafeConv2d(channels, channels, 1));
         _heads = heads;
         RegisterComponents();
     }

@@ -16,12 +16,12 @@ namespace Langevin.Models;
 public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Sequential temb;
-    private readonly Conv2d conv_in;
+    private readonly SafeConv2d conv_in;
     private readonly ModuleList<nn.Module> down;
     private readonly ModuleList<nn.Module> mid;
     private readonly ModuleList<nn.Module> up;
     private readonly GroupNorm norm_out;
-    private readonly Conv2d conv_out;
+    private readonly SafeConv2d conv_out;
 
     /// <summary>The shape this network was built from.</summary>
     public UNetConfig Config { get; }
@@ -37,7 +37,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
         var mults = config.ChannelMults;
 
         temb = nn.Sequential(nn.Linear(config.TimeEmbedInputDim, tembDim), nn.SiLU(), nn.Linear(tembDim, tembDim));
-        conv_in = nn.Conv2d(config.InChannels, baseCh, 3, padding: 1);
+        conv_in = new SafeConv2d(config.InChannels, baseCh, 3, 1, 1);
 
         // Down path; record the channel count of every tensor pushed on the skip stack.
         down = new ModuleList<nn.Module>();
@@ -88,7 +88,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
             throw new InvalidOperationException("skip stack not balanced");
 
         norm_out = Layers.GroupNorm(groups, ch);
-        conv_out = nn.Conv2d(ch, config.OutChannels, 3, padding: 1);
+        conv_out = new SafeConv2d(ch, config.OutChannels, 3, 1, 1);
         RegisterComponents();
     }
 

@@ -17,22 +17,22 @@ namespace Langevin.Models;
 internal sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly GroupNorm norm1;
-    private readonly Conv2d conv1;
+    private readonly SafeConv2d conv1;
     private readonly Linear temb_proj;
     private readonly GroupNorm norm2;
     private readonly Dropout dropout;
-    private readonly Conv2d conv2;
-    private readonly Conv2d? skip;
+    private readonly SafeConv2d conv2;
+    private readonly SafeConv2d? skip;
 
     public ResBlock(int cin, int cout, int tembDim, double dropoutP, int groups) : base(nameof(ResBlock))
     {
         norm1 = Layers.GroupNorm(groups, cin);
-        conv1 = nn.Conv2d(cin, cout, 3, padding: 1);
+        conv1 = new SafeConv2d(cin, cout, 3, 1, 1);
         temb_proj = nn.Linear(tembDim, cout);
         norm2 = Layers.GroupNorm(groups, cout);
         dropout = nn.Dropout(dropoutP);
-        conv2 = nn.Conv2d(cout, cout, 3, padding: 1);
-        skip = cin != cout ? nn.Conv2d(cin, cout, 1) : null;
+        conv2 = new SafeConv2d(cout, cout, 3, 1, 1);
+        skip = cin != cout ? new SafeConv2d(cin, cout, 1) : null;
         RegisterComponents();
     }
 
@@ -52,18 +52,18 @@ internal sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
 internal sealed class AttnBlock : nn.Module<Tensor, Tensor>
 {
     private readonly GroupNorm norm;
-    private readonly Conv2d q;
-    private readonly Conv2d k;
-    private readonly Conv2d v;
-    private readonly Conv2d proj_out;
+    private readonly SafeConv2d q;
+    private readonly SafeConv2d k;
+    private readonly SafeConv2d v;
+    private readonly SafeConv2d proj_out;
 
     public AttnBlock(int channels, int groups) : base(nameof(AttnBlock))
     {
         norm = Layers.GroupNorm(groups, channels);
-        q = nn.Conv2d(channels, channels, 1);
-        k = nn.Conv2d(channels, channels, 1);
-        v = nn.Conv2d(channels, channels, 1);
-        proj_out = nn.Conv2d(channels, channels, 1);
+        q = new SafeConv2d(channels, channels, 1);
+        k = new SafeConv2d(channels, channels, 1);
+        v = new SafeConv2d(channels, channels, 1);
+        proj_out = new SafeConv2d(channels, channels, 1);
         RegisterComponents();
     }
 
@@ -84,11 +84,11 @@ internal sealed class AttnBlock : nn.Module<Tensor, Tensor>
 /// <summary>Halves the resolution: Conv3×3, stride 2, padding 1.</summary>
 internal sealed class Downsample : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv;
+    private readonly SafeConv2d conv;
 
     public Downsample(int channels) : base(nameof(Downsample))
     {
-        conv = nn.Conv2d(channels, channels, 3, stride: 2, padding: 1);
+        conv = new SafeConv2d(channels, channels, 3, 2, 1);
         RegisterComponents();
     }
 
@@ -98,11 +98,11 @@ internal sealed class Downsample : nn.Module<Tensor, Tensor>
 /// <summary>Doubles the resolution: nearest-neighbour ×2, then Conv3×3.</summary>
 internal sealed class Upsample : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv;
+    private readonly SafeConv2d conv;
 
     public Upsample(int channels) : base(nameof(Upsample))
     {
-        conv = nn.Conv2d(channels, channels, 3, padding: 1);
+        conv = new SafeConv2d(channels, channels, 3, 1, 1);
         RegisterComponents();
     }
 

@@ -141,7 +141,7 @@ public class ConvGanNetworksTests(ITestOutputHelper output)
         var b64 = randn(outChannels, dtype: float64);
         var x = x64.to(float32).requires_grad_();
         var xr = x64.clone().requires_grad_();
-        var y = Dcgan.Conv2d(x, w64.to(float32), b64.to(float32), 2, 1);
+        var y = Langevin.Models.Convolution.Conv2d(x, w64.to(float32), b64.to(float32), 2, 1);
         var yr = nn.functional.conv2d(xr, w64, b64, strides: [2, 2], padding: [1, 1]);
         Assert.Equal(yr.shape, y.shape);
         var gy = randn_like(yr);
