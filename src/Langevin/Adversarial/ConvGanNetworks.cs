@@ -42,7 +42,7 @@ public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
     readonly Linear project;
     readonly BatchNorm2d bn0;
     readonly nn.Module<Tensor, Tensor> up;
-    readonly Conv2d to_image;
+    readonly SafeConv2d to_image;
     readonly long _channels0, _side0;
 
     public DcganGenerator(int latentDim, int channels, int size, int baseChannels = 64) : base(nameof(DcganGenerator))
@@ -60,7 +60,7 @@ public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
             blocks.Add(($"relu{i}", nn.ReLU()));
         }
         up = nn.Sequential(blocks);
-        to_image = nn.Conv2d(c, channels, 3, padding: 1);
+        to_image = new SafeConv2d(c, channels, 3, 1, 1);   // 1 or 3 output channels: oneDNN's input gradient needs the padding
         RegisterComponents();
         Dcgan.Initialise(this);
     }
@@ -70,8 +70,7 @@ public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = project.forward(z).view(z.shape[0], _channels0, _side0, _side0);
         h = up.forward(nn.functional.relu(bn0.forward(h)));
-        // 1 or 3 output channels: through the padded convolution (Models.Convolution.Conv2d), or every gradient above it is wrong
-        return scope.MoveToOuter(tanh(Models.Convolution.Conv2d(h, to_image.weight!, to_image.bias, 1, 1)));
+        return scope.MoveToOuter(tanh(to_image.forward(h)));
     }
 }
 
@@ -119,7 +118,7 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
         if (TimeConditioned != t is not null)
             throw new ArgumentException(TimeConditioned ? "this discriminator is time-conditioned: it needs t" : "this discriminator takes no t", nameof(t));
         using var scope = NewDisposeScope();
-        var h = Conv(conv1, x, 2);
+        var h = conv1.call(x);
         if (time_proj is not null)
         {
             // embedded in fp32 as the UNets do, then cast to x's dtype
@@ -127,15 +126,8 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
             h = h + time_proj.forward(embedding).unsqueeze(-1).unsqueeze(-1);
         }
         h = nn.functional.leaky_relu(h, 0.2);
-        h = nn.functional.leaky_relu(Conv(conv2, h, 2), 0.2);
-        h = nn.functional.leaky_relu(Conv(conv3, h, _stride3), 0.2);
+        h = nn.functional.leaky_relu(conv2.call(h), 0.2);
+        h = nn.functional.leaky_relu(conv3.call(h), 0.2);
         return scope.MoveToOuter(head.forward(h.flatten(1)).squeeze(-1));
-    }
-
-    /// <summary>The layer's (normalised) kernel through <see cref="Models.Convolution.Conv2d"/>: base channels not a multiple of 16 stay exact.</summary>
-    static Tensor Conv(SpectralConv2d conv, Tensor x, long stride)
-    {
-        using var weight = conv.Weight;
-        return Models.Convolution.Conv2d(x, weight, conv.get_parameter("bias"), stride, 1);
     }
 }

@@ -24,7 +24,7 @@ public sealed class MlpGenerator : nn.Module<Tensor, Tensor>
 /// <summary>The generator and discriminator of <see cref="GanMethod"/> for items of a given shape.</summary>
 public static class GanNetworks
 {
-    public static (nn.Module<Tensor, Tensor> Generator, nn.Module<Tensor, Tensor> Discriminator) Create(GanConfig g, Training.NetworkConfig net, long[] itemShape)
+    public static (nn.Module Generator, nn.Module Discriminator) Create(GanConfig g, Training.NetworkConfig net, long[] itemShape)
     {
         int latent = g.LatentDim!.Value;
         bool sn = g.SpectralNorm!.Value;
@@ -33,7 +33,7 @@ public static class GanNetworks
         if (itemShape.Length == 3 && itemShape[1] == itemShape[2] && itemShape[1] is 28 or 32)
         {
             int c = (int)itemShape[0], size = (int)itemShape[1];
-            throw new NotImplementedException("DCGAN pending merge"); // DCGAN-PENDING
+            return (new DcganGenerator(latent, c, size, g.ImageChannels), new DcganDiscriminator(c, size, g.ImageChannels, sn));
         }
         throw SettingException.Sentence("data", string.Join("×", itemShape),
             $"a GAN here models points [N, D] or 28×28 / 32×32 images; this data has items of shape [{string.Join(", ", itemShape)}]");
