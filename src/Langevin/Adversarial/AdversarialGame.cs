@@ -77,8 +77,8 @@ public sealed class AdversarialGame
         double lossD = 0;
         for (int k = 0; k < Rules.CriticSteps; k++)
             lossD = DiscriminatorStep(context, k == 0 ? batch : context.NextBatch(), sides, r1Now: k == 0 && context.Step % Rules.R1Every == 0);
+        if (!context.Stage.TrainsComponent(_gen)) return;      // a D-only warm-up may win: G has not started
         WatchForCollapse(context, lossD);
-        if (!context.Stage.TrainsComponent(_gen)) return;
         var real = sides.Real(batch, gen);
         var fake = real.WithX(sides.Fake(real, gen));
         context.Optimize(_gen, AdversarialLosses.Generator(Rules.Loss, sides.Discriminate(fake)));

@@ -55,9 +55,11 @@ public class GanMethodTests(ITestOutputHelper output)
         Assert.Contains("for 15 steps", e.Message);
         Assert.Contains("last good checkpoint is", e.Message);
         Assert.DoesNotContain('\n', e.Message);
-        // the same run with the watch off trains on
+        // the same run with the watch off trains on, and so does a D-only warm-up (G has not started: D may win there)
         var off = settings with { CollapsePatience = 0 };
         Assert.Equal(60, Trainer.Run(new TrainRequest(Small(off, 60), TempDir(), Quiet: true, Previews: false), data).Step);
+        var warmup = settings with { DiscriminatorWarmup = 100 };
+        Assert.Equal(60, Trainer.Run(new TrainRequest(Small(warmup, 60), TempDir(), Quiet: true, Previews: false), data).Step);
     }
 
     [Fact]
