@@ -89,16 +89,14 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
     readonly SpectralConv2d conv1, conv2, conv3;
     readonly SpectralLinear head;
     readonly Linear? time_proj;
-    readonly long _stride3;
 
     public DcganDiscriminator(int channels, int size, int baseChannels = 64, bool spectralNorm = false, int extraChannels = 0,
         bool timeConditioned = false) : base(nameof(DcganDiscriminator))
     {
         int c = baseChannels, side = Dcgan.CoarseSide(size);
-        _stride3 = size == 28 ? 1 : 2;
         conv1 = new SpectralConv2d(channels + extraChannels, c, 4, 2, 1, spectralNorm);
         conv2 = new SpectralConv2d(c, 2 * c, 4, 2, 1, spectralNorm);
-        conv3 = new SpectralConv2d(2 * c, 4 * c, size == 28 ? 3 : 4, _stride3, 1, spectralNorm);
+        conv3 = new SpectralConv2d(2 * c, 4 * c, size == 28 ? 3 : 4, size == 28 ? 1 : 2, 1, spectralNorm);
         head = new SpectralLinear(4L * c * side * side, 1, spectralNorm);
         // t only shifts features, so its projection needs no Lipschitz bound: a plain layer
         if (timeConditioned) time_proj = nn.Linear(TimeEmbeddingDim, c);

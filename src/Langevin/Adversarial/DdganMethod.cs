@@ -66,8 +66,6 @@ public sealed class DdganMethod : AdversarialMethod<DdganConfig>
             new EnergyMlp(2 * d + TimeFeatures, net.Width, net.Depth, s.SpectralNorm!.Value));
     }
 
-    public DdganProcess Process => _process;
-
     public override int FunctionEvaluations => Settings.DenoisingSteps;
 
     /// <summary>sin/cos features of the step index on the 0..1000 scale of <see cref="TimeEmbedding"/>.</summary>
