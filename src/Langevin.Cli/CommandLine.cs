@@ -72,6 +72,12 @@ public sealed class ParsedArgs
             : throw new UsageException($"{_command}: --{name} must be a number (got '{s}')")
         : null;
 
+    public double[]? DoubleList(string name) => String(name) is { } s
+        ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
+                : throw new UsageException($"{_command}: --{name} must be a comma-separated list of numbers (got '{s}')")).ToArray()
+        : null;
+
     public int[]? IntList(string name) => String(name) is { } s
         ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v

@@ -14,7 +14,7 @@ namespace Langevin.Cli
         public static readonly IReadOnlyList<ICommand> Commands =
         [
             new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(),
-            new InterpolateCommand(), new CompareCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(),
+            new InterpolateCommand(), new CompareCommand(), new GuidanceCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(),
             new RateDistortionCommand(), new OodCommand(),
         ];
 

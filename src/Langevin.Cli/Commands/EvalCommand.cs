@@ -34,6 +34,7 @@ public sealed class EvalCommand : ICommand
         new("calibrate", "DATA", "instead of scoring samples: the calibration table of the image metrics on DATA (train split vs test split)"),
         new("calibrate-n", "LIST", "calibrate: the sample sizes N (default 1000,10000)"),
         new("markdown", "FILE", "calibrate: also write the table as Markdown"),
+        new("labels", "FILE.npy", "images: the class each sample was asked for ([N] integers, e.g. sample --class's FILE.labels.npy): adds class_acc, the share the feature classifier assigns to that class"),
         new("threads", "N", "CPU threads (default: the core count)"),
         new("quiet", null, "plain progress lines instead of a progress bar"),
     ];
@@ -112,6 +113,14 @@ public sealed class EvalCommand : ICommand
         Console.WriteLine($"embedding {n} samples and {m} reference images with {protocol.Network.Shape.FeatureDim}-d features");
         var rows = protocol.Score(samples.narrow(0, 0, n), requested, chainWindow);
         var floorRows = protocol.ScoreFloor(n, requested, chainWindow);
+        double? accuracy = null;
+        if (a.String("labels") is { } labelsPath)
+        {
+            using var labels = NpyFile.Read(labelsPath, integers: true);
+            if (labels.dim() != 1 || labels.shape[0] != total || labels.is_floating_point())
+                throw new DataException($"{labelsPath}: needs [{total}] integer labels, one per sample of {path} (got {labels.dtype} [{string.Join(", ", labels.shape)}])");
+            accuracy = protocol.ClassAccuracy(samples.narrow(0, 0, n), labels.narrow(0, 0, n));
+        }
 
         Console.WriteLine($"samples {path} vs reference {refSpec}: N = {n} samples, {m} reference images, seed {seed}" +
                           (floorRows is null ? "" : $"; floor = N real images from {protocol.Floor}"));
@@ -119,6 +128,7 @@ public sealed class EvalCommand : ICommand
             ? new[] { r.Metric, Format(r.Metric, r.Value) }
             : new[] { r.Metric, Format(r.Metric, r.Value), Format(r.Metric, floorRows[i].Value) }).ToList();
         PrintTable(floorRows is null ? ["metric", "samples"] : ["metric", "samples", "floor"], table);
+        if (accuracy is { } acc) Console.WriteLine($"class_acc {acc:F4}: the share of samples the feature classifier assigns to the class asked for");
 
         if (jsonPath is not null)
         {
@@ -141,6 +151,7 @@ public sealed class EvalCommand : ICommand
                 ["kid"] = $"cubic polynomial kernel, {KernelInceptionDistance.DefaultSubsets} subsets of min({KernelInceptionDistance.DefaultSubsetSize}, N)",
                 ["precision_recall_k"] = PrecisionRecall.DefaultK,
                 ["metrics"] = results,
+                ["class_acc"] = accuracy,
             });
         }
         return 0;

@@ -52,6 +52,8 @@ public static class TrainOptions
         N("res-blocks", "N", "U-Net residual blocks per resolution", "num_res_blocks", (n, a) => n with { NumResBlocks = a.Int("res-blocks")!.Value }),
         N("attn", "R,...", "U-Net attention resolutions, e.g. 7 or 8,16", "attn_resolutions", (n, a) => n with { AttnResolutions = a.IntList("attn")! }),
         N("dropout", "X", "U-Net dropout", "dropout", (n, a) => n with { Dropout = a.Double("dropout")!.Value }),
+        N("classes", "K", "class-conditional network of K classes, trained on the data's labels (0: unconditional; ddpm, edm, sde)", "classes", (n, a) => n with { Classes = a.Int("classes")!.Value }),
+        N("label-dropout", "P", "share of labels dropped to 'no class' in training, for classifier-free guidance (default 0.1)", "label_dropout", (n, a) => n with { LabelDropout = a.Double("label-dropout")!.Value }),
         N("heads", "N", "ADM attention heads", "adm.heads", (n, a) => n with { Adm = n.Adm with { Heads = a.Int("heads")!.Value } }),
         N("no-scale-shift", null, "ADM: add the embedding instead of adaptive group norm", "adm.scale_shift_norm", (n, a) => n with { Adm = n.Adm with { ScaleShiftNorm = !a.Flag("no-scale-shift") } }),
         N("no-biggan", null, "ADM: conv resampling instead of BigGAN up/down residual blocks", "adm.resblock_updown", (n, a) => n with { Adm = n.Adm with { ResblockUpdown = !a.Flag("no-biggan") } }),

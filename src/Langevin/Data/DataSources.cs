@@ -61,7 +61,8 @@ public static class DataSources
             if (arg is not null) throw new UsageException($"data spec '{spec}': {toy.Name} takes no ':' argument; set the number of points with the count option");
             int n = Math.Min(options.ToyCount, options.Limit ?? int.MaxValue);
             using var gen = new Generator(unchecked((ulong)options.Seed));
-            return new Dataset(toy.Name, toy.Sample(n, gen), toyName: toy.Name);
+            var (points, labels) = toy.SampleLabelled(n, gen);   // 8gaussians, 25gaussians: the component as the label
+            return new Dataset(toy.Name, points, labels, toyName: toy.Name);
         }
 
         switch (kind)

@@ -34,6 +34,20 @@ public abstract class Toy2D
 
     private protected abstract Tensor SampleCore(int n, Generator gen);
 
+    /// <summary>
+    /// The same points as <see cref="Sample"/> (same random numbers) and, for a Gaussian mixture, each point's component as its
+    /// class label (int64 [n]; the mode a class-conditional model or a classifier learns); null labels otherwise.
+    /// </summary>
+    public (Tensor X, Tensor? Labels) SampleLabelled(int n, Generator gen)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        using var scope = NewDisposeScope();
+        var (x, labels) = SampleLabelledCore(n, gen);
+        return (x.to_type(ScalarType.Float32).contiguous().MoveToOuterDisposeScope(), labels?.MoveToOuterDisposeScope());
+    }
+
+    private protected virtual (Tensor X, Tensor? Labels) SampleLabelledCore(int n, Generator gen) => (SampleCore(n, gen), null);
+
     static readonly Toy2D[] All =
     [
         new Checkerboard(), new SwissRoll(), new Moons(), new GaussianGrid8(), new GaussianGrid25(), new Rings(), new Pinwheel(),
@@ -117,12 +131,14 @@ public abstract class Toy2D
         public override IReadOnlyList<(float X, float Y)>? Modes { get; } = centres.Select(c => ((float)c.X, (float)c.Y)).ToArray();
         public override float? ComponentStd => (float)std;
 
-        private protected override Tensor SampleCore(int n, Generator gen)
+        private protected override Tensor SampleCore(int n, Generator gen) => SampleLabelledCore(n, gen).X;
+
+        private protected override (Tensor X, Tensor? Labels) SampleLabelledCore(int n, Generator gen)
         {
             int k = _centres.Length / 2;
             var which = randint(0, k, [n], ScalarType.Int64, generator: gen);
             var noise = randn([n, 2], ScalarType.Float64, generator: gen).mul(std);
-            return tensor(_centres, [k, 2]).index_select(0, which).add(noise);
+            return (tensor(_centres, [k, 2]).index_select(0, which).add(noise), which);
         }
     }
 

@@ -61,7 +61,7 @@ public sealed class DdpmMethod : DiffusionMethod
 
     public override double[] SigmasFor(int steps) => SamplingSigmas.FromSpacing(Schedule, steps, "leading");
 
-    protected override IScoreModel CatalogDenoiser => LearnedVariance ? new LearnedVarianceModel(Denoiser) : Denoiser;
+    protected override IScoreModel CatalogDenoiserOf(PreconditionedDenoiser denoiser) => LearnedVariance ? new LearnedVarianceModel(denoiser) : denoiser;
 
     /// <summary>DDPM's discrete VP table: the catalog's samplers follow diffusers' schedules on it.</summary>
     public override SamplingProcess Process => new(SamplingProcess.Vp, Schedule);

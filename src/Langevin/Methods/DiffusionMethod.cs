@@ -12,7 +12,7 @@ namespace Langevin.Methods;
 /// network behind a preconditioning, i.e. a denoiser D(x, σ) in the σ-frame (Karras et al. 2022), trained by the method's
 /// objective and sampled by its own default sampler over its σ's — or by any catalog sampler, as an <see cref="IDenoisingMethod"/>.
 /// </summary>
-public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : SingleNetworkMethod(config, itemShape), IDenoisingMethod
+public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : SingleNetworkMethod(config, itemShape), IClassConditionalMethod
 {
     public override nn.Module Network => Denoiser.Network;
 
@@ -38,7 +38,21 @@ public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : Si
 
     public override int FunctionEvaluations => Evaluations(DefaultSampleSteps);
 
-    public override Tensor Loss(Batch batch, Generator gen) => Objective.Loss(Denoiser, batch.X, gen);
+    public int Classes => Config.Network.Classes;
+    public override bool NeedsLabels => Classes > 0;
+
+    /// <summary>The objective on D(x, σ, y) with each label dropped to "no class" with p_uncond (Ho &amp; Salimans 2021, Alg. 1);
+    /// an unconditional run trains D(x, σ) as before (same random numbers).</summary>
+    public override Tensor Loss(Batch batch, Generator gen)
+    {
+        if (Classes == 0) return Objective.Loss(Denoiser, batch.X, gen);
+        using var labels = ClassConditioning.DropLabels(batch.Labels!, Classes, Config.Network.LabelDropout, gen);
+        return Objective.Loss(Denoiser.WithClasses(labels), batch.X, gen);
+    }
+
+    public IScoreModel DenoiserFor(Tensor labels) => Classes > 0
+        ? CatalogDenoiserOf(Denoiser.WithClasses(labels))
+        : throw SettingException.About("class", "", $"this {Config.Method} run is unconditional (trained without --classes): it cannot sample a class");
 
     public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
@@ -62,8 +76,11 @@ public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : Si
     }
 
     /// <summary>The denoiser the catalog's samplers see (with a learned variance, also its Σ).</summary>
-    protected virtual IScoreModel CatalogDenoiser => Denoiser;
+    protected IScoreModel CatalogDenoiser => CatalogDenoiserOf(Denoiser);
     IScoreModel IDenoisingMethod.Denoiser => CatalogDenoiser;
+
+    /// <summary>What the catalog's samplers see of a denoiser (with a learned variance, also its Σ).</summary>
+    protected virtual IScoreModel CatalogDenoiserOf(PreconditionedDenoiser denoiser) => denoiser;
 
     /// <summary>The process the catalog's samplers follow: by default the σ range on Karras σ's (DDPM: its discrete VP table).</summary>
     public virtual SamplingProcess Process => new(SamplingProcess.Edm, SigmaMin: SigmaMin, SigmaMax: SigmaMax);

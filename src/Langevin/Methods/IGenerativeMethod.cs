@@ -140,6 +140,19 @@ public interface IDenoisingMethod : IGenerativeMethod
 }
 
 /// <summary>
+/// A denoising method whose network can be class-conditional (ddpm, edm, sde with <c>network.classes</c> &gt; 0): the denoiser
+/// for given labels, which guidance (<see cref="Langevin.Guidance.ClassGuidance"/>) wraps for every catalog sampler.
+/// </summary>
+public interface IClassConditionalMethod : IDenoisingMethod
+{
+    /// <summary>K, the classes the network knows (0: this run is unconditional).</summary>
+    int Classes { get; }
+
+    /// <summary>The catalog denoiser conditioned on <paramref name="labels"/> ([B] int64 in 0..K; K = "no class").</summary>
+    Langevin.Models.IScoreModel DenoiserFor(Tensor labels);
+}
+
+/// <summary>
 /// What <c>langevin sample</c> asks of a method's sampler: a name (null: the method's default), a step count (null: the
 /// method's default) and sampler-specific options keyed by their CLI names without dashes (e.g. "eta" → "0.5").
 /// A method rejects a name or option it does not know with a <see cref="UsageException"/> naming the option.

@@ -119,7 +119,7 @@ public static class MethodRegistry
     [
         NcsnMethod.Registration, DdpmMethod.Registration, EdmMethod.Registration, SdeMethod.Registration, EbmMethod.Registration,
         CldMethod.Registration, WalkJumpMethod.Registration, AdversarialEbmMethod.Registration, DmcmcMethod.Registration,
-        Adversarial.GanMethod.Registration, Adversarial.DdganMethod.Registration,
+        Adversarial.GanMethod.Registration, Adversarial.DdganMethod.Registration, Guidance.NoisyClassifierMethod.Registration,
     ];
 
     public static IEnumerable<string> Names => All.Select(r => r.Name);

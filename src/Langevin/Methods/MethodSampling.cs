@@ -22,11 +22,17 @@ public sealed record DrawRequest
     public IReadOnlyDictionary<string, string>? OwnOptions { get; init; }
     public int? Batch { get; init; }
     public Tensor? Noise { get; init; }
+    /// <summary>Labels [N] and guidance (classifier-free and/or by a classifier): sampled by a catalog sampler on the guided
+    /// denoiser (the method's own sampler when it is a catalog one, else ddim).</summary>
+    public Guidance.ClassGuidance? Guidance { get; init; }
 }
 
 /// <summary>What a draw gave: the samples in data space (CPU), the NFE of one sample, a line about the run, and the catalog result when a catalog sampler ran.</summary>
 public sealed record Draw(Tensor Samples, int Evaluations, string Sampler, string? Report, SamplerResult? CatalogResult) : IDisposable
 {
+    /// <summary>Classifier forward + backward passes per sample (classifier guidance), besides <see cref="Evaluations"/>.</summary>
+    public int ClassifierEvaluations { get; init; }
+
     public void Dispose() => Samples.Dispose();
 }
 
@@ -47,6 +53,16 @@ public static class MethodSampling
     {
         if (r.N < 1) throw new SettingException("n", r.N, "must be ≥ 1");
         if (r.Noise is not null && r.Noise.shape[0] != r.N) throw SettingException.About("noise", "", $"the noise holds {r.Noise.shape[0]} items but {r.N} samples are asked for");
+        if (r.Guidance is { } g)
+        {
+            if (method is not IDenoisingMethod denoising)
+                throw SettingException.About("class", "", $"a {method.Config.Method} model cannot be guided: class labels and guidance apply to diffusion runs (ddpm, edm, sde)");
+            if (g.Labels.shape[0] != r.N) throw SettingException.About("class", "", $"{g.Labels.shape[0]} labels for {r.N} samples");
+            string sampler = r.Sampler ?? (SamplerCatalog.Names.Contains(method.SamplerNames[0]) ? method.SamplerNames[0] : "ddim");
+            if (!SamplerCatalog.Names.Contains(sampler))
+                throw SettingException.About("sampler", sampler, $"guided sampling runs the catalog's samplers ({string.Join(", ", SamplerCatalog.Names)}), not {sampler}");
+            return Catalog(denoising, r with { Sampler = sampler }, gen, progress, onFrame);
+        }
         return UsesCatalog(method, r) ? Catalog((IDenoisingMethod)method, r, gen, progress, onFrame) : Own(method, r, gen, progress, onFrame);
     }
 
@@ -76,6 +92,7 @@ public static class MethodSampling
         if (batch < 1) throw new SettingException("batch", batch, "must be ≥ 1");
         // chunks of the one noise tensor: a deterministic sampler gives the same samples at any batch size
         var chunks = z.split(batch);
+        var labelChunks = r.Guidance?.Labels.split(batch);
         int expected = SamplerCatalog.ExpectedEvaluations(request, method.Process);
         // the trajectory of the first batch: at most ~100 steps, each state in the VP frame x/√(1 + σ²), which stays in range
         int every = Math.Max(1, SamplerCatalog.Plan(request, method.Process).Steps / 100);
@@ -85,7 +102,7 @@ public static class MethodSampling
         };
         SamplerResult? result = null;
         var outputs = new Tensor[chunks.Length];
-        int maxEvaluations = 0;
+        int maxEvaluations = 0, classifierEvaluations = 0;
         try
         {
             progress($"sample ({request.Sampler})", expected * chunks.Length, "NFE", p =>
@@ -94,20 +111,24 @@ public static class MethodSampling
                 {
                     using var scope = NewDisposeScope();
                     int done0 = i * expected;
-                    result = SamplerCatalog.Run(method.Denoiser, chunks[i].to(gen.device), request, method.Process, gen,
+                    var guided = r.Guidance?.For(labelChunks![i], method);
+                    result = SamplerCatalog.Run(guided ?? method.Denoiser, chunks[i].to(gen.device), request, method.Process, gen,
                         (done, _) => p.Report(done0 + done), i == 0 ? onSample : null);
-                    maxEvaluations = Math.Max(maxEvaluations, result.Evaluations);
+                    // guided: what the network and the classifier were asked for (CFG's doubled batch counts two)
+                    maxEvaluations = Math.Max(maxEvaluations, guided?.NetworkEvaluations ?? result.Evaluations);
+                    classifierEvaluations = Math.Max(classifierEvaluations, guided?.ClassifierEvaluations ?? 0);
                     outputs[i] = method.ToData(result.Output).cpu().MoveToOuterDisposeScope();
                 }
             });
             onFrame?.Invoke(outputs[0]);
             var samples = cat(outputs, 0);
             result = result! with { Evaluations = maxEvaluations };
-            return new Draw(samples, maxEvaluations, request.Sampler, Describe(request, result), result);
+            string report = Describe(request, result) + (classifierEvaluations > 0 ? $" + classifier forward+backward {classifierEvaluations}" : "");
+            return new Draw(samples, maxEvaluations, request.Sampler, report, result) { ClassifierEvaluations = classifierEvaluations };
         }
         finally
         {
-            foreach (var t in outputs.Concat(chunks)) t?.Dispose();
+            foreach (var t in outputs.Concat(chunks).Concat(labelChunks ?? [])) t?.Dispose();
         }
     }
 

@@ -19,7 +19,7 @@ public static class Networks
         {
             case "mlp":
                 if (itemShape.Length != 1) throw SettingException.Sentence("network.kind", "mlp", $"mlp needs point data [N, D]; this data has items of shape [{string.Join(", ", itemShape)}]; use unet");
-                return new ScoreMlp(new ScoreMlpConfig((int)itemShape[0], config.Width, config.Depth, FourierFeatures: config.FourierFeatures));
+                return new ScoreMlp(new ScoreMlpConfig((int)itemShape[0], config.Width, config.Depth, FourierFeatures: config.FourierFeatures, Classes: config.Classes));
             case "adm":
                 return CreateAdm(config, itemShape);
             default:
@@ -29,7 +29,7 @@ public static class Networks
                 int downs = config.ChannelMults.Length - 1;
                 if (h % (1L << downs) != 0) throw SettingException.About("network.channel_mults", string.Join(",", config.ChannelMults), $"{h}×{h} images cannot be halved {downs} times; use fewer levels");
                 var unet = new UNetConfig((int)c, (int)c, (int)h, config.BaseChannels, config.ChannelMults,
-                    config.NumResBlocks, config.AttnResolutions, config.Dropout, GroupNormGroups: 8);
+                    config.NumResBlocks, config.AttnResolutions, config.Dropout, GroupNormGroups: 8, Classes: config.Classes);
                 try { unet.Validate(); }
                 catch (ArgumentException e) { throw SettingException.Sentence("network.kind", "unet", $"unet: {e.Message}"); }
                 return new UNet(unet);
@@ -44,7 +44,7 @@ public static class Networks
         if (h != w) throw SettingException.Sentence("network.kind", "adm", $"adm needs square images (got {h}×{w})");
         int groups = config.ChannelMults.All(m => config.BaseChannels * m % 32 == 0) ? 32 : 8;   // ADM's GroupNorm32 where it fits
         var adm = new AdmUNetConfig((int)c, config.Adm.LearnSigma ? 2 * (int)c : (int)c, (int)h, config.BaseChannels, config.ChannelMults,
-            config.NumResBlocks, config.AttnResolutions, config.Adm.Heads, config.Dropout, config.Adm.ScaleShiftNorm, config.Adm.ResblockUpdown, groups);
+            config.NumResBlocks, config.AttnResolutions, config.Adm.Heads, config.Dropout, config.Adm.ScaleShiftNorm, config.Adm.ResblockUpdown, groups, config.Classes);
         try { adm.Validate(); }
         catch (ArgumentException e) { throw SettingException.Sentence("network.kind", "adm", $"adm: {e.Message}"); }
         return new AdmUNet(adm);

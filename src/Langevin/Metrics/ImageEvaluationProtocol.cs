@@ -88,6 +88,23 @@ public sealed class ImageEvaluationProtocol : IDisposable
         }
     }
 
+    /// <summary>
+    /// The share of samples [N, C, H, W] in [0, 1] that the feature network classifies as their <paramref name="labels"/> ([N]):
+    /// how often a class-conditional or guided sampler gives the class it was asked for.
+    /// </summary>
+    public double ClassAccuracy(Tensor samples01, Tensor labels)
+    {
+        if (labels.dim() != 1 || labels.shape[0] != samples01.shape[0])
+            throw SettingException.About("labels", "", $"{labels.shape.FirstOrDefault()} labels for {samples01.shape[0]} samples");
+        using var embedding = FeatureEmbedding.OfUnitImages(Network, samples01);
+        using var scope = NewDisposeScope();
+        long k = embedding.Logits.shape[1];
+        var y = labels.to(ScalarType.Int64);
+        if (y.min().item<long>() < 0 || y.max().item<long>() >= k)
+            throw SettingException.About("labels", "", $"labels must be classes 0..{k - 1} of the feature network");
+        return embedding.Logits.argmax(1).eq(y).to(ScalarType.Float64).mean().item<double>();
+    }
+
     /// <summary>The rows of <paramref name="metrics"/> (null: all) for samples [N, C, H, W] in [0, 1].</summary>
     /// <param name="chainWindow">The samples are one chain in emission order: add its mixing over windows of this many samples.</param>
     public IReadOnlyList<(string Metric, double Value)> Score(Tensor samples01, IReadOnlyList<string>? metrics = null, int? chainWindow = null)

@@ -34,7 +34,8 @@ public sealed record AdmUNetConfig(
     double Dropout = 0,
     bool ScaleShiftNorm = true,
     bool ResblockUpdown = true,
-    int GroupNormGroups = 32)
+    int GroupNormGroups = 32,
+    int Classes = 0)
 {
     /// <summary>Width of the time-embedding MLP: 4 × ModelChannels, as ADM.</summary>
     public int TimeEmbedDim => 4 * ModelChannels;
@@ -69,6 +70,7 @@ public sealed record AdmUNetConfig(
 public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Sequential time_embed;
+    private readonly ClassEmbedding? label_emb;
     private readonly ModuleList<nn.Module> input_blocks;
     private readonly ModuleList<nn.Module> middle_block;
     private readonly ModuleList<nn.Module> output_blocks;
@@ -89,6 +91,7 @@ public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
         AdmAttention Attn(int c) => new(c, config.NumHeads, g);
 
         time_embed = nn.Sequential(nn.Linear(mc, emb), nn.SiLU(), nn.Linear(emb, emb));
+        if (config.Classes > 0) label_emb = new ClassEmbedding(config.Classes, emb);
 
         // Input blocks: each entry is one step whose output goes on the skip stack.
         input_blocks = new ModuleList<nn.Module>(new SafeConv2d(config.InChannels, mc, 3, 1, 1));
@@ -150,10 +153,12 @@ public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
     {
         if (x.dim() != 4 || x.shape[1] != Config.InChannels)
             throw new ArgumentException($"x must be [B, {Config.InChannels}, H, W], got [{string.Join(", ", x.shape)}]", nameof(x));
-        if (t.dim() != 1 || t.shape[0] != x.shape[0])
-            throw new ArgumentException($"t must be [{x.shape[0]}], got [{string.Join(", ", t.shape)}]", nameof(t));
         using var scope = NewDisposeScope();
-        var emb = time_embed.forward(TimeEmbedding.SinusoidalEmbedding(t, Config.ModelChannels).to_type(x.dtype));
+        var (label, classes) = ClassConditioning.Split(t);
+        if (label.dim() != 1 || label.shape[0] != x.shape[0])
+            throw new ArgumentException($"t must be [{x.shape[0]}] (or [{x.shape[0]}, 2] with classes), got [{string.Join(", ", t.shape)}]", nameof(t));
+        var emb = time_embed.forward(TimeEmbedding.SinusoidalEmbedding(label, Config.ModelChannels).to_type(x.dtype));
+        if (label_emb is not null) emb = emb + label_emb.Embed(classes, x.shape[0], x.device).to_type(emb.dtype);   // emb + label_emb(y) (Dhariwal & Nichol 2021)
         var h = x;
         var skips = new Stack<Tensor>();
         foreach (var block in input_blocks)

@@ -40,6 +40,28 @@ public sealed class GaussianMixtureScore : IScoreModel, IDisposable
         return score.reshape(x.shape).to(x.dtype).MoveToOuterDisposeScope();
     }
 
+    /// <summary>log p(k | x, σ) of every component, [B, K]: the responsibilities under the mixture blurred by σ (normalised).</summary>
+    public Tensor ComponentLogPosterior(Tensor x, Tensor sigma)
+    {
+        using var scope = NewDisposeScope();
+        var flat = x.reshape(x.shape[0], -1).to(_means.dtype);
+        var s = sigma.to(_means.dtype);
+        var variance = (s.dim() == 0 ? s.expand(flat.shape[0]) : s).square() + Std * Std;
+        var logits = _logWeights - (flat.unsqueeze(1) - _means.unsqueeze(0)).square().sum(2) / (2 * variance.unsqueeze(1));
+        return logits.log_softmax(1).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The exact score of one component alone, k per item ([B] int64): (μ_k − x)/(s² + σ²), the class-conditional score.</summary>
+    public Tensor ComponentScore(Tensor x, Tensor sigma, Tensor k)
+    {
+        using var scope = NewDisposeScope();
+        var flat = x.reshape(x.shape[0], -1).to(_means.dtype);
+        var s = sigma.to(_means.dtype);
+        var variance = (s.dim() == 0 ? s.expand(flat.shape[0]) : s).square() + Std * Std;
+        var score = (_means.index_select(0, k.to(_means.device)) - flat) / variance.unsqueeze(1);
+        return score.reshape(x.shape).to(x.dtype).MoveToOuterDisposeScope();
+    }
+
     /// <summary>log p_σ(x) up to the constant −(D/2) log 2π: logsumexp_k(log w_k − ‖x − μ_k‖²/(2v) − (D/2) log v), v = s² + σ².</summary>
     public Tensor LogDensity(Tensor x, double sigma = 0)
     {

@@ -109,19 +109,28 @@ public sealed class EdmPreconditioning(double sigmaData) : IPreconditioning
 /// <summary>
 /// A network behind a preconditioning, seen as an <see cref="IScoreModel"/> in the unscaled σ-frame:
 /// D(x, σ) = c_skip x + c_out F(c_in x, c_noise) (Karras et al. 2022, Eq. 7) and s = (D − x)/σ².
-/// Networks with a learned variance output 2C channels; the first C are F.
+/// Networks with a learned variance output 2C channels; the first C are F. A class-conditional network's denoiser can be
+/// bound to class labels (<see cref="WithClasses"/>): D(x, σ, y), the noise label and y packed by <see cref="ClassConditioning"/>.
 /// </summary>
-public sealed class PreconditionedDenoiser(nn.Module<Tensor, Tensor, Tensor> network, IPreconditioning preconditioning) : IScoreModel
+public sealed class PreconditionedDenoiser(nn.Module<Tensor, Tensor, Tensor> network, IPreconditioning preconditioning, Tensor? classes = null) : IScoreModel
 {
     public nn.Module<Tensor, Tensor, Tensor> Network { get; } = network;
     public IPreconditioning Preconditioning { get; } = preconditioning;
+
+    /// <summary>The class labels [B] (int64; "no class" = K) every call is conditioned on, or null (the network's plain call).</summary>
+    public Tensor? Classes { get; } = classes;
+
+    /// <summary>The same network and preconditioning conditioned on <paramref name="labels"/> ([B] int64, or a scalar for every item).</summary>
+    public PreconditionedDenoiser WithClasses(Tensor labels) => new(Network, Preconditioning, labels);
 
     /// <summary>The raw network output at (c_in(σ) x, c_noise(σ)), or at the given noise label (e.g. an exact integer timestep).</summary>
     public Tensor NetworkOutput(Tensor x, Tensor sigma, Tensor? noiseLabel = null)
     {
         sigma = Batch(sigma, x);
         var (_, _, cIn) = Preconditioning.Coefficients(sigma);
-        return Network.call(cIn.Broadcast(x) * x, noiseLabel ?? Preconditioning.NoiseLabel(sigma));
+        var label = noiseLabel ?? Preconditioning.NoiseLabel(sigma);
+        if (Classes is { } y) label = ClassConditioning.Pack(label, y.dim() == 0 ? y.expand(x.shape[0]) : y);
+        return Network.call(cIn.Broadcast(x) * x, label);
     }
 
     /// <summary>F: the first C channels of the network output (all of it without a learned variance).</summary>

@@ -11,7 +11,8 @@ namespace Langevin.Models;
 /// <param name="TimeEmbedDim">Size of the sinusoidal embedding of t, concatenated to x.</param>
 /// <param name="FourierFeatures">K &gt; 0 adds sin/cos(2^k π x / 4), k = 0..K−1, of every coordinate to the input:
 /// Fourier features (Tancik et al. 2020) that let a small MLP draw the sharp edges of data like the checkerboard.</param>
-public sealed record ScoreMlpConfig(int DataDim = 2, int HiddenWidth = 256, int HiddenLayers = 3, int TimeEmbedDim = 32, int FourierFeatures = 0)
+/// <param name="Classes">K &gt; 0: class-conditional, a <see cref="ClassEmbedding"/> of K classes added to the time embedding.</param>
+public sealed record ScoreMlpConfig(int DataDim = 2, int HiddenWidth = 256, int HiddenLayers = 3, int TimeEmbedDim = 32, int FourierFeatures = 0, int Classes = 0)
 {
     /// <summary>Throws <see cref="ArgumentException"/> when the shape cannot be built.</summary>
     public void Validate()
@@ -34,6 +35,7 @@ public sealed record ScoreMlpConfig(int DataDim = 2, int HiddenWidth = 256, int 
 public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Sequential net;
+    private readonly ClassEmbedding? label_emb;
 
     /// <summary>The shape this network was built from.</summary>
     public ScoreMlpConfig Config { get; }
@@ -54,6 +56,7 @@ public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
         }
         layers.Add(nn.Linear(width, config.DataDim));
         net = nn.Sequential(layers);
+        if (config.Classes > 0) label_emb = new ClassEmbedding(config.Classes, config.TimeEmbedDim);
         RegisterComponents();
     }
 
@@ -66,10 +69,13 @@ public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
     {
         if (x.dim() != 2 || x.shape[1] != Config.DataDim)
             throw new ArgumentException($"x must be [B, {Config.DataDim}], got [{string.Join(", ", x.shape)}]", nameof(x));
-        if (t.dim() != 1 || t.shape[0] != x.shape[0])
-            throw new ArgumentException($"t must be [{x.shape[0]}], got [{string.Join(", ", t.shape)}]", nameof(t));
         using var scope = NewDisposeScope();
-        var input = cat([WithFourierFeatures(x, Config.FourierFeatures), TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedDim).to_type(x.dtype)], 1);
+        var (label, classes) = ClassConditioning.Split(t);
+        if (label.dim() != 1 || label.shape[0] != x.shape[0])
+            throw new ArgumentException($"t must be [{x.shape[0]}] (or [{x.shape[0]}, 2] with classes), got [{string.Join(", ", t.shape)}]", nameof(t));
+        var time = TimeEmbedding.SinusoidalEmbedding(label, Config.TimeEmbedDim).to_type(x.dtype);
+        if (label_emb is not null) time = time + label_emb.Embed(classes, x.shape[0], x.device).to_type(x.dtype);
+        var input = cat([WithFourierFeatures(x, Config.FourierFeatures), time], 1);
         return scope.MoveToOuter(net.forward(input));
     }
 

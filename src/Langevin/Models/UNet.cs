@@ -16,6 +16,7 @@ namespace Langevin.Models;
 public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Sequential temb;
+    private readonly ClassEmbedding? label_emb;
     private readonly SafeConv2d conv_in;
     private readonly ModuleList<nn.Module> down;
     private readonly ModuleList<nn.Module> mid;
@@ -37,6 +38,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
         var mults = config.ChannelMults;
 
         temb = nn.Sequential(nn.Linear(config.TimeEmbedInputDim, tembDim), nn.SiLU(), nn.Linear(tembDim, tembDim));
+        if (config.Classes > 0) label_emb = new ClassEmbedding(config.Classes, tembDim);
         conv_in = new SafeConv2d(config.InChannels, baseCh, 3, 1, 1);
 
         // Down path; record the channel count of every tensor pushed on the skip stack.
@@ -98,13 +100,15 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor>
     {
         if (x.dim() != 4 || x.shape[1] != Config.InChannels)
             throw new ArgumentException($"x must be [B, {Config.InChannels}, H, W], got [{string.Join(", ", x.shape)}]", nameof(x));
-        if (t.dim() != 1 || t.shape[0] != x.shape[0])
-            throw new ArgumentException($"t must be [{x.shape[0]}], got [{string.Join(", ", t.shape)}]", nameof(t));
-
         using var scope = NewDisposeScope();
+        var (label, classes) = ClassConditioning.Split(t);
+        if (label.dim() != 1 || label.shape[0] != x.shape[0])
+            throw new ArgumentException($"t must be [{x.shape[0]}] (or [{x.shape[0]}, 2] with classes), got [{string.Join(", ", t.shape)}]", nameof(t));
         // Every ResBlock applies SiLU to temb before its projection; do it once here.
-        var embedding = TimeEmbedding.SinusoidalEmbedding(t, Config.TimeEmbedInputDim).to_type(x.dtype);
-        var tembSilu = F.silu(temb.forward(embedding));
+        var embedding = TimeEmbedding.SinusoidalEmbedding(label, Config.TimeEmbedInputDim).to_type(x.dtype);
+        var time = temb.forward(embedding);
+        if (label_emb is not null) time = time + label_emb.Embed(classes, x.shape[0], x.device).to_type(time.dtype);   // ADM's emb + label_emb(y)
+        var tembSilu = F.silu(time);
         var h = conv_in.forward(x);
         var skips = new Stack<Tensor>();
         skips.Push(h);

@@ -16,6 +16,7 @@ namespace Langevin.Models;
 /// <param name="GroupNormGroups">Groups of every GroupNorm; must divide every channel count.</param>
 /// <param name="TimeEmbedInputDim">Size of the sinusoidal embedding of t.</param>
 /// <param name="TimeEmbedDim">Width of the time-embedding MLP.</param>
+/// <param name="Classes">K &gt; 0: class-conditional, a <see cref="ClassEmbedding"/> of K classes added to the time embedding.</param>
 public sealed record UNetConfig(
     int InChannels,
     int OutChannels,
@@ -27,7 +28,8 @@ public sealed record UNetConfig(
     double Dropout,
     int GroupNormGroups,
     int TimeEmbedInputDim = 32,
-    int TimeEmbedDim = 128)
+    int TimeEmbedDim = 128,
+    int Classes = 0)
 {
     /// <summary>
     /// The benchmark network of shared/bench/reference-unet.md: 1×28×28, 28 → 14 → 7, channels 32/64/64,
@@ -57,6 +59,7 @@ public sealed record UNetConfig(
         Require(Dropout is >= 0 and < 1, "Dropout must be in [0, 1)");
         Require(TimeEmbedInputDim >= 2 && TimeEmbedInputDim % 2 == 0, "TimeEmbedInputDim must be even");
         Require(TimeEmbedDim > 0, "TimeEmbedDim must be positive");
+        Require(Classes >= 0, "Classes must be ≥ 0");
         int factor = 1 << (ChannelMults.Count - 1);
         Require(Resolution > 0 && Resolution % factor == 0,
             $"Resolution {Resolution} must be divisible by 2^{ChannelMults.Count - 1} = {factor}");

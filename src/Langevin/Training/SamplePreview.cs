@@ -6,12 +6,13 @@ namespace Langevin.Training;
 /// <summary>Pictures of samples: a PNG grid for images (values in [−1, 1]), a scatter plot for 2-D points.</summary>
 public static class SamplePreview
 {
-    public static void Write(string pngPath, Tensor samples, string title)
+    /// <param name="columns">images: the grid's columns (default: a square grid).</param>
+    public static void Write(string pngPath, Tensor samples, string title, int? columns = null)
     {
         if (samples.dim() == 4)
         {
             using var scope = NewDisposeScope();
-            ImageGrid.SavePng(pngPath, ToUnitRange(samples));
+            ImageGrid.SavePng(pngPath, ToUnitRange(samples), columns);
         }
         else if (samples.dim() == 2 && samples.shape[1] == 2)
             Plots.Scatter(pngPath, samples, title);

@@ -128,6 +128,12 @@ public sealed record NetworkConfig
     public int[] AttnResolutions { get; init; } = [];
     public double Dropout { get; init; }
     public AdmNetworkConfig Adm { get; init; } = new();
+    /// <summary>K &gt; 0: a class-conditional network of K classes (a class embedding added to the time embedding), trained on
+    /// labelled batches; 0: unconditional.</summary>
+    public int Classes { get; init; }
+    /// <summary>p_uncond: the share of training labels replaced by "no class", so that one network is conditional and
+    /// unconditional and classifier-free guidance can be sampled (Ho &amp; Salimans 2021, Alg. 1; they found 0.1–0.2 best).</summary>
+    public double LabelDropout { get; init; } = 0.1;
 
     public void Validate()
     {
@@ -139,5 +145,7 @@ public sealed record NetworkConfig
         if (ChannelMults.Length == 0 || ChannelMults.Any(m => m < 1)) throw new SettingException("network.channel_mults", string.Join(",", ChannelMults), "must be a list of positive integers, e.g. 1,2,2");
         if (NumResBlocks < 1) throw new SettingException("network.num_res_blocks", NumResBlocks, "must be ≥ 1");
         if (Dropout is < 0 or >= 1) throw new SettingException("network.dropout", Dropout, "must be in [0, 1)");
+        if (Classes < 0) throw new SettingException("network.classes", Classes, "must be ≥ 0 (0: unconditional)");
+        if (LabelDropout is < 0 or >= 1) throw new SettingException("network.label_dropout", LabelDropout, "must be in [0, 1)");
     }
 }

@@ -71,6 +71,7 @@ public static class Trainer
         using var method = create(config, itemShape);
         if (method.NeedsLabels && labels is null)
             throw new UsageException($"method {config.Method} trains on labelled data; {config.Data} has no class labels (use e.g. fashion-mnist, shapes:32, images:DIR with one sub-folder per class, or npy:FILE,labels=LABELS.npy)");
+        CheckClasses(config, method, labels);
         method.To(device);
         // --bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
         using var working = config.Bf16 ? create(config, itemShape) : null;
@@ -134,7 +135,7 @@ public static class Trainer
                             plan.Stages.Count > 1 ? context.Position.Stage.Name : null);
                 }
                 if (step % config.CheckpointEvery == 0 || step == config.Steps) SaveCheckpoint();
-                if (request.Previews && ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps))
+                if (request.Previews && method is not Guidance.IClassifierMethod && ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps))
                 {
                     if (working is not null) method.State.CopyFrom(working.State);
                     WritePreview(run, method, parts, config, step);
@@ -325,5 +326,17 @@ public static class Trainer
         public string Status => parts.Count == 1
             ? $"loss {LoggedLoss:F4}"
             : string.Join(" ", parts.Select(p => $"{p.Name} {p.LastLoss:F4}")) + (Position.Index > 0 || Stage != TrainingStage.Whole ? $" [{Stage.Name}]" : "");
+    }
+
+    /// <summary>A class-conditional run: a method that can be conditioned, and labels in 0..K−1.</summary>
+    static void CheckClasses(TrainConfig config, IGenerativeMethod method, Tensor? labels)
+    {
+        int k = config.Network.Classes;
+        if (k == 0) return;
+        if (method is not (IClassConditionalMethod or Guidance.IClassifierMethod))
+            throw SettingException.About("network.classes", k, $"class-conditional networks are trained by ddpm, edm, sde and noisy-classifier, not by {config.Method}");
+        long max = labels!.max().item<long>(), min = labels.min().item<long>();
+        if (min < 0 || max >= k)
+            throw SettingException.About("network.classes", k, $"{config.Data} has labels {min}..{max}: the network needs at least {max + 1} classes");
     }
 }

@@ -26,7 +26,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
     }
 
     /// <summary>A few steps of any registered method on 2-D points, with small networks and short chains.</summary>
-    static TrainConfig Tiny(string method, long steps) => new()
+    static TrainConfig Tiny(string method, long steps, string? denoiser = null) => new()
     {
         Settings = MethodRegistry.Get(method).DefaultConfig() switch
         {
@@ -35,6 +35,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
             CldConfig c => c with { SamplerSteps = 2 },
             DmcmcConfig d => d with { Levels = 10, EstimatorWidth = 8, EstimatorDepth = 1 },
             GanConfig g => g with { CriticSteps = 2, R1Every = 2, DiscriminatorWarmup = 2 },
+            Langevin.Guidance.NoisyClassifierConfig n => n with { Denoiser = new ComponentReference(denoiser ?? "missing"), Width = 16, Depth = 1 },
             var other => other,
         },
         Data = "test-points", Steps = steps, BatchSize = 16, CheckpointEvery = 100, SampleEvery = 0, LogEvery = 1,
@@ -49,10 +50,19 @@ public class TrainingCoreTests(ITestOutputHelper output)
     public void AnInterruptedAndResumedRunEqualsTheUninterruptedOneBitForBit(string method)
     {
         using var data = Points();
+        // a classifier learns labels at the noise levels of a (conditional) denoiser trained first
+        using var labels = method == "noisy-classifier" ? (data.select(1, 0) > 1).to(ScalarType.Int64) : null;
+        string? denoiser = null;
+        if (labels is not null)
+        {
+            denoiser = TempDir();
+            var ddpm = Tiny("ddpm", 2) with { Network = new NetworkConfig { Kind = "mlp", Width = 16, Depth = 1, Classes = 2 } };
+            Trainer.Run(new TrainRequest(ddpm, denoiser, Quiet: true, Previews: false), data, labels, null);
+        }
         string whole = TempDir(), resumed = TempDir();
-        Trainer.Run(new TrainRequest(Tiny(method, 7), whole, Quiet: true, Previews: false), data);
-        Trainer.Run(new TrainRequest(Tiny(method, 3), resumed, Quiet: true, Previews: false), data);
-        Trainer.Run(new TrainRequest(Tiny(method, 7), resumed, Resume: true, Quiet: true, Previews: false), data);
+        Trainer.Run(new TrainRequest(Tiny(method, 7, denoiser), whole, Quiet: true, Previews: false), data, labels, null);
+        Trainer.Run(new TrainRequest(Tiny(method, 3, denoiser), resumed, Quiet: true, Previews: false), data, labels, null);
+        Trainer.Run(new TrainRequest(Tiny(method, 7, denoiser), resumed, Resume: true, Quiet: true, Previews: false), data, labels, null);
 
         Assert.Equal(TrainingLog.ReadLosses(Path.Combine(whole, "log.jsonl")), TrainingLog.ReadLosses(Path.Combine(resumed, "log.jsonl")));
         using var a = SafetensorsFile.Read(new RunFolder(whole).CheckpointPath(7));

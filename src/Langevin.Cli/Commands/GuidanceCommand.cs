@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Langevin.Data;
+using Langevin.Guidance;
+using Langevin.IO;
+using Langevin.Methods;
+using Langevin.Metrics;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Cli.Commands;
+
+/// <summary>
+/// <c>langevin guidance</c>: the fidelity–diversity trade-off of guidance on one run — classifier-free guidance over a list of
+/// w and classifier guidance over a list of s, each row sampling every class in equal blocks from the same noise and scored by
+/// the accuracy of the class asked for (images: the feature classifier; points: the nearest mode) and quality (images: FD,
+/// precision, recall; 2-D mixtures: SW2 against the exact class-conditional samples) — as a table, guidance.json, a plot and a
+/// grid per row.
+/// </summary>
+public sealed class GuidanceCommand : ICommand
+{
+    public string Name => "guidance";
+    public string Summary => "the guidance trade-off on one run: class accuracy, FD, precision and recall against the CFG weight w and the classifier scale s";
+    public string Usage => "langevin guidance --run RUN [--cfg 0,0.5,1,2,4] [--classifier RUN --guidance 0,0.5,1,2,4,8] [--n N] [--sampler NAME] [--steps N] [--out DIR]";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        .. ModelSource.Specs,
+        new("cfg", "LIST", "classifier-free guidance weights w (default 0,0.5,1,2,4 on a class-conditional run; 'none' to skip)"),
+        new("classifier", "RUN", "a noisy-classifier run for classifier guidance"),
+        new("guidance", "LIST", "classifier guidance scales s (default 0,0.5,1,2,4,8 with --classifier)"),
+        new("guide-conditional", null, "classifier guidance on the conditional model (default: a class-conditional run's unconditional model, as Dhariwal & Nichol's unconditional ImageNet model)"),
+        new("guidance-below", "SIGMA", "guide only where σ ≤ SIGMA"),
+        new("n", "N", "samples per row, all classes in equal blocks (default 500 images, 2000 points)"),
+        new("sampler", "NAME", "catalog sampler (default ddim)"),
+        new("steps", "N", "its steps (default the sampler's)"),
+        new("batch", "B", "draw B samples at a time"),
+        new("ref", "SPEC", "images: the reference data for FD (default: the run's data, test split)"),
+        new("features", "FILE", "images: a feature network (default: the cached one for the data)"),
+        new("out", "DIR", "where guidance.json, guidance.md, guidance.png and the grids go (default: the run folder)"),
+    ];
+
+    public int Run(ParsedArgs a)
+    {
+        ComputeDevice.SetThreads(a.Int("threads"));
+        var (method, gen) = ModelSource.Open(a, Name);
+        using var _ = method;
+        gen.Dispose();
+        if (method is not IDenoisingMethod denoising) throw new UsageException($"guidance: a {method.Config.Method} run cannot be guided; guidance applies to ddpm, edm and sde runs");
+        using var classifierRun = a.String("classifier") is { } crun ? ModelSource.LoadRun(crun, a.Flag("no-ema"), "--classifier") : null;
+        var classifier = classifierRun is null ? null : (classifierRun as IClassifierMethod)?.Classifier
+            ?? throw new UsageException($"--classifier: {a.String("classifier")} is a {classifierRun!.Config.Method} run, not a noisy-classifier run");
+        bool conditional = (method as IClassConditionalMethod)?.Classes > 0;
+        double[] cfg = a.String("cfg") == "none" ? [] : a.DoubleList("cfg") ?? (conditional ? [0, 0.5, 1, 2, 4] : []);
+        double[] scales = a.DoubleList("guidance") ?? (classifier is null ? [] : [0, 0.5, 1, 2, 4, 8]);
+        if (cfg.Length > 0 && !conditional) throw new UsageException($"--cfg needs a class-conditional run (trained with --classes); this {method.Config.Method} run is unconditional");
+        if (scales.Length > 0 && classifier is null) throw new UsageException("--guidance needs --classifier RUN (a noisy-classifier run)");
+        if (cfg.Length + scales.Length == 0) throw new UsageException("guidance: nothing to sweep; this run is unconditional, give --classifier RUN");
+        if (cfg.Concat(scales).Any(v => v < 0)) throw new UsageException("--cfg and --guidance scales must be ≥ 0");
+        bool image = method.ItemShape.Length == 3;
+        int n = a.Int("n") ?? (image ? 500 : 2000);
+        var request = SampleCommand.Request(a) with { Sampler = a.String("sampler") ?? "ddim" };
+        int seed = a.Int("seed") ?? 0;
+        var settings = new GuidanceSweepSettings(cfg, scales, n, request, seed, a.Int("batch"), a.Flag("guide-conditional"), a.Double("guidance-below"));
+        string outDir = a.String("out") ?? a.String("run") ?? ".";
+
+        using var scorer = image ? ImageScorer(a, method, seed) : null;
+        (IReadOnlyList<(float X, float Y)> Modes, double Std)? toy = image ? null
+            : Toy2D.TryGet(method.Config.Data) is { Modes: { } modes, ComponentStd: { } std } ? (modes, std) : null;
+        if (!image && toy is null) throw new UsageException($"guidance: scoring points needs a 2-D Gaussian mixture (8gaussians, 25gaussians), not {method.Config.Data}");
+        Directory.CreateDirectory(outDir);
+        var rows = GuidanceSweep.Run(denoising, classifier, settings,
+            (samples, labels) => image ? ScoreImages(scorer!, samples, labels) : ScorePoints(toy!.Value.Modes, toy.Value.Std, samples, labels, seed),
+            ProgressRunners.Display(a.Flag("quiet")),
+            (kind, scale, samples, labels) => SamplePreview.Write(Path.Combine(outDir, $"guidance-{kind}-{Text(scale)}.png"), samples, $"{kind} {Text(scale)}",
+                image ? ClassGuidance.RowColumns(labels) : null));   // one row per class
+
+        var metricNames = rows[0].Quality.Select(q => q.Metric).ToList();
+        var header = new[] { "guidance", "scale", "NFE", "classifier", "s/sample", "class acc" }.Concat(metricNames).ToArray();
+        var md = new StringBuilder($"| {string.Join(" | ", header)} |\n|{string.Concat(header.Select(_ => "---|"))}\n");
+        Console.WriteLine($"{method.Config.Method} {a.String("run")}: {request.Sampler} {request.Steps?.ToString(CultureInfo.InvariantCulture) ?? "(default steps)"}, N = {n} per row (all classes), seed {seed}");
+        Console.WriteLine(string.Join("  ", header));
+        var json = new JsonArray();
+        foreach (var r in rows)
+        {
+            string[] cells = [r.Kind, Text(r.Scale), $"{r.Nfe}", $"{r.ClassifierEvaluations}", r.SecondsPerSample.ToString("F3", CultureInfo.InvariantCulture),
+                r.Accuracy.ToString("F3", CultureInfo.InvariantCulture), .. r.Quality.Select(q => q.Value.ToString("G4", CultureInfo.InvariantCulture))];
+            Console.WriteLine(string.Join("  ", cells));
+            md.Append($"| {string.Join(" | ", cells)} |\n");
+            var o = new JsonObject { ["guidance"] = r.Kind, ["scale"] = r.Scale, ["nfe"] = r.Nfe, ["classifier_evaluations"] = r.ClassifierEvaluations,
+                ["seconds_per_sample"] = r.SecondsPerSample, ["class_acc"] = r.Accuracy };
+            foreach (var (m, v) in r.Quality) o[m] = v;
+            json.Add(o);
+        }
+        string jsonPath = Path.Combine(outDir, "guidance.json"), mdPath = Path.Combine(outDir, "guidance.md"), png = Path.Combine(outDir, "guidance.png");
+        AtomicFile.WriteAllText(jsonPath, new JsonObject { ["run"] = a.String("run"), ["sampler"] = request.Sampler, ["steps"] = request.Steps, ["n"] = n, ["seed"] = seed, ["rows"] = json }
+            .ToJsonString(new() { WriteIndented = true }));
+        AtomicFile.WriteAllText(mdPath, md.ToString());
+        var series = new List<(string, double[], double[])>();
+        foreach (var g in rows.GroupBy(r => r.Kind))
+        {
+            series.Add(($"{g.Key}: class accuracy", g.Select(r => r.Scale).ToArray(), g.Select(r => r.Accuracy).ToArray()));
+            if (image) series.Add(($"{g.Key}: recall", g.Select(r => r.Scale).ToArray(), g.Select(r => Metric(r, "recall")).ToArray()));
+            if (image) series.Add(($"{g.Key}: precision", g.Select(r => r.Scale).ToArray(), g.Select(r => Metric(r, "precision")).ToArray()));
+        }
+        Plots.Lines(png, $"guidance trade-off (N = {n}, {request.Sampler})", "guidance scale (w or s)", image ? "accuracy / precision / recall" : "accuracy", series);
+        Console.WriteLine($"wrote {jsonPath}, {mdPath} and {png}");
+        a.Result["rows"] = json.DeepClone();
+        a.Result["guidance_json"] = jsonPath;
+        return 0;
+    }
+
+    static double Metric(GuidanceSweepRow r, string name) => r.Quality.FirstOrDefault(q => q.Metric == name).Value;
+
+    static string Text(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+
+    static ImageEvaluationProtocol ImageScorer(ParsedArgs a, IGenerativeMethod method, int seed)
+    {
+        string data = method.Config.Data;
+        var reference = a.String("ref") is { } spec ? new DataDraw(spec, seed) : HeldOutSplit.Of(data, method.Config.Seed) ?? new DataDraw(data, seed);
+        var protocol = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(reference, seed, a.String("features"), FeatureNetworkCache.TrainingSpec(data)),
+            Console.WriteLine, ProgressRunners.Display(a.Flag("quiet")));
+        if (!protocol.IsImage || !protocol.ItemShape.SequenceEqual(method.ItemShape))
+        {
+            protocol.Dispose();
+            throw new UsageException($"--ref: {reference.Spec} has items [{string.Join(", ", protocol.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
+        }
+        return protocol;
+    }
+
+    static (double, IReadOnlyList<(string, double)>) ScoreImages(ImageEvaluationProtocol protocol, Tensor samples, Tensor labels)
+    {
+        using var unit = SamplePreview.ToUnitRange(samples);
+        double accuracy = protocol.ClassAccuracy(unit, labels);
+        var rows = protocol.Score(unit, ["fd", "pr"]);
+        return (accuracy, rows);
+    }
+
+    /// <summary>Points of a Gaussian mixture: accuracy = nearest mode is the label; within 3σ of the label's mode; SW2 against exact class-conditional samples.</summary>
+    static (double, IReadOnlyList<(string, double)>) ScorePoints(IReadOnlyList<(float X, float Y)> modes, double std, Tensor samples, Tensor labels, int seed)
+    {
+        using var scope = NewDisposeScope();
+        var centres = tensor(modes.SelectMany(m => new[] { m.X, m.Y }).ToArray(), [modes.Count, 2]);
+        var x = samples.to(float32);
+        var nearest = cdist(x, centres).argmin(1);
+        double accuracy = nearest.eq(labels).to(float64).mean().item<double>();
+        var own = centres.index_select(0, labels);
+        double within = ((x - own).norm(1) <= 3 * std).to(float64).mean().item<double>();
+        using var g = new Generator(unchecked((ulong)seed + 1));
+        var exact = own + std * randn(x.shape, generator: g);
+        double sw = SlicedWasserstein.Distance(x.to(float64), exact.to(float64), 256, g);
+        return (accuracy, [("within_3sd", within), ("sw2_vs_exact_conditional", sw)]);
+    }
+}
