@@ -33,9 +33,9 @@ public static class GuidanceSweep
     {
         int classes = (method as IClassConditionalMethod)?.Classes ?? 0;
         if (settings.CfgScales.Count > 0 && classes == 0)
-            throw SettingException.About("cfg", string.Join(",", settings.CfgScales), "classifier-free guidance needs a class-conditional run (trained with --classes)");
+            throw SettingException.About("cfg", string.Join(",", settings.CfgScales), "classifier-free guidance needs a class-conditional run (one trained with network.classes > 0)");
         if (settings.ClassifierScales.Count > 0 && classifier is null)
-            throw SettingException.About("guidance", string.Join(",", settings.ClassifierScales), "classifier guidance needs a classifier run (--classifier RUN)");
+            throw SettingException.About("guidance", string.Join(",", settings.ClassifierScales), "classifier guidance needs a noisy classifier");
         if (classes > 0 && classifier is not null && classifier.Classes != classes)
             throw SettingException.About("classifier", "", $"the classifier knows {classifier.Classes} classes, the run {classes}");
         int k = classes > 0 ? classes : classifier?.Classes ?? 0;

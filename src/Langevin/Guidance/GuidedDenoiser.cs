@@ -59,9 +59,9 @@ public sealed class GuidedDenoiser : IScoreModel
     {
         scales.Validate();
         if ((conditioned is null) == (unconditional is null)) throw new ArgumentException("give a conditional model or an unconditional one");
-        if (conditioned is null && scales.Cfg > 0) throw SettingException.About("cfg", scales.Cfg, "classifier-free guidance needs a class-conditional run (trained with --classes)");
-        if (scales.Classifier > 0 && classifier is null) throw SettingException.About("guidance", scales.Classifier, "classifier guidance needs a classifier run (--classifier RUN)");
-        if (conditioned is null && classifier is null) throw SettingException.About("class", "", "an unconditional run samples a class only with a classifier (--classifier RUN --guidance S)");
+        if (conditioned is null && scales.Cfg > 0) throw SettingException.About("cfg", scales.Cfg, "classifier-free guidance needs a class-conditional run (one trained with network.classes > 0)");
+        if (scales.Classifier > 0 && classifier is null) throw SettingException.About("guidance", scales.Classifier, "classifier guidance needs a noisy classifier");
+        if (conditioned is null && classifier is null) throw SettingException.About("class", "", "an unconditional run samples a class only when a noisy classifier guides it");
         if (labels.dim() != 1) throw new ArgumentException("labels must be [B]", nameof(labels));
         (_labels, _conditioned, _unconditional, _classifier, _none, Scales) = (labels, conditioned, unconditional, classifier, classes, scales);
     }

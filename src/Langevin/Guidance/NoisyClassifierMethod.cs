@@ -23,7 +23,7 @@ public sealed record NoisyClassifierConfig : MethodConfig
 
     public override void Validate()
     {
-        if (Denoiser is null) throw SettingException.About("classifier.denoiser", "", "a noisy classifier is trained beside a diffusion run: give --denoiser RUN (a ddpm, edm or sde run on the same data)");
+        if (Denoiser is null) throw SettingException.About("classifier.denoiser", "", "a noisy classifier is trained beside a diffusion run: name a ddpm, edm or sde run on the same data");
         if (Channels < 8 || Channels % 8 != 0) throw new SettingException("classifier.channels", Channels, "must be a positive multiple of 8");
         if (Mults.Length == 0 || Mults.Any(m => m < 1)) throw new SettingException("classifier.mults", string.Join(",", Mults), "must be positive integers, e.g. 1,2,2");
         if (ResBlocks < 1) throw new SettingException("classifier.res_blocks", ResBlocks, "must be ≥ 1");
@@ -85,7 +85,7 @@ public sealed class NoisyClassifierMethod : SingleNetworkMethod, IClassifierMeth
         if (!_c.Denoiser!.IsResolved)
             throw new SettingException("classifier.denoiser", _c.Denoiser.Run, "is not resolved (its checkpoint step and digest are set when training starts)");
         int classes = config.Network.Classes;
-        if (classes < 2) throw SettingException.About("network.classes", classes, "a classifier needs ≥ 2 classes: give --classes K (or a class-conditional --denoiser)");
+        if (classes < 2) throw SettingException.About("network.classes", classes, "a classifier needs ≥ 2 classes: set them, or borrow a class-conditional diffusion run");
         _process = (DiffusionMethod)BorrowedRun.Open(_c.Denoiser, itemShape, "noisy-classifier", NotADiffusionRun);
         nn.Module<Tensor, Tensor, Tensor> network = Methods.Networks.IsImage(itemShape)
             ? new NoisyClassifierUNet(itemShape, classes, _c.Channels, _c.Mults, _c.ResBlocks, _c.Attention)

@@ -52,7 +52,7 @@ public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : Si
 
     public IScoreModel DenoiserFor(Tensor labels) => Classes > 0
         ? CatalogDenoiserOf(Denoiser.WithClasses(labels))
-        : throw SettingException.About("class", "", $"this {Config.Method} run is unconditional (trained without --classes): it cannot sample a class");
+        : throw SettingException.About("class", "", $"this {Config.Method} run is unconditional (network.classes is 0): it cannot sample a class");
 
     public override Tensor Sample(int n, Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)

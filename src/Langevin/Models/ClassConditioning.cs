@@ -25,7 +25,7 @@ public static class ClassConditioning
     }
 
     /// <summary>The noise labels [B] and, for a packed conditioning, the class indices [B] (int64; else null).</summary>
-    public static (Tensor NoiseLabel, Tensor? Classes) Split(Tensor conditioning) => conditioning.dim() == 2
+    public static (Tensor NoiseLabel, Tensor? Classes) Split(Tensor conditioning) => conditioning.dim() == 2 && conditioning.shape[1] == 2
         ? (conditioning.select(1, 0), conditioning.select(1, 1).round().to_type(ScalarType.Int64))
         : (conditioning, null);
 
