@@ -132,7 +132,11 @@ public sealed class CompareCommand : ICommand
     }
 
     /// <summary>Image runs: FD by the image-evaluation protocol against --ref (default: the run's held-out data), with its floor.</summary>
-    static SampleQuality ImageQuality(ParsedArgs a, IGenerativeMethod method, int n, int seed)
+    static SampleQuality ImageQuality(ParsedArgs a, IGenerativeMethod method, int n, int seed) =>
+        SampleQuality.FrechetDistance(OpenProtocol(a, method, seed), n);
+
+    /// <summary>The image-evaluation protocol against --ref (default: the run's held-out data) with --features; shared with `guidance`.</summary>
+    public static ImageEvaluationProtocol OpenProtocol(ParsedArgs a, IGenerativeMethod method, int seed)
     {
         string data = method.Config.Data;
         var reference = a.String("ref") is { } spec ? new DataDraw(spec, seed) : HeldOutSplit.Of(data, method.Config.Seed) ?? NoHeldOut(data, seed, "FD");
@@ -143,7 +147,7 @@ public sealed class CompareCommand : ICommand
             protocol.Dispose();
             throw new UsageException($"--ref: {reference.Spec} has items [{string.Join(", ", protocol.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
         }
-        return SampleQuality.FrechetDistance(protocol, n);
+        return protocol;
     }
 
     static DataDraw NoHeldOut(string data, int seed, string metric)

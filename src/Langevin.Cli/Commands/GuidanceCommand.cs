@@ -66,7 +66,7 @@ public sealed class GuidanceCommand : ICommand
         var settings = new GuidanceSweepSettings(cfg, scales, n, request, seed, a.Int("batch"), a.Flag("guide-conditional"), a.Double("guidance-below"));
         string outDir = a.String("out") ?? a.String("run") ?? ".";
 
-        using var scorer = image ? ImageScorer(a, method, seed) : null;
+        using var scorer = image ? CompareCommand.OpenProtocol(a, method, seed) : null;   // compare's --ref / --features protocol
         (IReadOnlyList<(float X, float Y)> Modes, double Std)? toy = image ? null
             : Toy2D.TryGet(method.Config.Data) is { Modes: { } modes, ComponentStd: { } std } ? (modes, std) : null;
         if (!image && toy is null) throw new UsageException($"guidance: scoring points needs a 2-D Gaussian mixture (8gaussians, 25gaussians), not {method.Config.Data}");
@@ -115,20 +115,6 @@ public sealed class GuidanceCommand : ICommand
     static double Metric(GuidanceSweepRow r, string name) => r.Quality.FirstOrDefault(q => q.Metric == name).Value;
 
     static string Text(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
-
-    static ImageEvaluationProtocol ImageScorer(ParsedArgs a, IGenerativeMethod method, int seed)
-    {
-        string data = method.Config.Data;
-        var reference = a.String("ref") is { } spec ? new DataDraw(spec, seed) : HeldOutSplit.Of(data, method.Config.Seed) ?? new DataDraw(data, seed);
-        var protocol = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(reference, seed, a.String("features"), FeatureNetworkCache.TrainingSpec(data)),
-            Console.WriteLine, ProgressRunners.Display(a.Flag("quiet")));
-        if (!protocol.IsImage || !protocol.ItemShape.SequenceEqual(method.ItemShape))
-        {
-            protocol.Dispose();
-            throw new UsageException($"--ref: {reference.Spec} has items [{string.Join(", ", protocol.ItemShape)}], the model makes [{string.Join(", ", method.ItemShape)}]");
-        }
-        return protocol;
-    }
 
     static (double, IReadOnlyList<(string, double)>) ScoreImages(ImageEvaluationProtocol protocol, Tensor samples, Tensor labels)
     {
