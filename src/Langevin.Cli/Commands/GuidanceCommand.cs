@@ -70,33 +70,68 @@ public sealed class GuidanceCommand : ICommand
         (IReadOnlyList<(float X, float Y)> Modes, double Std)? toy = image ? null
             : Toy2D.TryGet(method.Config.Data) is { Modes: { } modes, ComponentStd: { } std } ? (modes, std) : null;
         if (!image && toy is null) throw new UsageException($"guidance: scoring points needs a 2-D Gaussian mixture (8gaussians, 25gaussians), not {method.Config.Data}");
+        string jsonPath = Path.Combine(outDir, "guidance.json"), mdPath = Path.Combine(outDir, "guidance.md"), png = Path.Combine(outDir, "guidance.png");
+        var header = new JsonObject
+        {
+            ["run"] = a.String("run"), ["sampler"] = request.Sampler, ["steps"] = request.Steps, ["n"] = n, ["seed"] = seed, ["batch"] = a.Int("batch"),
+            ["guide_conditional"] = a.Flag("guide-conditional"), ["guidance_below"] = a.Double("guidance-below"), ["ref"] = a.String("ref"), ["features"] = a.String("features"),
+        };
+        var done = EarlierRows(jsonPath, header);   // an interrupted sweep with these settings: its rows stand
+        Console.WriteLine($"{method.Config.Method} {a.String("run")}: {request.Sampler} {request.Steps?.ToString(CultureInfo.InvariantCulture) ?? "(default steps)"}, N = {n} per row (all classes), seed {seed}"
+            + (done.Count > 0 ? $"; {done.Count} row(s) kept from {jsonPath}" : ""));
         Directory.CreateDirectory(outDir);
         var rows = GuidanceSweep.Run(denoising, classifier, settings,
             (samples, labels) => image ? ScoreImages(scorer!, samples, labels) : ScorePoints(toy!.Value.Modes, toy.Value.Std, samples, labels, seed),
             ProgressRunners.Display(a.Flag("quiet")),
             (kind, scale, samples, labels) => SamplePreview.Write(Path.Combine(outDir, $"guidance-{kind}-{Text(scale)}.png"), samples, $"{kind} {Text(scale)}",
-                image ? ClassGuidance.RowColumns(labels) : null));   // one row per class
+                image ? ClassGuidance.RowColumns(labels) : null),   // one row per class
+            done, sofar => Write(sofar, header, jsonPath, mdPath, png, image, n, request.Sampler));   // after every row, so a stop keeps them
+        Write(rows, header, jsonPath, mdPath, png, image, n, request.Sampler);
+        var table = File.ReadAllText(mdPath);
+        Console.Write(table);
+        Console.WriteLine($"wrote {jsonPath}, {mdPath} and {png}");
+        a.Result["rows"] = JsonNode.Parse(File.ReadAllText(jsonPath))!["rows"]!.DeepClone();
+        a.Result["guidance_json"] = jsonPath;
+        return 0;
+    }
 
+    /// <summary>The rows of <paramref name="path"/> when it was written with the same settings; a sweep with other settings is not overwritten.</summary>
+    static List<GuidanceSweepRow> EarlierRows(string path, JsonObject header)
+    {
+        if (!File.Exists(path)) return [];
+        JsonObject old;
+        try { old = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
+        { throw new UsageException($"{path}: not a guidance.json ({e.Message.Split('\n')[0]}); delete it or give another --out"); }
+        var differ = header.Where(kv => !JsonNode.DeepEquals(kv.Value, old[kv.Key])).Select(kv => $"{kv.Key} {old[kv.Key]?.ToJsonString() ?? "none"} there, {kv.Value?.ToJsonString() ?? "none"} now").ToList();
+        if (differ.Count > 0) throw new UsageException($"{path} holds a sweep with other settings ({string.Join("; ", differ)}); give another --out or delete it");
+        var known = new HashSet<string> { "guidance", "scale", "nfe", "classifier_evaluations", "seconds_per_sample", "class_acc" };
+        return (old["rows"]?.AsArray() ?? []).Select(r => r!.AsObject()).Select(r => new GuidanceSweepRow(
+            r["guidance"]!.GetValue<string>(), r["scale"]!.GetValue<double>(), r["nfe"]!.GetValue<int>(), r["classifier_evaluations"]!.GetValue<int>(),
+            r["seconds_per_sample"]!.GetValue<double>(), r["class_acc"]!.GetValue<double>(),
+            r.Where(kv => !known.Contains(kv.Key)).Select(kv => (kv.Key, kv.Value!.GetValue<double>())).ToList())).ToList();
+    }
+
+    /// <summary>guidance.json (settings + rows), guidance.md (the table) and guidance.png (accuracy, and for images precision and recall, against the scale).</summary>
+    static void Write(IReadOnlyList<GuidanceSweepRow> rows, JsonObject header, string jsonPath, string mdPath, string png, bool image, int n, string sampler)
+    {
         var metricNames = rows[0].Quality.Select(q => q.Metric).ToList();
-        var header = new[] { "guidance", "scale", "NFE", "classifier", "s/sample", "class acc" }.Concat(metricNames).ToArray();
-        var md = new StringBuilder($"| {string.Join(" | ", header)} |\n|{string.Concat(header.Select(_ => "---|"))}\n");
-        Console.WriteLine($"{method.Config.Method} {a.String("run")}: {request.Sampler} {request.Steps?.ToString(CultureInfo.InvariantCulture) ?? "(default steps)"}, N = {n} per row (all classes), seed {seed}");
-        Console.WriteLine(string.Join("  ", header));
+        var columns = new[] { "guidance", "scale", "NFE", "classifier", "s/sample", "class acc" }.Concat(metricNames).ToArray();
+        var md = new StringBuilder($"| {string.Join(" | ", columns)} |\n|{string.Concat(columns.Select(_ => "---|"))}\n");
         var json = new JsonArray();
         foreach (var r in rows)
         {
-            string[] cells = [r.Kind, Text(r.Scale), $"{r.Nfe}", $"{r.ClassifierEvaluations}", r.SecondsPerSample.ToString("F3", CultureInfo.InvariantCulture),
+            string[] cells = [r.Kind, Text(r.Scale), $"{r.Nfe}", $"{r.ClassifierEvaluations}", r.SecondsPerSample.ToString("G3", CultureInfo.InvariantCulture),
                 r.Accuracy.ToString("F3", CultureInfo.InvariantCulture), .. r.Quality.Select(q => q.Value.ToString("G4", CultureInfo.InvariantCulture))];
-            Console.WriteLine(string.Join("  ", cells));
             md.Append($"| {string.Join(" | ", cells)} |\n");
             var o = new JsonObject { ["guidance"] = r.Kind, ["scale"] = r.Scale, ["nfe"] = r.Nfe, ["classifier_evaluations"] = r.ClassifierEvaluations,
                 ["seconds_per_sample"] = r.SecondsPerSample, ["class_acc"] = r.Accuracy };
             foreach (var (m, v) in r.Quality) o[m] = v;
             json.Add(o);
         }
-        string jsonPath = Path.Combine(outDir, "guidance.json"), mdPath = Path.Combine(outDir, "guidance.md"), png = Path.Combine(outDir, "guidance.png");
-        AtomicFile.WriteAllText(jsonPath, new JsonObject { ["run"] = a.String("run"), ["sampler"] = request.Sampler, ["steps"] = request.Steps, ["n"] = n, ["seed"] = seed, ["rows"] = json }
-            .ToJsonString(new() { WriteIndented = true }));
+        var whole = (JsonObject)header.DeepClone();
+        whole["rows"] = json;
+        AtomicFile.WriteAllText(jsonPath, whole.ToJsonString(new() { WriteIndented = true }));
         AtomicFile.WriteAllText(mdPath, md.ToString());
         var series = new List<(string, double[], double[])>();
         foreach (var g in rows.GroupBy(r => r.Kind))
@@ -105,11 +140,7 @@ public sealed class GuidanceCommand : ICommand
             if (image) series.Add(($"{g.Key}: recall", g.Select(r => r.Scale).ToArray(), g.Select(r => Metric(r, "recall")).ToArray()));
             if (image) series.Add(($"{g.Key}: precision", g.Select(r => r.Scale).ToArray(), g.Select(r => Metric(r, "precision")).ToArray()));
         }
-        Plots.Lines(png, $"guidance trade-off (N = {n}, {request.Sampler})", "guidance scale (w or s)", image ? "accuracy / precision / recall" : "accuracy", series);
-        Console.WriteLine($"wrote {jsonPath}, {mdPath} and {png}");
-        a.Result["rows"] = json.DeepClone();
-        a.Result["guidance_json"] = jsonPath;
-        return 0;
+        Plots.Lines(png, $"guidance trade-off (N = {n}, {sampler})", "guidance scale (w or s)", image ? "accuracy / precision / recall" : "accuracy", series);
     }
 
     static double Metric(GuidanceSweepRow r, string name) => r.Quality.FirstOrDefault(q => q.Metric == name).Value;

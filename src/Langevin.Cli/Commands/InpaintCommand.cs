@@ -11,7 +11,7 @@ public sealed class InpaintCommand : ICommand
 {
     public string Name => "inpaint";
     public string Summary => "fill masked pixels of images: NCSN by annealed Langevin, diffusion models by replacement, EBMs by energy descent";
-    public string Usage => "langevin inpaint (--run RUN | --checkpoint FILE) [--data SPEC] [--mask right-half|left-half|top-half|bottom-half|center] [--n N] --grid FILE.png";
+    public string Usage => "langevin inpaint (--run RUN | --checkpoint FILE) [--data SPEC] [--mask right-half|left-half|top-half|bottom-half|center] [--n N] [--class K|all [--cfg W]] --grid FILE.png";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
@@ -21,6 +21,7 @@ public sealed class InpaintCommand : ICommand
         new("n", "N", "number of images (default 8)"),
         new("grid", "FILE.png", "rows: masked input, inpainted, original"),
         new("out", "FILE.npy", "the inpainted images, float32 [N, C, H, W] in [0, 1]"),
+        .. GuidanceOptions.Specs,
         new("steps", "N", "diffusion models: ancestral steps of the replacement sampler (default 100); EBMs: SGLD/PGD steps (default: the run's sampling length)"),
     ];
 
@@ -46,9 +47,12 @@ public sealed class InpaintCommand : ICommand
         using var mask = InpaintingMask.Make(kind, original.shape);
         int? steps = a.Int("steps");
         if (steps < 1) throw new UsageException($"--steps must be ≥ 1 (got {steps})");
+        using var classifierRun = GuidanceOptions.LoadClassifier(a, gen.device);
+        var guidance = GuidanceOptions.Of(a, method, classifierRun, (int)original.shape[0]);   // each image filled as its class
+        using var labels = guidance?.Labels;
         Tensor? filled = null;
         ProgressDisplay.Run("inpaint", Inpainting.ProgressTotal(method, steps), 0, a.Flag("quiet"), path == InpaintingPath.EnergyDescent ? "steps" : "NFE", p =>
-            filled = Inpainting.Run(method, original, mask, gen, steps, done => p.Report(done)));
+            filled = Inpainting.Run(method, original, mask, gen, steps, done => p.Report(done), guidance));
         using var result = filled!;
         if (gridPath is not null)
         {
@@ -60,6 +64,11 @@ public sealed class InpaintCommand : ICommand
         {
             NpyFile.Write(outPath, SamplePreview.ToUnitRange(result));
             Console.WriteLine($"wrote {outPath}");
+            if (labels is not null)
+            {
+                NpyFile.Write(SampleCommand.LabelsPath(outPath), labels);
+                a.Result["labels"] = SampleCommand.LabelsPath(outPath);
+            }
         }
         a.Result["grid"] = gridPath;
         a.Result["out"] = outPath;

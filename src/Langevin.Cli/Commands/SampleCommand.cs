@@ -36,12 +36,7 @@ public sealed class SampleCommand : ICommand
         new("out", "FILE.npy", "samples: float32 [N, C, H, W] in [0, 1] for images, [N, D] for points"),
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
-        new("class", "K|K1,K2,...|all", "class-conditional or classifier-guided runs: sample class K, the listed classes in equal blocks, or all (one grid row per class); with --out, the labels go to FILE.labels.npy"),
-        new("cfg", "W", "classifier-free guidance ε̃ = (1 + W) ε(x, y) − W ε(x, ∅) on a run trained with --classes (default 0: conditional, unguided; W > 0 costs 2 network calls per step)"),
-        new("guidance", "S", "classifier guidance: add S ∇ log p(y | x, σ) of --classifier to the score (Dhariwal & Nichol 2021)"),
-        new("classifier", "RUN", "a noisy-classifier run (langevin train --method noisy-classifier --denoiser RUN) for --guidance"),
-        new("unconditional", null, "a class-conditional run: sample its unconditional model (the 'no class' label), steered by --classifier alone"),
-        new("guidance-below", "SIGMA", "guide only where σ ≤ SIGMA (above it: the conditional or unconditional model alone)"),
+        .. GuidanceOptions.Specs,
         new("batch", "B", "catalog samplers: draw the N samples B at a time (less memory; a deterministic sampler gives the same samples at any B)"),
         new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --compose-sampler (default: --run's own sampler and settings; --steps: its chain length)"),
         new("compose-sampler", "own|ais", "energy models, with --compose or --run alone: own = --run's sampler (SGLD/PGD; cold, a chain stays in the well it falls into; default), ais = annealed importance sampling of exp(−Σ E_i/T_i): MALA moves from the uniform box down a temperature ladder, with resampling, so every well gets its mass"),
@@ -70,9 +65,8 @@ public sealed class SampleCommand : ICommand
         using var __ = gen;
         if (a.Has("compose") || a.Has("compose-sampler")) return RunComposed(a, method, gen, n, noise, a.String("compose"), outPath, gridPath);
         if (AnnealingOptions.FirstOrDefault(a.Has) is { } aisOnly) throw new UsageException($"--{aisOnly} applies to --compose-sampler ais only");
-        using var classifierRun = a.String("classifier") is { } crun ? ModelSource.LoadRun(crun, a.Flag("no-ema"), "--classifier") : null;
-        classifierRun?.To(gen.device);
-        var guidance = GuidanceOf(a, method, classifierRun, n);
+        using var classifierRun = GuidanceOptions.LoadClassifier(a, gen.device);
+        var guidance = GuidanceOptions.Of(a, method, classifierRun, n);
         using var labels = guidance?.Labels;
         var frames = new List<Tensor>();
         Action<Tensor>? onFrame = gifPath is null ? null : x => frames.Add(SamplePreview.Frame(x));
@@ -268,32 +262,6 @@ public sealed class SampleCommand : ICommand
 
     /// <summary>Where the labels of FILE.npy's samples go: FILE.labels.npy.</summary>
     public static string LabelsPath(string outPath) => Path.ChangeExtension(outPath, null) + ".labels.npy";
-
-    /// <summary>--class, --cfg, --guidance, --classifier, --guidance-below as a <see cref="ClassGuidance"/> (null when none is given), checked before sampling.</summary>
-    static ClassGuidance? GuidanceOf(ParsedArgs a, IGenerativeMethod method, IGenerativeMethod? classifierRun, int n)
-    {
-        string[] options = ["class", "cfg", "guidance", "classifier", "guidance-below", "unconditional"];
-        if (!options.Any(a.Has)) return null;
-        if (a.String("class") is not { } spec) throw new UsageException($"--{options.Skip(1).First(a.Has)} needs --class K|K1,K2,...|all (the labels to sample)");
-        if (method is not IDenoisingMethod) throw new UsageException($"--class: a {method.Config.Method} run cannot be guided; class labels and guidance apply to diffusion runs (ddpm, edm, sde)");
-        INoisyClassifier? classifier = null;
-        if (classifierRun is not null)
-            classifier = (classifierRun as IClassifierMethod)?.Classifier
-                ?? throw new UsageException($"--classifier: {a.String("classifier")} is a {classifierRun.Config.Method} run, not a noisy-classifier run");
-        if (a.Has("guidance") && classifier is null) throw new UsageException("--guidance needs --classifier RUN (a noisy-classifier run)");
-        if (classifier is not null && !a.Has("guidance")) throw new UsageException("--classifier needs --guidance S (its scale)");
-        int modelClasses = (method as IClassConditionalMethod)?.Classes ?? 0;
-        if (a.Flag("unconditional") && (modelClasses == 0 || a.Has("cfg")))
-            throw new UsageException(modelClasses == 0 ? "--unconditional applies to a class-conditional run (this one is unconditional already)" : "--unconditional samples without the class input: --cfg does not apply");
-        if (a.Flag("unconditional") && classifier is null) throw new UsageException("--unconditional needs --classifier RUN --guidance S (else it ignores --class)");
-        if (a.Has("cfg") && modelClasses == 0) throw new UsageException($"--cfg needs a class-conditional run (trained with --classes); {method.Config.Method} run {a.String("run") ?? a.String("checkpoint")} is unconditional: guide it with --classifier RUN --guidance S");
-        if (modelClasses == 0 && classifier is null) throw new UsageException("--class: this run is unconditional (trained without --classes); guide it with --classifier RUN --guidance S");
-        if (classifier is not null && modelClasses > 0 && classifier.Classes != modelClasses)
-            throw new UsageException($"--classifier knows {classifier.Classes} classes, the run {modelClasses}");
-        var scales = new GuidanceScales(a.Double("cfg") ?? 0, a.Double("guidance") ?? 0, a.Double("guidance-below"));
-        scales.Validate();
-        return new ClassGuidance(ClassGuidance.ParseLabels(spec, modelClasses > 0 ? modelClasses : classifier!.Classes, n), scales, classifier, a.Flag("unconditional"));
-    }
 
     static void Write(Tensor samples, string? outPath, string? gridPath, string title, bool keepDtype, int? columns = null)
     {

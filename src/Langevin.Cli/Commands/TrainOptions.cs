@@ -149,6 +149,10 @@ public static class TrainOptions
     {
         if (given is null) return null;                       // automatic: matches the resolved value
         if (ChangeableOnResume.Contains(path)) return null;
+        // a borrowed run named again (--denoiser RUN): the stored reference pins its checkpoint; only another run is a change
+        if (given is JsonObject gr && gr["is_resolved"]?.GetValue<bool>() == false && stored is JsonObject sr
+            && gr["run"]?.GetValue<string>() is { } run && sr["run"]?.GetValue<string>() is { } storedRun)
+            return Path.GetFullPath(run) == Path.GetFullPath(storedRun) ? null : path;
         if (given is JsonObject go && stored is JsonObject so)
         {
             foreach (var (key, value) in go)

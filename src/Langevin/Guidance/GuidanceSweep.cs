@@ -27,9 +27,12 @@ public static class GuidanceSweep
 
     /// <param name="score">samples (data space, [N, …]) and their labels → the share classified as asked and the quality rows.</param>
     /// <param name="onSamples">each row's samples and labels as drawn (for grids or files).</param>
+    /// <param name="done">rows an interrupted sweep with the same settings already measured: kept, not drawn again.</param>
+    /// <param name="onRow">the rows so far, after each new one (to write them as the sweep goes).</param>
     public static IReadOnlyList<GuidanceSweepRow> Run(IDenoisingMethod method, INoisyClassifier? classifier, GuidanceSweepSettings settings,
         Func<Tensor, Tensor, (double Accuracy, IReadOnlyList<(string Metric, double Value)> Quality)> score, ProgressRunner? progress = null,
-        Action<string, double, Tensor, Tensor>? onSamples = null)
+        Action<string, double, Tensor, Tensor>? onSamples = null, IReadOnlyList<GuidanceSweepRow>? done = null,
+        Action<IReadOnlyList<GuidanceSweepRow>>? onRow = null)
     {
         int classes = (method as IClassConditionalMethod)?.Classes ?? 0;
         if (settings.CfgScales.Count > 0 && classes == 0)
@@ -45,6 +48,7 @@ public static class GuidanceSweep
         using var labels = ClassGuidance.ParseLabels("all", k, settings.N);
         foreach (var (kind, scale) in runs)
         {
+            if (done?.FirstOrDefault(r => r.Kind == kind && r.Scale == scale) is { } earlier) { rows.Add(earlier); continue; }
             var scales = kind == Cfg ? new GuidanceScales(Cfg: scale, BelowSigma: settings.BelowSigma) : new GuidanceScales(Classifier: scale, BelowSigma: settings.BelowSigma);
             var guidance = new ClassGuidance(labels, scales, kind == Classifier ? classifier : null, Unconditional: kind == Classifier && classes > 0 && !settings.GuideConditional);
             using var gen = new Generator(unchecked((ulong)settings.Seed), method.Device());
@@ -57,6 +61,7 @@ public static class GuidanceSweep
             onSamples?.Invoke(kind, scale, draw.Samples, labels);
             var (accuracy, quality) = score(draw.Samples, labels);
             rows.Add(new GuidanceSweepRow(kind, scale, draw.Evaluations, draw.ClassifierEvaluations, seconds, accuracy, quality));
+            onRow?.Invoke(rows);
         }
         return rows;
     }

@@ -2,6 +2,7 @@ using Langevin.Methods;
 using TorchSharp;
 using static TorchSharp.torch;
 using Langevin.Energy;
+using Langevin.Guidance;
 
 namespace Langevin.Samplers;
 
@@ -50,11 +51,17 @@ public static class Inpainting
     /// <see cref="InpaintingMask"/>), keeping those where it is 1; returns them on the CPU in data space. <paramref name="steps"/>:
     /// the replacement sampler's steps (default <see cref="DefaultReplacementSteps"/>) or the energy descent's (default the
     /// method's sampling length); NCSN uses its trained σ's and T. <paramref name="gen"/> lives on the method's device;
-    /// <paramref name="onProgress"/> counts what <see cref="ProgressTotal"/> does.
+    /// <paramref name="onProgress"/> counts what <see cref="ProgressTotal"/> does. <paramref name="guidance"/> (diffusion runs, one
+    /// label per image): fill each image as its class, by the guided denoiser (classifier-free or classifier guidance).
     /// </summary>
-    public static Tensor Run(IGenerativeMethod method, Tensor observed, Tensor mask, Generator gen, int? steps = null, Action<int>? onProgress = null)
+    public static Tensor Run(IGenerativeMethod method, Tensor observed, Tensor mask, Generator gen, int? steps = null, Action<int>? onProgress = null,
+        ClassGuidance? guidance = null)
     {
         var path = Path(method, steps);
+        if (guidance is not null && path != InpaintingPath.Replacement)
+            throw SettingException.About("class", "", $"a {method.Config.Method} model inpaints without classes; class labels and guidance apply to diffusion runs (ddpm, edm, sde)");
+        if (guidance is not null && guidance.Labels.shape[0] != observed.shape[0])
+            throw SettingException.About("class", "", $"{guidance.Labels.shape[0]} labels for {observed.shape[0]} images");
         if (!observed.shape.Skip(1).SequenceEqual(method.ItemShape))
             throw new UsageException($"inpainting: images [{string.Join(", ", observed.shape.Skip(1))}] do not match the model's [{string.Join(", ", method.ItemShape)}]");
         if (!mask.shape.SequenceEqual(observed.shape)) throw new ArgumentException("the mask must have the images' shape", nameof(mask));
@@ -74,7 +81,8 @@ public static class Inpainting
         var denoising = (IDenoisingMethod)method;
         var plan = ReplacementPlan(denoising, steps);
         var init = randn(known.shape, generator: gen, device: gen.device) * plan.InitialScale;
-        var filled = DiffusionTasks.Inpaint(denoising.Denoiser, known, m, init, plan.Sigmas, gen, (done, _) => onProgress?.Invoke(done));
+        Models.IScoreModel denoiser = guidance?.For(guidance.Labels.to(gen.device), denoising) ?? denoising.Denoiser;
+        var filled = DiffusionTasks.Inpaint(denoiser, known, m, init, plan.Sigmas, gen, (done, _) => onProgress?.Invoke(done));
         return denoising.ToData(filled).cpu().MoveToOuterDisposeScope();
     }
 

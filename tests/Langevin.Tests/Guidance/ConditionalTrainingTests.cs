@@ -130,13 +130,68 @@ public class ConditionalTrainingTests
         Assert.Contains("NFE 6", r.Stdout);
         using var labels = NpyFile.Read(Path.Combine(dir, "ddim.labels.npy"), integers: true);
         Assert.Equal(new long[] { 0, 1, 2, 3 }, labels.data<long>().ToArray());
+        // inpainting fills each image as its class (or unconditionally); interpolation keeps working on a conditional run
+        var ip = CliRunner.Run("inpaint", "--run", run, "--data", "shapes:16", "--n", "4", "--steps", "3", "--class", "all", "--cfg", "1",
+            "--out", Path.Combine(dir, "inpainted.npy"), "--grid", Path.Combine(dir, "inpainted.png"), "--quiet");
+        Assert.True(ip.ExitCode == 0, ip.Stderr + ip.Stdout);
+        using (var filled = NpyFile.Read(Path.Combine(dir, "inpainted.npy")))
+            Assert.Equal(new long[] { 4, 3, 16, 16 }, filled.shape);
+        using (var inpaintLabels = NpyFile.Read(Path.Combine(dir, "inpainted.labels.npy"), integers: true))
+            Assert.Equal(new long[] { 0, 1, 2, 3 }, inpaintLabels.data<long>().ToArray());
+        var plainInpaint = CliRunner.Run("inpaint", "--run", run, "--data", "shapes:16", "--n", "2", "--steps", "3", "--grid", Path.Combine(dir, "inpainted-none.png"), "--quiet");
+        Assert.True(plainInpaint.ExitCode == 0, plainInpaint.Stderr + plainInpaint.Stdout);
+        var lerp = CliRunner.Run("interpolate", "--run", run, "--data", "shapes:16", "--pairs", "1", "--frames", "3", "--steps", "3", "--grid", Path.Combine(dir, "lerp.png"), "--quiet");
+        Assert.True(lerp.ExitCode == 0, lerp.Stderr + lerp.Stdout);
+        CliRunner.AssertFails(CliRunner.Run("inpaint", "--run", run, "--data", "shapes:16", "--n", "2", "--class", "all", "--grid", Path.Combine(dir, "x.png")), 2, "4 classes but only 2 samples");
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--class", "7", "--out", Path.Combine(dir, "x.npy")), 2, "'7' is not a class");
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--cfg", "1", "--out", Path.Combine(dir, "x.npy")), 2, "--cfg needs --class");
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", run, "--class", "1", "--guidance", "2", "--out", Path.Combine(dir, "x.npy")), 2, "--guidance needs --classifier");
         string plain = TinyRuns.DdpmOnShapes(Path.Combine(dir, "plain"), 2);
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", plain, "--class", "1", "--cfg", "2", "--out", Path.Combine(dir, "x.npy")), 2, "--cfg needs a class-conditional run");
         CliRunner.AssertFails(CliRunner.Run("sample", "--run", plain, "--class", "1", "--out", Path.Combine(dir, "x.npy")), 2, "this run is unconditional");
+        CliRunner.AssertFails(CliRunner.Run("inpaint", "--run", plain, "--class", "1", "--grid", Path.Combine(dir, "x.png")), 2, "this run is unconditional");
         Assert.False(File.Exists(Path.Combine(dir, "x.npy")));
+        Assert.False(File.Exists(Path.Combine(dir, "x.png")));
+    }
+
+    [Fact]
+    public void TheGuidanceSweepWritesEveryRowAndAnInterruptedSweepKeepsItsRows()
+    {
+        string dir = TempDir(), run = Path.Combine(dir, "cond"), cls = Path.Combine(dir, "cls"), sweep = Path.Combine(dir, "sweep");
+        var t = CliRunner.Run("train", "--method", "ddpm", "--data", "8gaussians", "--classes", "8", "--steps", "30", "--width", "32", "--depth", "2",
+            "--out", run, "--checkpoint-every", "30", "--sample-every", "0", "--threads", "1", "--quiet");
+        Assert.True(t.ExitCode == 0, t.Stderr + t.Stdout);
+        // the classifier's class count comes from its denoiser; repeating the command with --resume continues it
+        string[] classifier = ["train", "--method", "noisy-classifier", "--denoiser", run, "--data", "8gaussians", "--width", "32", "--depth", "2",
+            "--out", cls, "--checkpoint-every", "10", "--sample-every", "0", "--threads", "1", "--quiet"];
+        foreach (var (steps, resume) in new[] { ("10", false), ("20", true) })
+        {
+            var c = CliRunner.Run([.. classifier, "--steps", steps, .. resume ? new[] { "--resume" } : []]);
+            Assert.True(c.ExitCode == 0, c.Stderr + c.Stdout);
+        }
+        string[] sweepArgs = ["guidance", "--run", run, "--classifier", cls, "--n", "80", "--steps", "4", "--out", sweep, "--quiet", "--threads", "1"];
+        var first = CliRunner.Run([.. sweepArgs, "--cfg", "0,1", "--guidance", "1"]);
+        Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
+        var rows = JsonNode.Parse(File.ReadAllText(Path.Combine(sweep, "guidance.json")))!["rows"]!.AsArray();
+        Assert.Equal(["cfg 0", "cfg 1", "classifier 1"], rows.Select(r => $"{r!["guidance"]} {r["scale"]}"));
+        foreach (var r in rows)
+        {
+            Assert.InRange(r!["class_acc"]!.GetValue<double>(), 0, 1);
+            Assert.True(r["sw2_vs_exact_conditional"]!.GetValue<double>() > 0);
+        }
+        Assert.Equal(8, rows[1]!["nfe"]!.GetValue<int>());                 // CFG: two network calls per step
+        Assert.Equal(4, rows[2]!["classifier_evaluations"]!.GetValue<int>());
+        Assert.True(File.Exists(Path.Combine(sweep, "guidance.png")) && File.Exists(Path.Combine(sweep, "guidance-cfg-1.png")));
+        // the same sweep with one more row: the earlier rows are kept as measured, only the new one is drawn
+        var more = CliRunner.Run([.. sweepArgs, "--cfg", "0,1,2", "--guidance", "1"]);
+        Assert.True(more.ExitCode == 0, more.Stderr + more.Stdout);
+        Assert.Contains("3 row(s) kept", more.Stdout);
+        var again = JsonNode.Parse(File.ReadAllText(Path.Combine(sweep, "guidance.json")))!["rows"]!.AsArray();
+        Assert.Equal(4, again.Count);
+        Assert.True(JsonNode.DeepEquals(rows[0], again[0]) && JsonNode.DeepEquals(rows[2], again[3]));
+        // other settings do not overwrite it
+        CliRunner.AssertFails(CliRunner.Run([.. sweepArgs[..5], "--n", "40", .. sweepArgs[7..]]), 2, "holds a sweep with other settings (n 80 there, 40 now)");
+        Assert.Equal(4, JsonNode.Parse(File.ReadAllText(Path.Combine(sweep, "guidance.json")))!["rows"]!.AsArray().Count);
     }
 
     static NetworkConfig LabelDropout() => new() { Kind = "mlp", Width = 64, Depth = 2, Classes = 2, LabelDropout = 0.2 };
