@@ -16,8 +16,9 @@ namespace Langevin.Cli.Commands;
 /// <c>langevin guidance</c>: the fidelity–diversity trade-off of guidance on one run — classifier-free guidance over a list of
 /// w and classifier guidance over a list of s, each row sampling every class in equal blocks from the same noise and scored by
 /// the accuracy of the class asked for (images: the feature classifier; points: the nearest mode) and quality (images: FD,
-/// precision, recall; 2-D mixtures: SW2 against the exact class-conditional samples) — as a table, guidance.json, a plot and a
-/// grid per row.
+/// precision, recall; 2-D mixtures: the share within 3σ of the label's mode and SW2 against exact class-conditional samples,
+/// with that SW2's floor) — as a table, guidance.json, a plot and a grid per row, all rewritten after every row; a sweep
+/// stopped midway keeps its rows when run again with the same settings.
 /// </summary>
 public sealed class GuidanceCommand : ICommand
 {
@@ -79,6 +80,12 @@ public sealed class GuidanceCommand : ICommand
         var done = EarlierRows(jsonPath, header);   // an interrupted sweep with these settings: its rows stand
         Console.WriteLine($"{method.Config.Method} {a.String("run")}: {request.Sampler} {request.Steps?.ToString(CultureInfo.InvariantCulture) ?? "(default steps)"}, N = {n} per row (all classes), seed {seed}"
             + (done.Count > 0 ? $"; {done.Count} row(s) kept from {jsonPath}" : ""));
+        if (toy is { } t)   // what SW2 is between two exact class-conditional sample sets of this size: the floor of the column
+        {
+            int k = (method as IClassConditionalMethod)?.Classes > 0 ? ((IClassConditionalMethod)method).Classes : classifier!.Classes;
+            header["sw2_floor"] = ExactFloor(t.Modes, t.Std, k, n, seed);
+            Console.WriteLine($"SW2 per class between two exact class-conditional sets of {n}: {header["sw2_floor"]!.GetValue<double>():G4} (the floor of sw2_vs_exact_conditional)");
+        }
         Directory.CreateDirectory(outDir);
         var rows = GuidanceSweep.Run(denoising, classifier, settings,
             (samples, labels) => image ? ScoreImages(scorer!, samples, labels) : ScorePoints(toy!.Value.Modes, toy.Value.Std, samples, labels, seed),
@@ -139,8 +146,9 @@ public sealed class GuidanceCommand : ICommand
             series.Add(($"{g.Key}: class accuracy", g.Select(r => r.Scale).ToArray(), g.Select(r => r.Accuracy).ToArray()));
             if (image) series.Add(($"{g.Key}: recall", g.Select(r => r.Scale).ToArray(), g.Select(r => Metric(r, "recall")).ToArray()));
             if (image) series.Add(($"{g.Key}: precision", g.Select(r => r.Scale).ToArray(), g.Select(r => Metric(r, "precision")).ToArray()));
+            if (!image) series.Add(($"{g.Key}: within 3σ of its mode", g.Select(r => r.Scale).ToArray(), g.Select(r => Metric(r, "within_3sd")).ToArray()));
         }
-        Plots.Lines(png, $"guidance trade-off (N = {n}, {sampler})", "guidance scale (w or s)", image ? "accuracy / precision / recall" : "accuracy", series);
+        Plots.Lines(png, $"guidance trade-off (N = {n}, {sampler})", "guidance scale (w or s)", image ? "accuracy / precision / recall" : "accuracy / share within 3σ", series);
     }
 
     static double Metric(GuidanceSweepRow r, string name) => r.Quality.FirstOrDefault(q => q.Metric == name).Value;
@@ -155,7 +163,32 @@ public sealed class GuidanceCommand : ICommand
         return (accuracy, rows);
     }
 
-    /// <summary>Points of a Gaussian mixture: accuracy = nearest mode is the label; within 3σ of the label's mode; SW2 against exact class-conditional samples.</summary>
+    /// <summary>SW2 between two independent exact class-conditional sample sets, the labels in equal blocks as the sweep draws them.</summary>
+    static double ExactFloor(IReadOnlyList<(float X, float Y)> modes, double std, int classes, int n, int seed)
+    {
+        using var scope = NewDisposeScope();
+        var centres = tensor(modes.SelectMany(m => new[] { m.X, m.Y }).ToArray(), [modes.Count, 2]).to(float64);
+        var own = centres.index_select(0, ClassGuidance.ParseLabels("all", classes, n));
+        using var g = new Generator(unchecked((ulong)seed + 2));
+        var a = own + std * randn(own.shape, float64, generator: g);
+        var b = own + std * randn(own.shape, float64, generator: g);
+        return PerClassSw2(a, b, ClassGuidance.ParseLabels("all", classes, n), g);
+    }
+
+    /// <summary>The mean over classes of SW2 between the points of class k in <paramref name="a"/> and in <paramref name="b"/> (same labels).</summary>
+    static double PerClassSw2(Tensor a, Tensor b, Tensor labels, Generator g)
+    {
+        using var scope = NewDisposeScope();
+        var distances = new List<double>();
+        foreach (long k in labels.unique().Item1.data<long>().ToArray())
+        {
+            var rows = labels.eq(k).nonzero().squeeze(1);
+            if (rows.numel() >= 2) distances.Add(SlicedWasserstein.Distance(a.index_select(0, rows), b.index_select(0, rows), 256, g));
+        }
+        return distances.Average();
+    }
+
+    /// <summary>Points of a Gaussian mixture: accuracy = nearest mode is the label; within 3σ of the label's mode; SW2 against exact samples of each class, averaged over the classes.</summary>
     static (double, IReadOnlyList<(string, double)>) ScorePoints(IReadOnlyList<(float X, float Y)> modes, double std, Tensor samples, Tensor labels, int seed)
     {
         using var scope = NewDisposeScope();
@@ -167,7 +200,7 @@ public sealed class GuidanceCommand : ICommand
         double within = ((x - own).norm(1) <= 3 * std).to(float64).mean().item<double>();
         using var g = new Generator(unchecked((ulong)seed + 1));
         var exact = own + std * randn(x.shape, generator: g);
-        double sw = SlicedWasserstein.Distance(x.to(float64), exact.to(float64), 256, g);
+        double sw = PerClassSw2(x.to(float64), exact.to(float64), labels, g);
         return (accuracy, [("within_3sd", within), ("sw2_vs_exact_conditional", sw)]);
     }
 }

@@ -125,6 +125,49 @@ public class GuidanceTests(ITestOutputHelper output)
         Assert.True(previous > 0.95, $"at s = 4 only {previous:P1} of the samples are certain");
     }
 
+    /// <summary>
+    /// The 8gaussians ring with its component as the label, sampled by exact scores: classifier guidance at s = 1 and CFG at w = 0
+    /// are the class-conditional distribution (≈ 98.9% of a 2-D Gaussian lies within 3σ of its mean), while s ≫ 1 and w ≫ 0
+    /// push the samples past their mode, away from the other classes — the overshoot the trained 2-D sweep shows, a property of
+    /// guidance itself (docs/methods/guidance.md).
+    /// </summary>
+    [Fact]
+    public void OnTheRingStrongGuidanceOvershootsTheModeEvenWithExactScores()
+    {
+        var toy = Langevin.Data.Toy2D.TryGet("8gaussians")!;
+        var modes = toy.Modes!.Select(m => new double[] { m.X, m.Y }).ToArray();
+        double std = toy.ComponentStd!.Value, radius = Math.Sqrt(modes[0][0] * modes[0][0] + modes[0][1] * modes[0][1]);
+        using var ring = new GaussianMixtureScore([.. Enumerable.Repeat(1.0, 8)], modes, std);
+        var labels = tensor(Enumerable.Range(0, 2000).Select(i => (long)(i % 8)).ToArray());
+        var centres = tensor(modes.SelectMany(m => m).ToArray(), [8, 2]).to(ScalarType.Float64).index_select(0, labels);
+        (double Within, double Radius) Measure(IScoreModel model)
+        {
+            var x = SampleGuided(model, 2000, 60, 31);
+            double within = ((x - centres).norm(1) <= 3 * std).to(ScalarType.Float64).mean().item<double>();
+            return (within, x.norm(1).mean().item<double>());
+        }
+        IScoreModel Classifier(double s) => new GuidedDenoiser(labels, new GuidanceScales(Classifier: s), unconditional: ring, classifier: new MixtureClassifier(ring));
+        IScoreModel Cfg(double w) => new GuidedDenoiser(labels, new GuidanceScales(Cfg: w), y => new ExactRing(ring, y), classes: 8);
+        foreach (var (name, model, exact) in new[] { ("s = 1", Classifier(1), true), ("w = 0", Cfg(0), true), ("s = 8", Classifier(8), false), ("w = 4", Cfg(4), false) })
+        {
+            var (within, r) = Measure(model);
+            output.WriteLine($"{name}: {within:P1} within 3σ of the own mode, mean radius {r:F3} (modes at {radius:F3}, σ {std})");
+            if (exact) Assert.True(Math.Abs(within - 0.989) < 0.015 && Math.Abs(r - radius) < 0.02, $"{name}: {within:P1} within 3σ, radius {r:F3}: not the conditional");
+            else Assert.True(r > radius + std && within < 0.8, $"{name}: radius {r:F3}, {within:P1} within 3σ: guidance should push past the mode");
+        }
+    }
+
+    /// <summary>The ring's exact conditional model: component y's score, the mixture's for "no class" (8).</summary>
+    sealed class ExactRing(GaussianMixtureScore ring, Tensor labels) : IScoreModel
+    {
+        public Tensor Score(Tensor x, Tensor sigma)
+        {
+            using var scope = NewDisposeScope();
+            var component = ring.ComponentScore(x, sigma, labels.clamp(0, 7));
+            return where(labels.eq(8).unsqueeze(1), ring.Score(x, sigma), component).MoveToOuterDisposeScope();
+        }
+    }
+
     [Fact]
     public void GuidanceBelowASigmaLeavesTheHighNoiseStepsUnguided()
     {
