@@ -5,11 +5,9 @@ using static TorchSharp.torch;
 namespace Langevin.IO;
 
 /// <summary>
-/// PNG plots drawn with ScottPlot 5, rendered headless to bytes and written atomically.
-/// Text needs a TrueType font. SkiaSharp's Linux "NoDependencies" build scans only <c>/usr/share/fonts</c>
-/// (on Debian: <c>apt-get install fonts-dejavu-core</c>); a TTF named by <c>LANGEVIN_FONT</c> or found under
-/// <c>/usr/local/share/fonts</c>, <c>~/.fonts</c> or <c>~/.local/share/fonts</c> also works. With no font at all
-/// the plots are still drawn, without text; <see cref="FontFamily"/> is then null.
+/// PNG plots drawn with ScottPlot 5, rendered headless to bytes and written atomically. Text is set in the DejaVu Sans the
+/// library ships (<see cref="ShippedFont"/>), so pictures are labelled alike on every machine; <c>LANGEVIN_FONT</c> names
+/// another TrueType file to use instead.
 /// </summary>
 public static class Plots
 {
@@ -18,7 +16,7 @@ public static class Plots
 
     static readonly Lazy<string?> Font = new(ResolveFont);
 
-    /// <summary>The font family used for text, or null when no font could be found (plots then carry no text).</summary>
+    /// <summary>The font family used for text: the shipped DejaVu Sans, or the file <c>LANGEVIN_FONT</c> names.</summary>
     public static string? FontFamily => Font.Value;
 
     /// <summary>Points [N, 2] as small markers on square axes; at most <see cref="MaxScatterPoints"/> (the first) are drawn.</summary>
@@ -181,33 +179,11 @@ public static class Plots
         AtomicFile.WriteAllBytes(path, png);
     }
 
-    static readonly string[] PreferredFamilies = ["DejaVu Sans", "Liberation Sans", "Noto Sans", "FreeSans", "Arial", "Helvetica"];
-
     static string? ResolveFont()
     {
+        if (!ScottPlot.Fonts.FontResolvers.Any(r => r is ShippedFont)) ScottPlot.Fonts.FontResolvers.Add(new ShippedFont());
         string? file = Environment.GetEnvironmentVariable("LANGEVIN_FONT");
-        if (!string.IsNullOrEmpty(file) && File.Exists(file)) return Register(file);
-
-        var families = SKFontManager.Default.FontFamilies.ToArray();
-        string? known = PreferredFamilies.FirstOrDefault(f => families.Contains(f, StringComparer.OrdinalIgnoreCase));
-        if (known is not null) return known;
-        if (families.Length > 0) return families.Contains(ScottPlot.Fonts.Default) ? ScottPlot.Fonts.Default : families[0];
-
-        // SkiaSharp's NoDependencies build only scans /usr/share/fonts: look in the other usual places.
-        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        string[] dirs = ["/usr/local/share/fonts", Path.Combine(home, ".fonts"), Path.Combine(home, ".local", "share", "fonts")];
-        var found = dirs.Where(Directory.Exists)
-            .SelectMany(d => SafeFiles(d))
-            .OrderBy(f => Path.GetFileName(f).Contains("Sans", StringComparison.OrdinalIgnoreCase) ? 0 : 1)
-            .FirstOrDefault();
-        return found is null ? null : Register(found);
-    }
-
-    static IEnumerable<string> SafeFiles(string dir)
-    {
-        try { return Directory.EnumerateFiles(dir, "*.ttf", SearchOption.AllDirectories).ToArray(); }
-        catch (IOException) { return []; }
-        catch (UnauthorizedAccessException) { return []; }
+        return !string.IsNullOrEmpty(file) && File.Exists(file) && Register(file) is { } own ? own : ShippedFont.Family;
     }
 
     static string? Register(string file)

@@ -116,6 +116,7 @@ public class IdxReaderTests
         Assert.Contains("give mnist:DIR", missing.Message);
     }
 
+    [Trait("Category", "RealData")]
     [Fact]
     public void RealFashionMnistLoads()
     {

@@ -190,6 +190,7 @@ public class LabelledDataTests
         Assert.EndsWith("3 classes", ds.ToString());
     }
 
+    [Trait("Category", "RealData")]
     [Fact]
     public void FashionMnistNamesItsTenClasses()
     {

@@ -38,6 +38,7 @@ public sealed class TinyFeatureNetwork : IDisposable
     }
 }
 
+[Trait("Category", "RealData")]
 public class FeatureNetworkTests(TinyFeatureNetwork tiny) : IClassFixture<TinyFeatureNetwork>
 {
     [Fact]

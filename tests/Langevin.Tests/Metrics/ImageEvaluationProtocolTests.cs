@@ -29,42 +29,8 @@ public sealed class TinyShapesFeatureNetwork : IDisposable
     }
 }
 
-public class ImageEvaluationProtocolTests(TinyFeatureNetwork fashion, TinyShapesFeatureNetwork shapes)
-    : IClassFixture<TinyFeatureNetwork>, IClassFixture<TinyShapesFeatureNetwork>
+public class ImageEvaluationProtocolTests(TinyShapesFeatureNetwork shapes) : IClassFixture<TinyShapesFeatureNetwork>
 {
-    [Fact]
-    public void TheReferenceIsASeededDrawWithoutReplacementAndTheFloorContinuesItsGenerator()
-    {
-        // fashion-mnist's training split (60,000) as the reference: 10,000 drawn; the floor: N test images.
-        using var protocol = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(new DataDraw("fashion-mnist", 3), 3, fashion.Path));
-        Assert.Equal(ImageEvaluationProtocol.MaxReference, protocol.ReferenceCount);
-        Assert.Equal(new DataDraw("fashion-mnist:test", 4), protocol.Floor);
-
-        using var train = DataSources.Load("fashion-mnist", new DataOptions());
-        using var test = DataSources.Load("fashion-mnist:test", new DataOptions());
-        using var gen = new Generator(3);
-        using var refIdx = randperm(60_000, generator: gen).narrow(0, 0, 10_000);
-        using var floorIdx = randperm(10_000, generator: gen).narrow(0, 0, 300);
-        using var ref01 = train.X.index_select(0, refIdx).add(1).div(2);
-        using var floor01 = test.X.index_select(0, floorIdx).add(1).div(2);
-        using var expectedRef = FeatureEmbedding.OfUnitImages(fashion.Network, ref01);
-        using var expectedFloor = FeatureEmbedding.OfUnitImages(fashion.Network, floor01);
-        Assert.Equal(0, expectedRef.Features.sub(protocol.Reference.Features).abs().max().item<double>());
-
-        var floor = protocol.ScoreFloor(300, ["fd", "pr"])!;
-        Assert.Equal(ImageSetEvaluation.Score(expectedFloor, expectedRef, ["fd", "pr"], 3), floor);
-        Assert.Equal(floor, protocol.ScoreFloor(300, ["fd", "pr"]));   // the same floor every time
-        using var samples01 = test.X.narrow(0, 0, 300).add(1).div(2);
-        using var samplesE = FeatureEmbedding.OfUnitImages(fashion.Network, samples01);
-        Assert.Equal(ImageSetEvaluation.Score(samplesE, expectedRef, null, 3), protocol.Score(samples01));
-
-        using var again = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(new DataDraw("fashion-mnist", 3), 3, fashion.Path));
-        Assert.Equal(0, again.Reference.Features.sub(protocol.Reference.Features).abs().max().item<double>());
-        using var other = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(new DataDraw("fashion-mnist", 3), 4, fashion.Path));
-        Assert.NotEqual(0, other.Reference.Features.sub(protocol.Reference.Features).abs().max().item<double>());
-        Assert.Null(protocol.ScoreFloor(10_001));   // the test split holds 10,000: no floor of that size
-    }
-
     [Fact]
     public void TheFloorOfRealShapesIsNearZeroRelativeToNoise()
     {
@@ -153,8 +119,46 @@ public class ImageEvaluationProtocolTests(TinyFeatureNetwork fashion, TinyShapes
         var d = CliRunner.Run("compare", "--run", run, "--samplers", "ddim", "--nfe", "3", "--n", "16", "--features", shapes.Path, "--out", dir, "--threads", "1");
         Assert.True(d.ExitCode == 0, d.Stderr + d.Stdout);
         Assert.Contains("FD vs shapes:16 (a fresh draw, seed 1) (lower is better)", d.Stdout);
-        CliRunner.AssertFails(CliRunner.Run("compare", "--run", run, "--samplers", "ddim", "--nfe", "3", "--n", "16", "--ref", "fashion-mnist:test",
+        CliRunner.AssertFails(CliRunner.Run("compare", "--run", run, "--samplers", "ddim", "--nfe", "3", "--n", "16", "--ref", "shapes:8",
             "--features", shapes.Path, "--out", dir), 2, "the model makes [3, 16, 16]");
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>The protocol on Fashion-MNIST's real splits (the Debian package): tests/real-data.sh.</summary>
+[Trait("Category", "RealData")]
+public class ImageEvaluationProtocolOnFashionMnistTests(TinyFeatureNetwork fashion) : IClassFixture<TinyFeatureNetwork>
+{
+    [Fact]
+    public void TheReferenceIsASeededDrawWithoutReplacementAndTheFloorContinuesItsGenerator()
+    {
+        // fashion-mnist's training split (60,000) as the reference: 10,000 drawn; the floor: N test images.
+        using var protocol = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(new DataDraw("fashion-mnist", 3), 3, fashion.Path));
+        Assert.Equal(ImageEvaluationProtocol.MaxReference, protocol.ReferenceCount);
+        Assert.Equal(new DataDraw("fashion-mnist:test", 4), protocol.Floor);
+
+        using var train = DataSources.Load("fashion-mnist", new DataOptions());
+        using var test = DataSources.Load("fashion-mnist:test", new DataOptions());
+        using var gen = new Generator(3);
+        using var refIdx = randperm(60_000, generator: gen).narrow(0, 0, 10_000);
+        using var floorIdx = randperm(10_000, generator: gen).narrow(0, 0, 300);
+        using var ref01 = train.X.index_select(0, refIdx).add(1).div(2);
+        using var floor01 = test.X.index_select(0, floorIdx).add(1).div(2);
+        using var expectedRef = FeatureEmbedding.OfUnitImages(fashion.Network, ref01);
+        using var expectedFloor = FeatureEmbedding.OfUnitImages(fashion.Network, floor01);
+        Assert.Equal(0, expectedRef.Features.sub(protocol.Reference.Features).abs().max().item<double>());
+
+        var floor = protocol.ScoreFloor(300, ["fd", "pr"])!;
+        Assert.Equal(ImageSetEvaluation.Score(expectedFloor, expectedRef, ["fd", "pr"], 3), floor);
+        Assert.Equal(floor, protocol.ScoreFloor(300, ["fd", "pr"]));   // the same floor every time
+        using var samples01 = test.X.narrow(0, 0, 300).add(1).div(2);
+        using var samplesE = FeatureEmbedding.OfUnitImages(fashion.Network, samples01);
+        Assert.Equal(ImageSetEvaluation.Score(samplesE, expectedRef, null, 3), protocol.Score(samples01));
+
+        using var again = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(new DataDraw("fashion-mnist", 3), 3, fashion.Path));
+        Assert.Equal(0, again.Reference.Features.sub(protocol.Reference.Features).abs().max().item<double>());
+        using var other = ImageEvaluationProtocol.Open(new ImageEvaluationSettings(new DataDraw("fashion-mnist", 3), 4, fashion.Path));
+        Assert.NotEqual(0, other.Reference.Features.sub(protocol.Reference.Features).abs().max().item<double>());
+        Assert.Null(protocol.ScoreFloor(10_001));   // the test split holds 10,000: no floor of that size
     }
 }

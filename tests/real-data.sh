@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The tests that read Debian packages — Fashion-MNIST (/usr/share/datasets/fashion-mnist) and headless Chromium (the report
+# pages) — marked [Trait("Category", "RealData")]. Installs what is missing (as root, or with sudo), then runs them.
+# `dotnet test Langevin.sln -c Release` (README command 2) runs everything else; .ci/run runs both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q "${need[@]}"
+fi
+dotnet test Langevin.sln -c Release --settings tests/real-data.runsettings "$@"
