@@ -60,15 +60,15 @@ namespace Langevin.Cli
             }
             catch (LangevinException e)
             {
-                (error, code) = (Messages.For(e), ExitCodeOf(e));
+                (error, code) = (MessageText.OneLine(Messages.For(e)), ExitCodeOf(e));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                (error, code) = (e.Message, 1);
+                (error, code) = (MessageText.OneLine(e.Message), 1);
             }
             catch (Exception e) when (Environment.GetEnvironmentVariable("LANGEVIN_DEBUG") is null)
             {
-                Console.Error.WriteLine($"internal error: {e.GetType().Name}: {e.Message.Split('\n')[0]} (set LANGEVIN_DEBUG=1 for the stack trace, and please report it)");
+                Console.Error.WriteLine($"internal error: {e.GetType().Name}: {MessageText.OneLine(e.Message.Split('\n')[0], 300)} (set LANGEVIN_DEBUG=1 for the stack trace, and please report it)");
                 return 70;
             }
             if (error is not null) Console.Error.WriteLine($"error: {error}");

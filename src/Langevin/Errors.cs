@@ -47,7 +47,7 @@ public sealed class SettingException : UsageException
     {
         null => "nothing",
         bool b => b ? "true" : "false",
-        string s => $"'{s}'",
+        string s => MessageText.Quote(s),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
@@ -58,3 +58,31 @@ public sealed class DataException(string message, Exception? inner = null) : Lan
 
 /// <summary>Training could not go on (the loss became NaN or infinite). The CLI exits with 1; the last good checkpoint stays.</summary>
 public sealed class TrainingDivergedException(string message) : LangevinException(message);
+
+/// <summary>What a message may echo of a user's input: a short excerpt on one line, control characters escaped.</summary>
+public static class MessageText
+{
+    /// <summary>Longest excerpt of a value a message quotes.</summary>
+    public const int MaxQuoted = 80;
+
+    /// <summary><paramref name="value"/> in quotes, control characters escaped (\n, \x1B), cut to <see cref="MaxQuoted"/> characters.</summary>
+    public static string Quote(string value) => value.Length <= MaxQuoted
+        ? $"'{Escape(value)}'"
+        : $"'{Escape(value[..MaxQuoted])}…' ({value.Length:N0} characters)";
+
+    /// <summary>A message as one line: control characters escaped, at most <paramref name="max"/> characters.</summary>
+    public static string OneLine(string message, int max = 1000)
+    {
+        string line = Escape(message);
+        return line.Length <= max ? line : $"{line[..max]}… ({line.Length - max:N0} more characters)";
+    }
+
+    static string Escape(string s)
+    {
+        if (!s.Any(char.IsControl)) return s;
+        var b = new System.Text.StringBuilder(s.Length + 8);
+        foreach (char c in s)
+            b.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\x{(int)c:X2}", _ => c.ToString() });
+        return b.ToString();
+    }
+}

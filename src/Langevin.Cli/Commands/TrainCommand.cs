@@ -69,7 +69,9 @@ public sealed class TrainCommand : ICommand, IContextualHelp
         using var data = DataSources.Load(config.Data, new DataOptions(Seed: config.Seed, Limit: config.DataLimit));
         Console.WriteLine($"training {config.Method} on {config.Data}: {data.X.shape[0]} items of shape [{string.Join(", ", data.ItemShape)}] → {Path.GetFullPath(runDir)}");
         var result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet")), data);
-        Console.WriteLine($"done: step {result.Step}, loss {result.LastLoss:F4}, {result.Elapsed.TotalSeconds:F0} s; checkpoint {result.Checkpoint}");
+        Console.WriteLine(result.StepsTrained == 0
+            ? $"nothing to train: {runDir} is at step {result.Step} already (last logged loss {result.LastLoss:F4}); give --steps above {result.Step} to continue it; checkpoint {result.Checkpoint}"
+            : $"done: step {result.Step}, loss {result.LastLoss:F4}, {result.Elapsed.TotalSeconds:F0} s; checkpoint {result.Checkpoint}");
         a.Result["run"] = Path.GetFullPath(runDir);
         a.Result["method"] = config.Method;
         a.Result["data"] = config.Data;

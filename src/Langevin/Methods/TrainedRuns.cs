@@ -27,7 +27,7 @@ public static class TrainedRuns
     public static IGenerativeMethod OpenCheckpoint(string file, bool ema = true, Device? device = null)
     {
         using var ckpt = Checkpoint.Load(file);
-        var method = MethodRegistry.Create(ckpt.Config, ckpt.ItemShape);
+        var method = Build(file, ckpt.Config, ckpt.ItemShape);
         try
         {
             ckpt.LoadForSampling(method, ema);
@@ -39,6 +39,20 @@ public static class TrainedRuns
         {
             method.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The method a stored config describes. A config that validates but cannot be built (unresolved settings, a network
+    /// its item shape does not allow) is the file's problem, reported with the file, not a crash.
+    /// </summary>
+    public static IGenerativeMethod Build(string file, TrainConfig config, long[] itemShape)
+    {
+        try { return MethodRegistry.Create(config, itemShape); }
+        catch (SettingException e) { throw new DataException($"{file}: its stored config is invalid: {e.Message}"); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new DataException($"{file}: its stored config does not describe a model this version can build ({MessageText.OneLine(e.Message.Split('\n')[0], 200)})");
         }
     }
 }

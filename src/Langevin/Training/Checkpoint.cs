@@ -104,8 +104,11 @@ public sealed class Checkpoint : IDisposable
             Dictionary<string, Tensor> Prefixed(string prefix) => content.Tensors
                 .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
-            var config = TrainConfig.FromJson(Get("config"), path);
+            var config = StoredConfig(path, Get("config"));
             long[] shape = ParseJson<long[]>("item_shape");
+            if (!IsItemShape(shape))
+                throw new DataException($"{path}: checkpoint metadata 'item_shape' [{string.Join(", ", shape.Take(4))}{(shape.Length > 4 ? ", …" : "")}] is not an item shape (1 to 3 dimensions, each ≥ 1, at most {MaxItemValues:N0} values)");
+            if (ParseLong("step") < 0) throw new DataException($"{path}: checkpoint metadata 'step' is negative");
             Dictionary<string, ComponentCheckpoint> components;
             if (format == LegacyFormat)
             {
@@ -135,6 +138,31 @@ public sealed class Checkpoint : IDisposable
             content.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The most values one item may have (a 3 × 2048 × 2048 image is 12.6 M): a larger stored shape is damage, not data.</summary>
+    public const long MaxItemValues = 1L << 24;
+
+    /// <summary>Whether <paramref name="shape"/> can be the items of a run: 1 to 3 dimensions, each ≥ 1, ≤ <see cref="MaxItemValues"/> values.</summary>
+    public static bool IsItemShape(long[] shape)
+    {
+        if (shape.Length is < 1 or > 3 || shape.Any(d => d < 1 || d > MaxItemValues)) return false;
+        long values = 1;
+        foreach (long d in shape) if ((values *= d) > MaxItemValues) return false;
+        return true;
+    }
+
+    /// <summary>A checkpoint's config, parsed and validated: what is wrong with it is the file's fault, named with the file.</summary>
+    static TrainConfig StoredConfig(string path, string json)
+    {
+        try
+        {
+            var config = TrainConfig.FromJson(json, path);
+            config.Validate();
+            return config;
+        }
+        catch (SettingException e) { throw new DataException($"{path}: its stored config is invalid: {e.Message}"); }
+        catch (UsageException e) { throw new DataException(e.Message); }
     }
 
     /// <summary>The checkpoint's part for a component the method declares, or a one-line error naming what it holds.</summary>

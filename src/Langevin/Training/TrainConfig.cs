@@ -74,6 +74,8 @@ public sealed record TrainConfig
         try
         {
             var node = JsonNode.Parse(json) as JsonObject ?? throw new SettingException("config", source, "must be a JSON object");
+            if (FirstNull(node, "") is { } at)   // written configs never hold null (WhenWritingNull): it is damage or a hand edit
+                throw new UsageException($"{source}: invalid config: {at} is null; give it a value or leave it out for its default");
             if (LegacyConfig.IsLegacy(node)) node = LegacyConfig.Convert(node, source);
             return node.Deserialize<TrainConfig>(Json) ?? throw new UsageException($"{source}: empty config");
         }
@@ -89,6 +91,31 @@ public sealed record TrainConfig
     }
 
     static string FirstLine(string s) => s.Split('\n')[0].Trim();
+
+    /// <summary>The path of the first null member or element under <paramref name="node"/> (e.g. <c>network.channel_mults[1]</c>), or null.</summary>
+    static string? FirstNull(JsonNode node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, value) in o)
+                {
+                    string at = path.Length == 0 ? key : $"{path}.{key}";
+                    if (value is null) return MessageText.Quote(at);
+                    if (FirstNull(value, at) is { } inner) return inner;
+                }
+                return null;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is null) return MessageText.Quote($"{path}[{i}]");
+                    if (FirstNull(a[i]!, $"{path}[{i}]") is { } inner) return inner;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
 
     public void Validate()
     {

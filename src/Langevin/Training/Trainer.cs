@@ -10,7 +10,8 @@ namespace Langevin.Training;
 /// <param name="Previews">Whether sample pictures are drawn (every --sample-every steps and at the end); off for tests and scripts that sample themselves.</param>
 public sealed record TrainRequest(TrainConfig Config, string RunDir, bool Resume = false, bool Quiet = false, bool Previews = true);
 
-public sealed record TrainResult(string RunDir, long Step, double LastLoss, string Checkpoint, TimeSpan Elapsed, TrainConfig Config);
+/// <param name="StepsTrained">steps taken by this call (0 when a resumed run had none left).</param>
+public sealed record TrainResult(string RunDir, long Step, double LastLoss, string Checkpoint, TimeSpan Elapsed, TrainConfig Config, long StepsTrained = 0);
 
 /// <summary>
 /// The one training loop every method uses. The method declares its components and stages and drives them in its
@@ -37,11 +38,19 @@ public static class Trainer
         var run = new RunFolder(request.RunDir);
         var config = request.Config;
         Checkpoint? resumeFrom = null;
+        long? resumedSteps = null;   // the step count the resumed run was asked for (its last preview is owed at that step)
         if (request.Resume)
         {
             if (!File.Exists(run.ConfigPath)) throw SettingException.About("resume", true, $"{run.ConfigPath} not found; start a new run instead");
             var latest = run.LatestCheckpoint() ?? throw SettingException.About("resume", true, $"no checkpoint in {run.CheckpointsDir}; start a new run instead");
             resumeFrom = Checkpoint.Load(latest.Path);
+            if (config.Steps < resumeFrom.Step)
+            {
+                long trained = resumeFrom.Step;
+                resumeFrom.Dispose();
+                throw SettingException.Sentence("steps", config.Steps, $"{config.Steps} is below the {trained} steps {run.Root} has trained; give at least that many to continue it");
+            }
+            resumedSteps = resumeFrom.Config.Steps;
             // The stored, resolved config governs; the request may extend the run and change how often it reports.
             config = resumeFrom.Config with
             {
@@ -59,19 +68,20 @@ public static class Trainer
         if (resumeFrom is not null && !resumeFrom.ItemShape.SequenceEqual(itemShape))
             throw SettingException.About("resume", true, $"the data's items are [{string.Join(", ", itemShape)}], the run was trained on [{string.Join(", ", resumeFrom.ItemShape)}]");
 
-        Directory.CreateDirectory(run.Root);
         if (resumeFrom is null)
         {
             using var resolveGen = new Generator((ulong)config.Seed);
             config = MethodRegistry.Resolve(config, data, resolveGen);
         }
-        AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
 
         manual_seed(config.Seed);                                   // deterministic initial weights
         using var method = create(config, itemShape);
         if (method.NeedsLabels && labels is null)
             throw new UsageException($"method {config.Method} trains on labelled data; {config.Data} has no class labels (use e.g. fashion-mnist, shapes:32, images:DIR with one sub-folder per class, or npy:FILE,labels=LABELS.npy)");
         CheckClasses(config, method, labels);
+        // everything is checked: only now does the run folder appear (a refused command leaves nothing behind)
+        Directory.CreateDirectory(run.Root);
+        AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
         method.To(device);
         // --bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
         using var working = config.Bf16 ? create(config, itemShape) : null;
@@ -114,6 +124,15 @@ public static class Trainer
             lastCheckpoint = path;
         }
 
+        bool previews = request.Previews && method is not Guidance.IClassifierMethod;
+        // a stop between a checkpoint and its preview (kill -9 while it sampled): the resumed run draws the picture it owes
+        if (previews && resumedSteps is { } owedAt && start > 0 && ((config.SampleEvery > 0 && start % config.SampleEvery == 0) || start == owedAt)
+            && !File.Exists(PreviewPath(run, start)))
+        {
+            if (working is not null) method.State.CopyFrom(working.State);
+            WritePreview(run, method, parts, config, start);
+        }
+
         ProgressDisplay.Run("train", config.Steps, start, request.Quiet, "it", progress =>
         {
             foreach (var p in parts) p.Train();
@@ -135,7 +154,7 @@ public static class Trainer
                             plan.Stages.Count > 1 ? context.Position.Stage.Name : null);
                 }
                 if (step % config.CheckpointEvery == 0 || step == config.Steps) SaveCheckpoint();
-                if (request.Previews && method is not Guidance.IClassifierMethod && ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps))
+                if (previews && ((config.SampleEvery > 0 && step % config.SampleEvery == 0) || step == config.Steps))
                 {
                     if (working is not null) method.State.CopyFrom(working.State);
                     WritePreview(run, method, parts, config, step);
@@ -146,7 +165,9 @@ public static class Trainer
 
         var losses = TrainingLog.ReadLosses(run.LogPath);
         if (losses.Count > 0) Plots.LossCurve(run.LossPlotPath, losses, $"{config.Method} on {config.Data}: training loss");
-        return new TrainResult(run.Root, step, context.LoggedLoss, lastCheckpoint, clock.Elapsed, config);
+        // a resumed run with no steps left trained nothing this time: its last loss is the log's
+        double lastLoss = step == start && losses.Count > 0 ? losses[^1].Loss : context.LoggedLoss;
+        return new TrainResult(run.Root, step, lastLoss, lastCheckpoint, clock.Elapsed, config, step - start);
     }
 
     /// <summary>The seed of step k's generators: SplitMix64 of (seed, k), so steps are independent of history.</summary>
@@ -158,6 +179,8 @@ public static class Trainer
         return (z ^ (z >> 31)) & 0x7FFF_FFFF_FFFF_FFFFUL;
     }
 
+    static string PreviewPath(RunFolder run, long step) => Path.Combine(run.SamplesDir, $"step_{step:D7}.png");
+
     static void WritePreview(RunFolder run, IGenerativeMethod method, IReadOnlyList<TrainedComponent> parts, TrainConfig config, long step)
     {
         int n = method.ItemShape.Length == 1 ? 2000 : 36;
@@ -165,7 +188,7 @@ public static class Trainer
         void Sample()
         {
             using var samples = method.Sample(n, gen);
-            SamplePreview.Write(Path.Combine(run.SamplesDir, $"step_{step:D7}.png"), samples, $"{config.Method} samples at step {step} (EMA)");
+            SamplePreview.Write(PreviewPath(run, step), samples, $"{config.Method} samples at step {step} (EMA)");
         }
         // every component with an EMA samples with its averaged weights
         Action action = Sample;

@@ -47,27 +47,39 @@ public sealed class TrainingLog : IDisposable
         _writer.Flush();
     }
 
+    /// <summary>The (step, loss) of every well-formed line; a line that is not one (damaged, hand-edited: wrong types, a fractional
+    /// step, duplicate keys, a non-finite loss) is skipped, never thrown on.</summary>
     public static IReadOnlyList<(long Step, double Loss)> ReadLosses(string path)
     {
         if (!File.Exists(path)) return [];
         var result = new List<(long, double)>();
         foreach (var line in File.ReadLines(path))
-        {
-            try
-            {
-                if (JsonNode.Parse(line) is JsonObject o && o["step"] is { } s && o["loss"] is { } l)
-                    result.Add((s.GetValue<long>(), l.GetValue<double>()));
-            }
-            catch (JsonException) { }
-        }
+            if (Entry(line) is { } o && Step(o) is { } step && Number(o, "loss") is { } loss && double.IsFinite(loss))
+                result.Add((step, loss));
         return result;
     }
 
-    static long? StepOf(string line)
+    /// <summary>A line as a JSON object, or null when it is not one (including duplicate keys, which JsonObject refuses).</summary>
+    static JsonObject? Entry(string line)
     {
-        try { return JsonNode.Parse(line)?["step"]?.GetValue<long>(); }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException) { return null; }
+        try
+        {
+            if (JsonNode.Parse(line) is not JsonObject o) return null;
+            _ = o.Count;   // materialises the members: a duplicate key throws here
+            return o;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException) { return null; }
     }
+
+    static double? Number(JsonObject o, string key) =>
+        o.TryGetPropertyValue(key, out var v) && v is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.TryGetValue(out double d) ? d : null;
+
+    /// <summary>A whole, non-negative step (a fractional or negative one is damage).</summary>
+    static long? Step(JsonObject o) =>
+        o.TryGetPropertyValue("step", out var v) && v is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+        && value.TryGetValue(out long step) && step >= 0 ? step : null;
+
+    static long? StepOf(string line) => Entry(line) is { } o ? Step(o) : null;
 
     public void Dispose() => _writer.Dispose();
 }
