@@ -50,6 +50,10 @@ public static class TrainedRuns
     {
         try { return MethodRegistry.Create(config, itemShape); }
         catch (SettingException e) { throw new DataException($"{file}: its stored config is invalid: {e.Message}"); }
+        catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("allocate", StringComparison.Ordinal))
+        {
+            throw new DataException($"{file}: the model its stored config describes needs more memory than this machine has; the config was damaged or belongs to a larger machine");
+        }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new DataException($"{file}: its stored config does not describe a model this version can build ({MessageText.OneLine(e.Message.Split('\n')[0], 200)})");

@@ -165,12 +165,14 @@ public sealed record NetworkConfig
     public void Validate()
     {
         if (Kind is not ("auto" or "mlp" or "unet" or "adm")) throw new SettingException("network.kind", Kind, "must be auto, mlp, unet or adm");
-        if (Width < 1) throw new SettingException("network.width", Width, "must be ≥ 1");
-        if (Depth < 1) throw new SettingException("network.depth", Depth, "must be ≥ 1");
+        // upper bounds far above any model these machines train, so a damaged or mistyped value fails here, not in a 100 GB allocation
+        if (Width is < 1 or > 4096) throw new SettingException("network.width", Width, "must be in 1..4096");
+        if (Depth is < 1 or > 32) throw new SettingException("network.depth", Depth, "must be in 1..32");
         if (FourierFeatures is < 0 or > 16) throw new SettingException("network.fourier_features", FourierFeatures, "must be in 0..16");
-        if (BaseChannels < 8 || BaseChannels % 8 != 0) throw new SettingException("network.base_channels", BaseChannels, "must be a positive multiple of 8");
-        if (ChannelMults.Length == 0 || ChannelMults.Any(m => m < 1)) throw new SettingException("network.channel_mults", string.Join(",", ChannelMults), "must be a list of positive integers, e.g. 1,2,2");
-        if (NumResBlocks < 1) throw new SettingException("network.num_res_blocks", NumResBlocks, "must be ≥ 1");
+        if (BaseChannels < 8 || BaseChannels % 8 != 0 || BaseChannels > 2048) throw new SettingException("network.base_channels", BaseChannels, "must be a multiple of 8 in 8..2048");
+        if (ChannelMults.Length is 0 or > 8 || ChannelMults.Any(m => m is < 1 or > 32))
+            throw new SettingException("network.channel_mults", string.Join(",", ChannelMults.Take(9)), "must be 1 to 8 integers in 1..32, e.g. 1,2,2");
+        if (NumResBlocks is < 1 or > 32) throw new SettingException("network.num_res_blocks", NumResBlocks, "must be in 1..32");
         if (Dropout is < 0 or >= 1) throw new SettingException("network.dropout", Dropout, "must be in [0, 1)");
         if (Classes < 0) throw new SettingException("network.classes", Classes, "must be ≥ 0 (0: unconditional)");
         if (LabelDropout is < 0 or >= 1) throw new SettingException("network.label_dropout", LabelDropout, "must be in [0, 1)");

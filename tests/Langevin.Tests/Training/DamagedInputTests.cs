@@ -46,7 +46,9 @@ public class DamagedInputTests
     public static TheoryData<string, string> DamagedCheckpoints => new()
     {
         { "empty-config", "not describe a model this version can build" },
-        { "width-0", "its stored config is invalid: network.width must be ≥ 1 (got 0)" },
+        { "width-0", "its stored config is invalid: network.width must be in 1..4096 (got 0)" },
+        { "width-huge", "its stored config is invalid: network.width must be in 1..4096 (got 100000000)" },
+        { "depth-huge", "its stored config is invalid: network.depth must be in 1..32 (got 100000)" },
         { "shape-0", "'item_shape' [0] is not an item shape" },
         { "shape-negative", "'item_shape' [-1] is not an item shape" },
         { "shape-huge", "'item_shape' [1000000000] is not an item shape" },
@@ -65,6 +67,8 @@ public class DamagedInputTests
         {
             case "empty-config": meta["config"] = "{}"; meta["config!"] = ""; break;
             case "width-0": config["network"]!["width"] = 0; break;
+            case "width-huge": config["network"]!["width"] = 100_000_000; break;   // would allocate 40 PB
+            case "depth-huge": config["network"]!["depth"] = 100_000; break;
             case "shape-0": meta["item_shape"] = "[0]"; break;
             case "shape-negative": meta["item_shape"] = "[-1]"; break;
             case "shape-huge": meta["item_shape"] = "[1000000000]"; break;
