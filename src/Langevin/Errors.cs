@@ -5,9 +5,10 @@ namespace Langevin;
 /// <summary>
 /// A problem with what the user gave us (a setting, a file, a dataset), reported as one line, never as a stack trace.
 /// Programmer errors stay ordinary exceptions. The library names settings and files; a front end (the CLI) maps
-/// settings to its own option names and the kinds of error to exit codes.
+/// settings to its own option names and the kinds of error to exit codes. Every message is one line of at most 2,000
+/// characters, control characters escaped (<see cref="MessageText.OneLine"/>), whatever input it quotes.
 /// </summary>
-public abstract class LangevinException(string message, Exception? inner = null) : Exception(message, inner);
+public abstract class LangevinException(string message, Exception? inner = null) : Exception(MessageText.OneLine(message, 2000), inner);
 
 /// <summary>A bad request: an unknown name, an invalid value, a wrong combination. The CLI exits with 2.</summary>
 public class UsageException(string message, Exception? inner = null) : LangevinException(message, inner);

@@ -85,7 +85,7 @@ public sealed record DdpmConfig : MethodConfig
 
     public override void Validate()
     {
-        if (Timesteps < 2) throw new SettingException("ddpm.timesteps", Timesteps, "must be ≥ 2");
+        if (Timesteps is < 2 or > 100_000) throw new SettingException("ddpm.timesteps", Timesteps, "must be in 2..100000");
         if (Betas is not (VpDiscreteSchedule.Linear or VpDiscreteSchedule.Cosine)) throw new SettingException("ddpm.betas", Betas, "must be linear or cosine");
         Predictions.Parse(Prediction);
         if (!Losses.Contains(Loss)) throw new SettingException("ddpm.loss", Loss, $"must be one of: {string.Join(", ", Losses)}");

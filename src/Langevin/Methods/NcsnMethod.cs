@@ -150,7 +150,7 @@ public sealed record NcsnConfig : MethodConfig
     {
         if (!(SigmaMin > 0)) throw new SettingException("ncsn.sigma_min", SigmaMin, "must be > 0");
         if (SigmaMax is { } max && !(max > SigmaMin)) throw new SettingException("ncsn.sigma_max", max, $"must be > the smallest noise level ({SigmaMin})");
-        if (Levels is < 2) throw new SettingException("ncsn.levels", Levels, "must be ≥ 2");
+        if (Levels is < 2 or > 100_000) throw new SettingException("ncsn.levels", Levels, "must be in 2..100000");
         if (StepsPerLevel < 1) throw new SettingException("ncsn.steps_per_level", StepsPerLevel, "must be ≥ 1");
         if (StepSize is { } eps && !(eps > 0)) throw new SettingException("ncsn.step_size", eps, "must be > 0");
     }

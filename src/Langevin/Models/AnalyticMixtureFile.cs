@@ -64,7 +64,7 @@ public static class AnalyticMixtureFile
 
     static DataException Bad(string path, string what) => new($"{path}: {what}");
 
-    static string OneLine(string s) => s.ReplaceLineEndings(" ");
+    static string OneLine(string s) => MessageText.OneLine(s.ReplaceLineEndings(" "), 300);
 
     static string Kind(JsonElement e) => e.ValueKind switch
     {

@@ -123,13 +123,16 @@ public sealed class Checkpoint : IDisposable
                 };
             }
             var counters = ParseJson<Dictionary<string, Dictionary<string, long>>>("components");
+            if (counters.Values.Any(v => v is null)) throw new DataException($"{path}: checkpoint metadata 'components' is invalid (a component without counters)");
+            var numbers = ParseJson<Dictionary<string, double[]>>("state_numbers");
+            if (numbers.Values.Any(v => v is null)) throw new DataException($"{path}: checkpoint metadata 'state_numbers' is invalid (a null entry)");
             components = counters.ToDictionary(kv => kv.Key, kv => new ComponentCheckpoint(
                 Prefixed($"model/{kv.Key}/"), kv.Value.GetValueOrDefault("has_ema", 1) == 1 ? Prefixed($"ema/{kv.Key}/") : null, Prefixed($"optim/{kv.Key}/"),
                 kv.Value.GetValueOrDefault("optimizer_steps"), kv.Value.GetValueOrDefault("ema_updates")));
             return new Checkpoint
             {
                 Path = path, Config = config, ItemShape = shape, Step = ParseLong("step"), Stage = Get("stage"), StageStep = ParseLong("stage_step"),
-                Components = components, StateTensors = Prefixed("state/"), StateNumbers = ParseJson<Dictionary<string, double[]>>("state_numbers"),
+                Components = components, StateTensors = Prefixed("state/"), StateNumbers = numbers,
                 _content = content,
             };
         }

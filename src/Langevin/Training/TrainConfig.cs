@@ -74,23 +74,28 @@ public sealed record TrainConfig
         try
         {
             var node = JsonNode.Parse(json) as JsonObject ?? throw new SettingException("config", source, "must be a JSON object");
-            if (FirstNull(node, "") is { } at)   // written configs never hold null (WhenWritingNull): it is damage or a hand edit
+            string? at;
+            try { at = FirstNull(node, ""); }   // materialises every member: JsonObject refuses a duplicate key here
+            catch (ArgumentException e) { throw new UsageException($"{source}: invalid config: a member is given twice ({FirstLine(e.Message)})"); }
+            if (at is not null)   // written configs never hold null (WhenWritingNull): it is damage or a hand edit
                 throw new UsageException($"{source}: invalid config: {at} is null; give it a value or leave it out for its default");
             if (LegacyConfig.IsLegacy(node)) node = LegacyConfig.Convert(node, source);
             return node.Deserialize<TrainConfig>(Json) ?? throw new UsageException($"{source}: empty config");
         }
         catch (JsonException e)
         {
-            string where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
+            string where = e.Path is { Length: > 0 } p ? $" at {MessageText.OneLine(p, 200)}" : "";
             throw new UsageException($"{source}: invalid config{where}: {FirstLine(e.Message)}");
         }
         catch (NotSupportedException e)
         {
             throw new UsageException($"{source}: invalid config: {FirstLine(e.Message)}");
         }
+
     }
 
-    static string FirstLine(string s) => s.Split('\n')[0].Trim();
+    /// <summary>The first line of a serializer's message, cut short (it may quote a huge value of the file).</summary>
+    static string FirstLine(string s) => MessageText.OneLine(s.Split('\n')[0].Trim(), 300);
 
     /// <summary>The path of the first null member or element under <paramref name="node"/> (e.g. <c>network.channel_mults[1]</c>), or null.</summary>
     static string? FirstNull(JsonNode node, string path)
@@ -174,7 +179,7 @@ public sealed record NetworkConfig
             throw new SettingException("network.channel_mults", string.Join(",", ChannelMults.Take(9)), "must be 1 to 8 integers in 1..32, e.g. 1,2,2");
         if (NumResBlocks is < 1 or > 32) throw new SettingException("network.num_res_blocks", NumResBlocks, "must be in 1..32");
         if (Dropout is < 0 or >= 1) throw new SettingException("network.dropout", Dropout, "must be in [0, 1)");
-        if (Classes < 0) throw new SettingException("network.classes", Classes, "must be ≥ 0 (0: unconditional)");
+        if (Classes is < 0 or > 100_000) throw new SettingException("network.classes", Classes, "must be in 0..100000 (0: unconditional)");
         if (LabelDropout is < 0 or >= 1) throw new SettingException("network.label_dropout", LabelDropout, "must be in [0, 1)");
     }
 }

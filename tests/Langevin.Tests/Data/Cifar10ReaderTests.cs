@@ -72,16 +72,16 @@ public class Cifar10ReaderTests
     [Fact]
     public void RandomBytesTruncationsAndMutationsOnlyEverThrowDataException()
     {
-        Gen.Byte.Array[0, 7000].Sample(OnlyDataException, iter: 200);
+        Gen.Byte.Array[0, 7000].Sample(OnlyDataException, iter: Fuzz.Iter(200));
         // every cut that is not a whole number of 3,073-byte records is invalid (a cut at one record is a valid 1-record file)
         Gen.Int[0, Valid.Length - 1].Where(n => n == 0 || n % 3073 != 0)
-            .Sample(n => { Assert.Throws<DataException>(() => Cifar10Reader.Parse(Valid.AsSpan(0, n), "t")); }, iter: 200);
+            .Sample(n => { Assert.Throws<DataException>(() => Cifar10Reader.Parse(Valid.AsSpan(0, n), "t")); }, iter: Fuzz.Iter(200));
         Gen.Select(Gen.Int[0, Valid.Length - 1], Gen.Byte).Sample((pos, value) =>
         {
             var copy = (byte[])Valid.Clone();
             copy[pos] = value;
             OnlyDataException(copy);
-        }, iter: 300);
+        }, iter: Fuzz.Iter(300));
         Assert.Contains("label 200", Assert.Throws<DataException>(() => Cifar10Reader.Parse([200, .. new byte[3072]], "bad")).Message);
     }
 }

@@ -73,13 +73,13 @@ public class IdxReaderTests
 
     [Fact]
     public void RandomBytesOnlyEverThrowDataException() =>
-        Gen.Byte.Array[0, 64].Sample(OnlyDataException, iter: 500);
+        Gen.Byte.Array[0, 64].Sample(OnlyDataException, iter: Fuzz.Iter(500));
 
     [Fact]
     public void TruncationsAreDataExceptions()
     {
-        Gen.Int[0, Images.Length - 1].Sample(n => { Assert.Throws<DataException>(() => IdxReader.Parse(Images[..n], "t")); }, iter: 200);
-        Gen.Int[0, ImagesGz.Length - 1].Sample(n => { Assert.Throws<DataException>(() => IdxReader.Parse(ImagesGz[..n], "t")); }, iter: 200);
+        Gen.Int[0, Images.Length - 1].Sample(n => { Assert.Throws<DataException>(() => IdxReader.Parse(Images[..n], "t")); }, iter: Fuzz.Iter(200));
+        Gen.Int[0, ImagesGz.Length - 1].Sample(n => { Assert.Throws<DataException>(() => IdxReader.Parse(ImagesGz[..n], "t")); }, iter: Fuzz.Iter(200));
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class IdxReaderTests
                 copy[pos] = value;
                 copy[Math.Min(headerPos, copy.Length - 1)] ^= value;
                 OnlyDataException(copy);
-            }, iter: 500);
+            }, iter: Fuzz.Iter(500));
     }
 
     [Fact]

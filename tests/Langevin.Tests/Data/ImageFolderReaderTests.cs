@@ -102,14 +102,14 @@ public class ImageFolderReaderTests
     [Fact]
     public void RandomBytesTruncationsAndMutationsOnlyEverThrowDataException()
     {
-        Gen.Byte.Array[0, 100].Sample(OnlyDataException, iter: 200);
-        Gen.Int[0, SmallPng.Length - 1].Sample(n => { Assert.Throws<DataException>(() => ImageFolderReader.Decode(SmallPng[..n], "t.png", 4)); }, iter: 200);
+        Gen.Byte.Array[0, 100].Sample(OnlyDataException, iter: Fuzz.Iter(200));
+        Gen.Int[0, SmallPng.Length - 1].Sample(n => { Assert.Throws<DataException>(() => ImageFolderReader.Decode(SmallPng[..n], "t.png", 4)); }, iter: Fuzz.Iter(200));
         Gen.Select(Gen.Int[0, SmallPng.Length - 1], Gen.Byte, Gen.Int[0, 40]).Sample((pos, value, headerPos) =>
         {
             var copy = (byte[])SmallPng.Clone();
             copy[pos] = value;
             copy[Math.Min(headerPos, copy.Length - 1)] ^= value;   // the IHDR chunk (size, depth, colour type) is in bytes 8..32
             OnlyDataException(copy);
-        }, iter: 400);
+        }, iter: Fuzz.Iter(400));
     }
 }

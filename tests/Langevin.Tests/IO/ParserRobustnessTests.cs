@@ -42,12 +42,12 @@ public sealed class ParserRobustnessTests
     [Fact]
     public void RandomBytes()
     {
-        Gen.Byte.Array[0, 200].Sample(Npy, iter: 3000);
-        Gen.Byte.Array[0, 200].Sample(Safetensors, iter: 3000);
+        Gen.Byte.Array[0, 200].Sample(Npy, iter: Fuzz.Iter(3000));
+        Gen.Byte.Array[0, 200].Sample(Safetensors, iter: Fuzz.Iter(3000));
         // Random bytes behind a plausible prefix get past the magic / length checks.
         var npyPrefix = ValidNpy()[..8];
-        Gen.Byte.Array[0, 200].Sample(tail => Npy([.. npyPrefix, .. tail]), iter: 2000);
-        Gen.Byte.Array[0, 200].Sample(tail => Safetensors([(byte)tail.Length, 0, 0, 0, 0, 0, 0, 0, .. tail]), iter: 2000);
+        Gen.Byte.Array[0, 200].Sample(tail => Npy([.. npyPrefix, .. tail]), iter: Fuzz.Iter(2000));
+        Gen.Byte.Array[0, 200].Sample(tail => Safetensors([(byte)tail.Length, 0, 0, 0, 0, 0, 0, 0, .. tail]), iter: Fuzz.Iter(2000));
     }
 
     [Fact]
@@ -91,12 +91,12 @@ public sealed class ParserRobustnessTests
             var copy = (byte[])npy.Clone();
             foreach (var (i, v) in edits) copy[i] = v;
             Npy(copy);
-        }, iter: 3000);
+        }, iter: Fuzz.Iter(3000));
         Gen.Select(Gen.Int[0, stEnd - 1], chars).Array[1, 4].Sample(edits =>
         {
             var copy = (byte[])st.Clone();
             foreach (var (i, v) in edits) copy[i] = v;
             Safetensors(copy);
-        }, iter: 3000);
+        }, iter: Fuzz.Iter(3000));
     }
 }

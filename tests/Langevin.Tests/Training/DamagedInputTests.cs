@@ -57,7 +57,7 @@ public class DamagedInputTests
         { "mults-null", "invalid config: 'network.channel_mults' is null" },
         { "legacy-section-null", "invalid config: 'ncsn' is null" },
         { "settings-null", "invalid config: 'settings' is null" },
-        { "timesteps-0", "its stored config is invalid: ddpm.timesteps must be ≥ 2 (got 0)" },
+        { "timesteps-0", "its stored config is invalid: ddpm.timesteps must be in 2..100000 (got 0)" },
         { "step-negative", "checkpoint metadata 'step' is negative" },
     };
 
