@@ -21,6 +21,13 @@ public static class AtomicFile
             }
             File.Move(temp, full, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            // name the file the user knows, not the temporary one (.NET's message ends in " : 'TEMP'")
+            string reason = e.Message.Split(" : '")[0].Trim();
+            throw new IOException($"{full}: cannot write it ({reason}); {(File.Exists(full) ? "its previous version is untouched" : "nothing was written")}", e);
+        }
         catch
         {
             try { File.Delete(temp); } catch (IOException) { }

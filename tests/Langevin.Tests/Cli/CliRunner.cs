@@ -50,6 +50,17 @@ public static class CliRunner
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Starts the CLI without waiting (its output discarded), for tests that stop it from outside.</summary>
+    public static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = false, RedirectStandardError = false, UseShellExecute = false };
+        psi.ArgumentList.Add(CliDll.Value);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CI"] = "true";
+        psi.Environment.Remove("LANGEVIN_DEBUG");
+        return Process.Start(psi)!;
+    }
+
     /// <summary>Asserts a clean user-facing failure: the exit code, one line on stderr, no stack trace.</summary>
     public static void AssertFails(Result r, int exitCode, string mustContain)
     {

@@ -116,7 +116,7 @@ public class IdxReaderTests
         Assert.Contains("give mnist:DIR", missing.Message);
     }
 
-    [Trait("Category", "RealData")]
+    [Trait("Category", "System")]
     [Fact]
     public void RealFashionMnistLoads()
     {

@@ -190,7 +190,7 @@ public class LabelledDataTests
         Assert.EndsWith("3 classes", ds.ToString());
     }
 
-    [Trait("Category", "RealData")]
+    [Trait("Category", "System")]
     [Fact]
     public void FashionMnistNamesItsTenClasses()
     {

@@ -136,7 +136,7 @@ public class ImageEbmRecipeTests(ITestOutputHelper output)
         CliRunner.AssertFails(CliRunner.Run("train", "--method", "adv-ebm", "--pgd-data-steps", "-1", "--out", bad), 2, "--pgd-data-steps");
     }
 
-    [Trait("Category", "RealData")]
+    [Trait("Category", "System")]
     [Fact]
     public void FashionMnistEbmDefaultsToTheRecipeAndToyDefaultsStay()
     {

@@ -38,7 +38,7 @@ public sealed class TinyFeatureNetwork : IDisposable
     }
 }
 
-[Trait("Category", "RealData")]
+[Trait("Category", "System")]
 public class FeatureNetworkTests(TinyFeatureNetwork tiny) : IClassFixture<TinyFeatureNetwork>
 {
     [Fact]

@@ -125,8 +125,8 @@ public class ImageEvaluationProtocolTests(TinyShapesFeatureNetwork shapes) : ICl
     }
 }
 
-/// <summary>The protocol on Fashion-MNIST's real splits (the Debian package): tests/real-data.sh.</summary>
-[Trait("Category", "RealData")]
+/// <summary>The protocol on Fashion-MNIST's real splits (the Debian package): tests/system.sh.</summary>
+[Trait("Category", "System")]
 public class ImageEvaluationProtocolOnFashionMnistTests(TinyFeatureNetwork fashion) : IClassFixture<TinyFeatureNetwork>
 {
     [Fact]

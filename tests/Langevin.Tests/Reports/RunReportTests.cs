@@ -69,12 +69,12 @@ public sealed class RunReportTests : IDisposable
         return (p.ExitCode, stdout.Result);
     }
 
-    [Trait("Category", "RealData")]
+    [Trait("Category", "System")]
     [Fact]
     public void ReportRendersInHeadlessChromium()
     {
-        // a real-data test (tests/real-data.sh installs Debian's chromium): without it this test fails, it does not pass empty
-        string chromium = FindChromium() ?? throw new Xunit.Sdk.XunitException("chromium not found on PATH: install it with 'apt-get install chromium' (tests/real-data.sh does)");
+        // a System test (tests/system.sh installs Debian's chromium): without it this test fails, it does not pass empty
+        string chromium = FindChromium() ?? throw new Xunit.Sdk.XunitException("chromium not found on PATH: install it with 'apt-get install chromium' (tests/system.sh does)");
         string run = MakeRun();
         var cli = CliRunner.RunIn(_dir, "report", run);
         Assert.True(cli.ExitCode == 0, cli.Stderr);

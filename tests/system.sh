@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The tests that read Debian packages — Fashion-MNIST (/usr/share/datasets/fashion-mnist) and headless Chromium (the report
-# pages) — marked [Trait("Category", "RealData")]. Installs what is missing (as root, or with sudo), then runs them.
+# The tests that need what a bare machine lacks, marked [Trait("Category", "System")]: Debian packages — Fashion-MNIST
+# (/usr/share/datasets/fashion-mnist) and headless Chromium (the report pages) — and root (a disk-full test mounts a small
+# tmpfs). Installs the packages that are missing (as root, or with sudo), then runs them; run it as root for the tmpfs test.
 # `dotnet test Langevin.sln -c Release` (README command 2) runs everything else; .ci/run runs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +14,4 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -q
   $sudo apt-get install -y -q "${need[@]}"
 fi
-dotnet test Langevin.sln -c Release --settings tests/real-data.runsettings "$@"
+dotnet test Langevin.sln -c Release --settings tests/system.runsettings "$@"
