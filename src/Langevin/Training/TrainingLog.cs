@@ -59,6 +59,16 @@ public sealed class TrainingLog : IDisposable
         return result;
     }
 
+    /// <summary>The last well-formed entry of the log (with a whole step), or null: what a report quotes (elapsed_s, it_s, …).</summary>
+    public static JsonObject? LastEntry(string path)
+    {
+        if (!File.Exists(path)) return null;
+        JsonObject? last = null;
+        foreach (var line in File.ReadLines(path))
+            if (Entry(line) is { } o && Step(o) is not null) last = o;
+        return last;
+    }
+
     /// <summary>A line as a JSON object, or null when it is not one (including duplicate keys, which JsonObject refuses).</summary>
     static JsonObject? Entry(string line)
     {
