@@ -5,7 +5,7 @@ namespace Langevin.Dmcmc;
 /// <summary>
 /// Denoising MCMC settings (Kim &amp; Ye 2022): the noise-level estimator (a classifier over <see cref="Levels"/> geometric
 /// levels from EDM's σ_max down to <see cref="LevelMin"/>; the paper: 1,000 levels down to 0.01) and the defaults of its
-/// sampler, denoising Langevin Gibbs (<see cref="DlgSettings"/>). The denoiser is EDM's, set by <see cref="DdpmConfig"/> and
+/// sampler, denoising Langevin Gibbs (<see cref="DlgSettings"/>). The denoiser is EDM's, set by <see cref="Langevin.Methods.DdpmConfig"/> and
 /// trained in the same run, or — with <see cref="Denoiser"/> — borrowed frozen from another run, and only the estimator trains.
 /// </summary>
 public sealed record DmcmcConfig : Methods.MethodConfig

@@ -9,7 +9,7 @@ namespace Langevin.Dmcmc;
 /// <summary>
 /// The noise-level estimator of denoising MCMC (Kim &amp; Ye 2022, §4): a posterior over a grid of noise levels
 /// σ_1 &gt; … &gt; σ_K given a noisy point x, i.e. p(σ_k | x) ∝ p_{σ_k}(x) under a uniform prior on the grid.
-/// It drives the σ-update of <see cref="Langevin.Samplers.DenoisingLangevinGibbs"/>.
+/// It drives the σ-update of <see cref="DenoisingLangevinGibbs"/>.
 /// </summary>
 public interface INoiseLevelEstimator
 {
@@ -53,7 +53,7 @@ public static class NoiseLevelEstimatorExtensions
 /// <summary>
 /// A learned <see cref="INoiseLevelEstimator"/>: any network mapping x [B, …] to K logits (the paper uses a small CNN
 /// classifier over 1,000 levels: <see cref="NoiseLevelCnn"/> for images, <see cref="NoiseLevelMlp"/> for points). Trained by
-/// <see cref="Langevin.Objectives.NoiseLevelClassification"/>.
+/// <see cref="NoiseLevelClassification"/>.
 /// </summary>
 public sealed class NoiseLevelClassifier(nn.Module<Tensor, Tensor> network, GeometricSigmas levels) : INoiseLevelEstimator
 {

@@ -26,11 +26,11 @@ public sealed record GuidanceScales(double Cfg = 0, double Classifier = 0, doubl
 /// A denoiser with guidance toward class labels, itself an <see cref="IScoreModel"/>, so that every catalog sampler samples
 /// guided without sampler-specific code. The score it returns for a batch with labels y:
 /// <list type="bullet">
-/// <item>a conditional model (<paramref name="conditioned"/>: labels → denoiser) — s(x, σ, y), or with w &gt; 0
+/// <item>a conditional model (<c>conditioned</c>: labels → denoiser) — s(x, σ, y), or with w &gt; 0
 ///   (1 + w) s(x, σ, y) − w s(x, σ, ∅) in one network call on the doubled batch (affine in the network's output, so the
 ///   same combination of ε, x₀ or D);</item>
-/// <item>an unconditional model (<paramref name="unconditional"/>) — its score;</item>
-/// <item>either, plus s ∇ₓ log p(y | x, σ) of <paramref name="classifier"/> when the scale is &gt; 0 (Dhariwal &amp; Nichol
+/// <item>an unconditional model (<c>unconditional</c>) — its score;</item>
+/// <item>either, plus s ∇ₓ log p(y | x, σ) of <c>classifier</c> when the scale is &gt; 0 (Dhariwal &amp; Nichol
 ///   2021: Alg. 2's ε̂ = ε − √(1 − ᾱ) s ∇ log p_φ(y | x_t) is exactly this in the σ-frame; Alg. 1's mean shift agrees to
 ///   O(β_t)).</item>
 /// </list>

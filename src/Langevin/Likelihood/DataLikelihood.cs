@@ -35,7 +35,7 @@ public sealed record FlowLikelihoodResult(string Data, int Items, long Dimension
     double MeanLogLikelihood, double SigmaMin, double? ExactBitsPerDim) : LikelihoodResult(Data, Items, Dimensions, Evaluations, BitsPerDim, BitsPerDimSe);
 
 /// <summary>
-/// CLD's bound log p(x) ≥ E_v[log p(x, v)] + H(v₀) (<see cref="CldProbabilityFlowLikelihood"/>): bits/dim is an upper bound;
+/// CLD's bound log p(x) ≥ E_v[log p(x, v)] + H(v₀) (<see cref="Langevin.Cld.CldProbabilityFlowLikelihood"/>): bits/dim is an upper bound;
 /// the means of the bound and of log p(x, v) in nats, and H(v₀).
 /// </summary>
 public sealed record CldLikelihoodBoundResult(string Data, int Items, long Dimensions, int Evaluations, double BitsPerDim, double BitsPerDimSe,

@@ -13,7 +13,7 @@ public enum TraceEstimator { Exact, Rademacher, Gaussian }
 /// <see cref="DormandPrince"/> system (as score_sde and CLD-SGM integrate it). The divergence is exact (one backward pass
 /// per coordinate) or the Skilling–Hutchinson estimate εᵀ (∂f/∂y) ε averaged over K probes ε drawn once per item
 /// (Rademacher or Gaussian). Shared by the σ-frame flow (<see cref="ProbabilityFlowLikelihood"/>) and CLD's joint (x, v)
-/// flow (<see cref="CldProbabilityFlowLikelihood"/>).
+/// flow (<see cref="Langevin.Cld.CldProbabilityFlowLikelihood"/>).
 /// </summary>
 public sealed record InstantaneousChangeOfVariables(TraceEstimator Estimator = TraceEstimator.Rademacher, int Probes = 1,
     double Rtol = 1e-5, double Atol = 1e-5)

@@ -165,7 +165,7 @@ public sealed record SamplerSettings(string? Name = null, int? Steps = null, IRe
 /// <summary>A method with numbers worth logging beside the loss (e.g. an EBM's mean energies), written to log.jsonl.</summary>
 public interface ITrainingDiagnostics
 {
-    /// <summary>Name → value after the last <see cref="IGenerativeMethod.Loss"/>, names in snake_case.</summary>
+    /// <summary>Name → value after the last <c>Loss</c>, names in snake_case.</summary>
     IReadOnlyDictionary<string, double> LastDiagnostics { get; }
 }
 

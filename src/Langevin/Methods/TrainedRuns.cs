@@ -6,7 +6,7 @@ namespace Langevin.Methods;
 
 /// <summary>
 /// Opening a trained method from a run folder (its latest checkpoint) or a checkpoint file, with the EMA weights by default:
-/// what <c>sample</c>, <c>inpaint</c>, <c>likelihood</c>, … and a C# user start from. Bad input names <paramref name="setting"/>
+/// what <c>sample</c>, <c>inpaint</c>, <c>likelihood</c>, … and a C# user start from. Bad input names <c>setting</c>
 /// (the CLI's --run / --checkpoint).
 /// </summary>
 public static class TrainedRuns

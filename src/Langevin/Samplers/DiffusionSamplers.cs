@@ -11,7 +11,7 @@ namespace Langevin.Samplers;
 /// DDIM without set_alpha_to_one), returns the final x and reports network evaluations (NFE) as onStep(done, total) and
 /// each step, k-diffusion's callback, as onSample(<see cref="SamplerStep"/>). The input x is not modified or disposed. Each
 /// sampler reads like its paper's algorithm; the shared pieces are <see cref="Denoiser"/> (one counted network call),
-/// <see cref="Loop"/> and <see cref="Multistep"/> (the step loops), <see cref="AncestralStep"/>, <see cref="ToD"/> and the
+/// <see cref="Loop"/> and <see cref="Multistep"/> (the step loops), <see cref="AncestralStep"/>, <c>ToD</c> and the
 /// exponential-integrator step <see cref="DataPredictionStep"/>.
 /// </summary>
 public static class DiffusionSamplers
@@ -59,7 +59,7 @@ public static class DiffusionSamplers
     /// <summary>
     /// Deterministic Heun (Karras et al. 2022, Alg. 1) where every item follows its own σ ladder: row b of
     /// <paramref name="sigmas"/> [B, steps + 1] descends from item b's starting σ (a Markov chain's noise level in
-    /// <see cref="DenoisingLangevinGibbs"/>) and all rows end together, in 0 (the last step then an Euler step) or in a
+    /// <see cref="Langevin.Dmcmc.DenoisingLangevinGibbs"/>) and all rows end together, in 0 (the last step then an Euler step) or in a
     /// positive σ. The steps are <see cref="Heun"/>'s, with σ per item.
     /// </summary>
     public static Tensor HeunFrom(IScoreModel model, Tensor x, Tensor sigmas, Action<int, int>? onStep = null)
@@ -435,7 +435,7 @@ public static class DiffusionSamplers
         std > 0 ? x + std * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device) : x;
 
     /// <summary>
-    /// The loop the one-state samplers share (here and in <see cref="CldSamplers"/>): a copy of x, no_grad, and per step
+    /// The loop the one-state samplers share (here and in <see cref="Langevin.Cld.CldSamplers"/>): a copy of x, no_grad, and per step
     /// a dispose scope in which <paramref name="step"/>(x, i) computes the next state, which then replaces x;
     /// <paramref name="after"/>(x, i) sees it (progress, trajectory frames).
     /// </summary>
