@@ -137,17 +137,22 @@ public static class Plots
         if (v.Length > 0 && Math.Log10(v.Max() / v.Min()) <= 3)
         {
             double lo = v.Min(), hi = v.Max();
-            var manual = new ScottPlot.TickGenerators.NumericManual();
-            int labelled = 0;
-            for (int k = (int)Math.Floor(Math.Log10(lo)); k <= (int)Math.Ceiling(Math.Log10(hi)); k++)
-                foreach (double m in (double[])[1, 2, 5])
-                {
-                    double t = m * Math.Pow(10, k);
-                    if (t < lo / 1.05 || t > hi * 1.05) continue;
-                    manual.AddMajor(Math.Log10(t), t.ToString("G4", System.Globalization.CultureInfo.InvariantCulture));
-                    labelled++;
-                }
-            if (labelled >= 2) { axis.TickGenerator = manual; return; }
+            // 1-2-5 per decade; a narrower range (a loss from 0.47 to 0.93 holds only 0.5) takes every digit, then halves
+            double[][] mantissas = [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9], [.. Enumerable.Range(2, 18).Select(i => i / 2.0)]];
+            foreach (var set in mantissas)
+            {
+                var manual = new ScottPlot.TickGenerators.NumericManual();
+                int labelled = 0;
+                for (int k = (int)Math.Floor(Math.Log10(lo)); k <= (int)Math.Ceiling(Math.Log10(hi)); k++)
+                    foreach (double m in set)
+                    {
+                        double t = m * Math.Pow(10, k);
+                        if (t < lo / 1.05 || t > hi * 1.05) continue;
+                        manual.AddMajor(Math.Log10(t), t.ToString("G4", System.Globalization.CultureInfo.InvariantCulture));
+                        labelled++;
+                    }
+                if (labelled >= 2) { axis.TickGenerator = manual; return; }
+            }
         }
         axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {

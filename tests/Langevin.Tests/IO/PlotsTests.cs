@@ -102,6 +102,31 @@ public sealed class PlotsTests : IDisposable
     }
 
     [Fact]
+    public void ALossWithinLessThanAnOctaveStillHasLabelledTicks()
+    {
+        // the demo's NCSN loss runs from 0.93 down to 0.47: one 1-2-5 tick (0.5) only, so its axis had no labels
+        var narrow = Enumerable.Range(1, 500).Select(i => ((long)i, 0.47 + 0.46 / Math.Sqrt(i))).ToArray();
+        var wide = Enumerable.Range(1, 500).Select(i => ((long)i, 10.0 / i)).ToArray();
+        string a = Path.Combine(dir, "narrow.png"), b = Path.Combine(dir, "flat.png");
+        Plots.LossCurve(a, narrow, "narrow loss");
+        using var bitmap = Open(a);
+        // the tick labels sit between the 'loss' axis title (x < 18) and the data area's frame
+        int ink = DarkPixels(bitmap, 18, 60, FrameLeft(bitmap) - 3, bitmap.Height - 60);
+        Assert.True(ink > 40, $"{ink} dark pixels where the y tick labels go");
+        Plots.LossCurve(b, wide, "wide loss");
+        using var reference = Open(b);
+        Assert.True(DarkPixels(reference, 18, 60, FrameLeft(reference) - 3, reference.Height - 60) > 40);
+    }
+
+    /// <summary>The x of the data area's left frame: the first column dark over most of the plot's height.</summary>
+    static int FrameLeft(SKBitmap b)
+    {
+        for (int x = 0; x < b.Width / 3; x++)
+            if (DarkPixels(b, x, 60, x + 1, b.Height - 60) > 0.8 * (b.Height - 120)) return x;
+        return b.Width / 3;
+    }
+
+    [Fact]
     public void LinesSupportLogAxesAndSkipUnplottablePoints()
     {
         double[] nfe = [1, 2, 5, 10, 20, 50, 100];
