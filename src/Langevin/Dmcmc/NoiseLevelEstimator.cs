@@ -93,16 +93,7 @@ public sealed class NoiseLevelMlp : nn.Module<Tensor, Tensor>
         if (dataDim < 1 || levels < 2 || width < 1 || depth < 1 || fourierFeatures is < 0 or > 16)
             throw new ArgumentException($"invalid NoiseLevelMlp({dataDim}, {levels}, {width}, {depth}, {fourierFeatures})");
         fourier = fourierFeatures;
-        var layers = new List<nn.Module<Tensor, Tensor>>();
-        int inputs = dataDim * (1 + 2 * fourierFeatures) + 1;
-        for (int i = 0; i < depth; i++)
-        {
-            layers.Add(nn.Linear(inputs, width));
-            layers.Add(nn.SiLU());
-            inputs = width;
-        }
-        layers.Add(nn.Linear(inputs, levels));
-        net = nn.Sequential(layers);
+        net = ScoreMlp.SiLUStack(dataDim * (1 + 2 * fourierFeatures) + 1, width, depth, levels);
         RegisterComponents();
     }
 

@@ -113,16 +113,7 @@ public sealed class NoisyClassifierMlp : nn.Module<Tensor, Tensor, Tensor>
     public NoisyClassifierMlp(int dataDim, int classes, int width = 128, int depth = 3, int fourier = 0) : base(nameof(NoisyClassifierMlp))
     {
         _fourier = fourier;
-        var layers = new List<nn.Module<Tensor, Tensor>>();
-        int w = dataDim * (1 + 2 * fourier) + EmbedDim;
-        for (int i = 0; i < depth; i++)
-        {
-            layers.Add(nn.Linear(w, width));
-            layers.Add(nn.SiLU());
-            w = width;
-        }
-        layers.Add(nn.Linear(w, classes));
-        net = nn.Sequential(layers);
+        net = ScoreMlp.SiLUStack(dataDim * (1 + 2 * fourier) + EmbedDim, width, depth, classes);
         RegisterComponents();
     }
 

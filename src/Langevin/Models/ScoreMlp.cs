@@ -46,18 +46,26 @@ public sealed class ScoreMlp : nn.Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        var layers = new List<nn.Module<Tensor, Tensor>>();
-        int width = config.DataDim * (1 + 2 * config.FourierFeatures) + config.TimeEmbedDim;
-        for (int i = 0; i < config.HiddenLayers; i++)
-        {
-            layers.Add(nn.Linear(width, config.HiddenWidth));
-            layers.Add(nn.SiLU());
-            width = config.HiddenWidth;
-        }
-        layers.Add(nn.Linear(width, config.DataDim));
-        net = nn.Sequential(layers);
+        net = SiLUStack(config.DataDim * (1 + 2 * config.FourierFeatures) + config.TimeEmbedDim, config.HiddenWidth, config.HiddenLayers, config.DataDim);
         if (config.Classes > 0) label_emb = new ClassEmbedding(config.Classes, config.TimeEmbedDim);
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// <paramref name="depth"/> hidden layers of <paramref name="width"/> (Linear, SiLU), then a Linear to <paramref name="outputs"/>:
+    /// the trunk of every MLP here (score, noise-level estimator, noisy classifier); children named 0, 1, … in that order.
+    /// </summary>
+    public static Sequential SiLUStack(int inputs, int width, int depth, int outputs)
+    {
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        for (int i = 0; i < depth; i++)
+        {
+            layers.Add(nn.Linear(inputs, width));
+            layers.Add(nn.SiLU());
+            inputs = width;
+        }
+        layers.Add(nn.Linear(inputs, outputs));
+        return nn.Sequential(layers);
     }
 
     /// <summary>Default shape: 2-D data, 3 hidden layers of 256.</summary>
