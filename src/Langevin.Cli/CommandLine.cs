@@ -50,6 +50,9 @@ public sealed class ParsedArgs
     public JsonObject Result { get; } = new();
 
     public bool Has(string name) => _values.ContainsKey(name);
+
+    /// <summary>The options given, by name (flags as "true"/"false").</summary>
+    public IEnumerable<KeyValuePair<string, string?>> Given => _values;
     public string? String(string name) => _values.TryGetValue(name, out var v) ? v : null;
     public string String(string name, string fallback) => String(name) ?? fallback;
     public bool Flag(string name) => _values.TryGetValue(name, out var v) && v == "true";

@@ -15,7 +15,7 @@ namespace Langevin.Cli
         [
             new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(),
             new InterpolateCommand(), new CompareCommand(), new GuidanceCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(),
-            new RateDistortionCommand(), new OodCommand(),
+            new RateDistortionCommand(), new OodCommand(), new MergeCommand(),
         ];
 
         public static string Overview() => string.Join('\n',
@@ -44,6 +44,7 @@ namespace Langevin.Cli
             }
             var rest = args.Skip(command.Name.Count(ch => ch == ' ') + 1).ToList();   // two-word commands: "features train"
             if (command is IPositionalCommand p && rest.Count > 0 && !rest[0].StartsWith('-')) rest.Insert(0, "--" + p.PositionalOption);
+            if (command is IFileListCommand files) rest = FileListCommands.Gather(rest, command.Options, files.FileListOption);
             if (rest.Contains("--help") || rest.Contains("-h"))
             {
                 Console.WriteLine(command is IContextualHelp contextual ? contextual.HelpFor(rest) : Help.For(command));
@@ -72,7 +73,7 @@ namespace Langevin.Cli
                 return 70;
             }
             if (error is not null) Console.Error.WriteLine($"error: {error}");
-            if (jsonPath is not null)
+            if (jsonPath is not null && Langevin.Distributed.DataParallel.LaunchedRank() == 0)   // MPI ranks: rank 0 writes the result
             {
                 var result = parsed?.Result ?? [];
                 if (error is not null) result["error"] = error;

@@ -37,7 +37,8 @@ public sealed class SampleCommand : ICommand
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
         .. GuidanceOptions.Specs,
-        new("batch", "B", "catalog samplers: draw the N samples B at a time (less memory; a deterministic sampler gives the same samples at any B)"),
+        new("batch", "B", "draw the N samples B at a time (catalog samplers default: 2^17 values per batch, 167 28×28 images; a method's own sampler: all N); item i starts from noise seeded by (seed, i), so a deterministic sampler gives the same samples at any B"),
+        new("shard", "I/N", "draw only shard I of N (0-based): a contiguous run of whole batches; shards run with the same --n, --batch and --seed give, merged (langevin merge), exactly the unsharded samples; needs --out, beside which it writes FILE.shard.json"),
         new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --compose-sampler (default: --run's own sampler and settings; --steps: its chain length)"),
         new("compose-sampler", "own|ais", "energy models, with --compose or --run alone: own = --run's sampler (SGLD/PGD; cold, a chain stays in the well it falls into; default), ais = annealed importance sampling of exp(−Σ E_i/T_i): MALA moves from the uniform box down a temperature ladder, with resampling, so every well gets its mass"),
         new("temperature", "auto|T[,T...]", "ais: each energy's temperature T_i, one for all or one per run (default auto: the maximum-likelihood T of each run on its training data, 2-D points only)"),
@@ -47,6 +48,17 @@ public sealed class SampleCommand : ICommand
         new("quench", "K", "ais: then K steps of --run's own (cold) sampler on Σ E_i, which drops every sample to the bottom of the well the annealing chose (default 0)"),
         .. SamplerSpecs,
     ];
+
+    /// <summary>What every shard of one draw must share: the options given except the shard's own outputs, with the seed and batch resolved.</summary>
+    static System.Text.Json.Nodes.JsonObject DrawSettings(ParsedArgs a, Generator gen, DrawRequest request, IGenerativeMethod method)
+    {
+        string[] own = ["shard", "out", "grid", "gif", "json", "quiet", "threads"];
+        var o = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, value) in a.Given.Where(g => !own.Contains(g.Key)).OrderBy(g => g.Key, StringComparer.Ordinal)) o[name] = value;
+        o["seed"] = gen.initial_seed().ToString(CultureInfo.InvariantCulture);
+        o["batch"] = MethodSampling.BatchOf(method, request).ToString(CultureInfo.InvariantCulture);
+        return o;
+    }
 
     public int Run(ParsedArgs a)
     {
@@ -58,6 +70,10 @@ public sealed class SampleCommand : ICommand
         if (noise is not null && noise.shape[0] != n) throw new UsageException($"--noise: holds {noise.shape[0]} items but --n is {n}");
         if (noise is not null && !noise.isfinite().all().item<bool>()) throw new DataException($"{a.String("noise")}: the noise holds NaN or infinite values");
         if (gifPath is not null && a.Has("model")) throw new UsageException("--gif applies to trained models only");
+        var shard = a.String("shard") is { } shardText ? SampleShard.Parse(shardText) : null;
+        if (shard is not null && outPath is null) throw new UsageException("--shard needs --out FILE.npy (beside it goes FILE.shard.json, which langevin merge reads)");
+        if (shard is not null && (a.Has("model") || a.Has("compose") || a.Has("compose-sampler") || gifPath is not null))
+            throw new UsageException("--shard applies to sampling a trained run (--run or --checkpoint), without --compose and --gif");
         if (ModelSource.Analytic(a, Name, "float32") is { } analytic) return RunAnalytic(a, analytic, n, noise, outPath, gridPath);
 
         var (method, gen) = ModelSource.Open(a, Name);
@@ -73,7 +89,7 @@ public sealed class SampleCommand : ICommand
         var request = new DrawRequest
         {
             N = n, Sampler = a.String("sampler"), Steps = a.Int("steps"), Catalog = Request(a), OwnOptions = SamplerOptionsGiven(a),
-            Batch = a.Int("batch"), Noise = noise, Guidance = guidance,
+            Batch = a.Int("batch"), Shard = shard, Noise = noise, Guidance = guidance,
         };
         using var draw = MethodSampling.Run(method, request, gen, ProgressRunners.Display(a.Flag("quiet")), onFrame);
         if (draw.Report is { } report) Console.WriteLine(report);
@@ -88,19 +104,29 @@ public sealed class SampleCommand : ICommand
             a.Result["guidance"] = guidance.Scales.Classifier;
         }
         var drawn = draw.Samples;
+        int items = (int)drawn.shape[0];
+        using var shardLabels = labels?.narrow(0, draw.FirstItem, items);
         if (gifPath is not null)
         {
             GifWriter.Save(gifPath, frames, delayCentiseconds: 12);
             foreach (var f in frames) f.Dispose();
             Console.WriteLine($"wrote {gifPath} ({frames.Count} frames)");
         }
-        Write(drawn, outPath, gridPath, $"{method.Config.Method} samples (N = {n})", keepDtype: false, labels is null ? null : ClassGuidance.RowColumns(labels));
-        if (labels is not null && outPath is not null)
+        string title = shard is null ? $"{method.Config.Method} samples (N = {n})" : $"{method.Config.Method} samples {draw.FirstItem}–{draw.FirstItem + items - 1} of {n} (shard {shard})";
+        Write(drawn, outPath, gridPath, title, keepDtype: false, shardLabels is null ? null : ClassGuidance.RowColumns(shardLabels));
+        if (shardLabels is not null && outPath is not null)
         {
             string labelsPath = LabelsPath(outPath);
-            NpyFile.Write(labelsPath, labels);
-            Console.WriteLine($"wrote {labelsPath} [{labels.shape[0]}]");
+            NpyFile.Write(labelsPath, shardLabels);
+            Console.WriteLine($"wrote {labelsPath} [{shardLabels.shape[0]}]");
             a.Result["labels"] = labelsPath;
+        }
+        if (shard is not null)
+        {
+            new ShardManifest(shard.Index, shard.Count, n, draw.FirstItem, items, shardLabels is not null, DrawSettings(a, gen, request, method)).Write(outPath!);
+            Console.WriteLine($"wrote {ShardManifest.PathOf(outPath!)} (shard {shard}: samples {draw.FirstItem}–{draw.FirstItem + items - 1} of {n})");
+            a.Result["shard"] = shard.ToString();
+            a.Result["first_item"] = draw.FirstItem;
         }
         a.Result["method"] = method.Config.Method;
         a.Result["sampler"] ??= a.String("sampler") ?? method.SamplerNames[0];
@@ -261,7 +287,7 @@ public sealed class SampleCommand : ICommand
         : $"{r.Sampler}: {result.Plan.Steps} steps, NFE {result.Evaluations}";
 
     /// <summary>Where the labels of FILE.npy's samples go: FILE.labels.npy.</summary>
-    public static string LabelsPath(string outPath) => Path.ChangeExtension(outPath, null) + ".labels.npy";
+    public static string LabelsPath(string outPath) => ShardManifest.LabelsPathOf(outPath);
 
     static void Write(Tensor samples, string? outPath, string? gridPath, string title, bool keepDtype, int? columns = null)
     {

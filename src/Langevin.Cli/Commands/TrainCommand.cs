@@ -1,3 +1,4 @@
+using Langevin.Distributed;
 using Langevin.Data;
 using Langevin.Methods;
 using Langevin.Training;
@@ -67,8 +68,26 @@ public sealed class TrainCommand : ICommand, IContextualHelp
             runDir = a.String("out") ?? Path.Combine("runs", $"{config.Method}-{SafeName(config.Data)}");
         }
         using var data = DataSources.Load(config.Data, new DataOptions(Seed: config.Seed, Limit: config.DataLimit));
-        Console.WriteLine($"training {config.Method} on {config.Data}: {data.X.shape[0]} items of shape [{string.Join(", ", data.ItemShape)}] → {Path.GetFullPath(runDir)}");
-        var result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet")), data);
+        // under mpiexec/srun: data-parallel ranks; rank 0 prints and writes, the others only train
+        using var world = DataParallel.FromEnvironment();
+        if (world is { IsRoot: false }) Console.SetOut(TextWriter.Null);
+        Console.WriteLine($"training {config.Method} on {config.Data}: {data.X.shape[0]} items of shape [{string.Join(", ", data.ItemShape)}] → {Path.GetFullPath(runDir)}"
+            + (world is null ? "" : $"; {world.Size} MPI ranks × batch {config.BatchSize} ({world.Library})"));
+        TrainResult result;
+        try
+        {
+            result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet"), World: world), data);
+        }
+        catch (LangevinException e) when (world is not null)
+        {
+            // the other ranks may be waiting in a collective: say why, then end them all
+            Console.Error.WriteLine($"error: {MessageText.OneLine(Messages.For(e))}");
+            Console.Error.Flush();
+            world.Abort(LangevinCli.ExitCodeOf(e));
+            throw;
+        }
+        if (world is not null)
+            Console.WriteLine($"gradient allreduce: {world.ReducedValues / Math.Max(1, result.StepsTrained):N0} values per step, {world.AllreduceSeconds:F1} s of {result.Elapsed.TotalSeconds:F1} s on rank 0");
         Console.WriteLine(result.StepsTrained == 0
             ? $"nothing to train: {runDir} is at step {result.Step} already (last logged loss {result.LastLoss:F4}); give --steps above {result.Step} to continue it; checkpoint {result.Checkpoint}"
             : $"done: step {result.Step}, loss {result.LastLoss:F4}, {result.Elapsed.TotalSeconds:F0} s; checkpoint {result.Checkpoint}");
@@ -79,6 +98,12 @@ public sealed class TrainCommand : ICommand, IContextualHelp
         a.Result["loss"] = double.IsFinite(result.LastLoss) ? result.LastLoss : null;
         a.Result["seconds"] = Math.Round(result.Elapsed.TotalSeconds, 1);
         a.Result["checkpoint"] = result.Checkpoint;
+        if (world is not null)
+        {
+            a.Result["ranks"] = world.Size;
+            a.Result["allreduce_seconds"] = Math.Round(world.AllreduceSeconds, 2);
+            a.Result["allreduce_values_per_step"] = world.ReducedValues / Math.Max(1, result.StepsTrained);
+        }
         return 0;
     }
 

@@ -128,7 +128,7 @@ public static class Augment
     {
         if (batch.dim() != 4) throw new ArgumentException($"expected [B, C, H, W], got [{string.Join(", ", batch.shape)}]", nameof(batch));
         using var scope = NewDisposeScope();
-        var flip = rand([batch.shape[0]], generator: gen, device: batch.device).lt(0.5).view(-1, 1, 1, 1);   // gen lives on the batch's device
+        var flip = Training.ItemDraws.Rand([batch.shape[0]], gen, device: batch.device).lt(0.5).view(-1, 1, 1, 1);   // gen lives on the batch's device
         return where(flip, batch.flip(3), batch).MoveToOuterDisposeScope();
     }
 }

@@ -12,7 +12,7 @@ namespace Langevin.Methods;
 /// network behind a preconditioning, i.e. a denoiser D(x, σ) in the σ-frame (Karras et al. 2022), trained by the method's
 /// objective and sampled by its own default sampler over its σ's — or by any catalog sampler, as an <see cref="IDenoisingMethod"/>.
 /// </summary>
-public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : SingleNetworkMethod(config, itemShape), IClassConditionalMethod
+public abstract class DiffusionMethod(TrainConfig config, long[] itemShape) : SingleNetworkMethod(config, itemShape), IClassConditionalMethod, IItemSlicedDraws
 {
     public override nn.Module Network => Denoiser.Network;
 

@@ -140,6 +140,13 @@ public interface IDenoisingMethod : IGenerativeMethod
 }
 
 /// <summary>
+/// A method whose training step makes every random draw per item through <see cref="Training.ItemDraws"/> (batch indices,
+/// noise levels, noise, label dropout): data-parallel ranks then share one process's per-item randomness, and N ranks of
+/// batch B train exactly as one process of batch N·B (to float rounding). Other methods' ranks draw independently.
+/// </summary>
+public interface IItemSlicedDraws;
+
+/// <summary>
 /// A denoising method whose network can be class-conditional (ddpm, edm, sde with <c>network.classes</c> &gt; 0): the denoiser
 /// for given labels, which guidance (<see cref="Langevin.Guidance.ClassGuidance"/>) wraps for every catalog sampler.
 /// </summary>

@@ -8,8 +8,9 @@ namespace Langevin.Methods;
 /// <summary>
 /// What to draw from a trained method: N samples, by its own sampler (no <see cref="Sampler"/>, or one of its
 /// <see cref="IGenerativeMethod.SamplerNames"/>) with <see cref="OwnOptions"/>, or — for a denoiser — by any catalog sampler
-/// with <see cref="Catalog"/>'s options, <see cref="Batch"/> at a time. <see cref="Noise"/>, if given, is the unit Gaussian
-/// noise [N, …] that starts the chains.
+/// with <see cref="Catalog"/>'s options, in blocks of <see cref="Batch"/> (<see cref="SamplingBlocks"/>: item i's noise from
+/// (seed, i), so <see cref="Shard"/>s of one draw concatenate to it exactly). <see cref="Noise"/>, if given, is the unit
+/// Gaussian noise [N, …] that starts the chains.
 /// </summary>
 public sealed record DrawRequest
 {
@@ -20,7 +21,10 @@ public sealed record DrawRequest
     public SamplerRequest? Catalog { get; init; }
     /// <summary>Options of the method's own sampler, by name (e.g. "start" → "buffer" for an EBM).</summary>
     public IReadOnlyDictionary<string, string>? OwnOptions { get; init; }
+    /// <summary>Items per block (default: <see cref="SamplingBlocks.DefaultBatch"/> for catalog samplers, all N for a method's own).</summary>
     public int? Batch { get; init; }
+    /// <summary>Only this shard's blocks (their samples, in item order); null: all N.</summary>
+    public SampleShard? Shard { get; init; }
     public Tensor? Noise { get; init; }
     /// <summary>Labels [N] and guidance (classifier-free and/or by a classifier): sampled by a catalog sampler on the guided
     /// denoiser (the method's own sampler when it is a catalog one, else ddim).</summary>
@@ -30,6 +34,9 @@ public sealed record DrawRequest
 /// <summary>What a draw gave: the samples in data space (CPU), the NFE of one sample, a line about the run, and the catalog result when a catalog sampler ran.</summary>
 public sealed record Draw(Tensor Samples, int Evaluations, string Sampler, string? Report, SamplerResult? CatalogResult) : IDisposable
 {
+    /// <summary>The index of the first sample among the request's N (non-zero for a shard).</summary>
+    public int FirstItem { get; init; }
+
     /// <summary>Classifier forward + backward passes per sample (classifier guidance), besides <see cref="Evaluations"/>.</summary>
     public int ClassifierEvaluations { get; init; }
 
@@ -47,6 +54,11 @@ public static class MethodSampling
         bool ownOnly = method.SamplerNames.Contains(r.Sampler) && !SamplerCatalog.Names.Contains(r.Sampler);   // e.g. dmcmc's dlg
         return !own && !ownOnly;
     }
+
+    /// <summary>The items per block of a draw: the request's batch, else all N for a method's own sampler (some take their N
+    /// samples along shared chains) and <see cref="SamplingBlocks.DefaultBatch"/> for a catalog sampler.</summary>
+    public static int BatchOf(IGenerativeMethod method, DrawRequest r) =>
+        Math.Min(r.N, r.Batch ?? (r.Guidance is not null || UsesCatalog(method, r) ? SamplingBlocks.DefaultBatch(method.ItemShape) : r.N));
 
     /// <summary>Draws <see cref="DrawRequest.N"/> samples; <paramref name="onFrame"/> gets states along the way (data space) for a trajectory picture.</summary>
     public static Draw Run(IGenerativeMethod method, DrawRequest r, Generator gen, ProgressRunner progress, Action<Tensor>? onFrame = null)
@@ -70,29 +82,49 @@ public static class MethodSampling
     {
         if (r.Sampler is not null && method is not IDenoisingMethod && !method.SamplerNames.Contains(r.Sampler))
             throw SamplingRefusals.Sampler($"a {method.Config.Method} model", string.Join(", ", method.SamplerNames), r.Sampler);
-        if (r.Batch is not null) throw SettingException.About("batch", "", $"applies to the catalog samplers (ddim, edm, …), not to a {method.Config.Method} model's own sampler");
         var settings = new SamplerSettings(r.Sampler, r.Steps, r.OwnOptions ?? new Dictionary<string, string>());
-        Tensor? samples = null;
-        progress("sample", method.FunctionEvaluationsWith(settings), "NFE", p =>
-            samples = method.Sample(r.N, gen, r.Noise, (done, _) => p.Report(done), onFrame, settings));
-        onFrame?.Invoke(samples!);
-        return new Draw(samples!, method.FunctionEvaluationsWith(settings), r.Sampler ?? method.SamplerNames[0],
-            (method as ISamplingReport)?.LastSampling, null);
+        var blocks = Blocks(r, BatchOf(method, r));
+        int nfe = method.FunctionEvaluationsWith(settings);
+        var outputs = new Tensor[blocks.Count];
+        try
+        {
+            progress("sample", nfe * blocks.Count, "NFE", p =>
+            {
+                for (int i = 0; i < blocks.Count; i++)
+                {
+                    var (start, count) = blocks[i];
+                    int done0 = i * nfe;
+                    using var blockGen = SamplingBlocks.BlockGenerator(gen.initial_seed(), start, gen.device);
+                    using var noise = r.Noise?.narrow(0, start, count);
+                    outputs[i] = method.Sample(count, blockGen, noise, (done, _) => p.Report(done0 + done), i == 0 ? onFrame : null, settings);
+                }
+            });
+            var samples = outputs.Length == 1 ? outputs[0] : cat(outputs, 0);
+            onFrame?.Invoke(samples);
+            return new Draw(samples, nfe, r.Sampler ?? method.SamplerNames[0], (method as ISamplingReport)?.LastSampling, null) { FirstItem = blocks[0].Start };
+        }
+        finally
+        {
+            if (outputs.Length > 1) foreach (var t in outputs) t?.Dispose();
+        }
+    }
+
+    /// <summary>The blocks of the request's shard, checking the batch.</summary>
+    static IReadOnlyList<(int Start, int Count)> Blocks(DrawRequest r, int batch)
+    {
+        if (batch < 1) throw new SettingException("batch", batch, "must be ≥ 1");
+        return new SamplingBlocks(r.N, batch).For(r.Shard);
     }
 
     static Draw Catalog(IDenoisingMethod method, DrawRequest r, Generator gen, ProgressRunner progress, Action<Tensor>? onFrame)
     {
         var request = (r.Catalog ?? new SamplerRequest()) with { Sampler = r.Sampler!, Steps = r.Steps };
         if (r.OwnOptions is { } given) MethodSamplers.RefuseOwnOnly(given.ContainsKey);
-        using var z = r.Noise?.to(float32) ?? randn([r.N, .. method.ItemShape], generator: gen, device: gen.device);
-        if (!z.shape.Skip(1).SequenceEqual(method.ItemShape))
-            throw SettingException.About("noise", "", $"shape [{string.Join(", ", z.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
         method.Eval();
-        int batch = r.Batch ?? r.N;
-        if (batch < 1) throw new SettingException("batch", batch, "must be ≥ 1");
-        // chunks of the one noise tensor: a deterministic sampler gives the same samples at any batch size
-        var chunks = z.split(batch);
-        var labelChunks = r.Guidance?.Labels.split(batch);
+        var blocks = Blocks(r, BatchOf(method, r));
+        long seed = gen.initial_seed();
+        if (r.Noise is { } noiseGiven && !noiseGiven.shape.Skip(1).SequenceEqual(method.ItemShape))
+            throw SettingException.About("noise", "", $"shape [{string.Join(", ", noiseGiven.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
         int expected = SamplerCatalog.ExpectedEvaluations(request, method.Process);
         // the trajectory of the first batch: at most ~100 steps, each state in the VP frame x/√(1 + σ²), which stays in range
         int every = Math.Max(1, SamplerCatalog.Plan(request, method.Process).Steps / 100);
@@ -101,18 +133,21 @@ public static class MethodSampling
             if (s.Index % every == 0) onFrame(method.ToData(s.X * SamplingPlan.VpScale(s.Sigma)));
         };
         SamplerResult? result = null;
-        var outputs = new Tensor[chunks.Length];
+        var outputs = new Tensor[blocks.Count];
         int maxEvaluations = 0, classifierEvaluations = 0;
         try
         {
-            progress($"sample ({request.Sampler})", expected * chunks.Length, "NFE", p =>
+            progress($"sample ({request.Sampler})", expected * blocks.Count, "NFE", p =>
             {
-                for (int i = 0; i < chunks.Length; i++)
+                for (int i = 0; i < blocks.Count; i++)
                 {
                     using var scope = NewDisposeScope();
+                    var (start, count) = blocks[i];
                     int done0 = i * expected;
-                    var guided = r.Guidance?.For(labelChunks![i], method);
-                    result = SamplerCatalog.Run(guided ?? method.Denoiser, chunks[i].to(gen.device), request, method.Process, gen,
+                    var z = r.Noise?.narrow(0, start, count).to(float32) ?? SamplingBlocks.ItemNoise(seed, start, count, method.ItemShape);
+                    using var blockGen = SamplingBlocks.BlockGenerator(seed, start, gen.device);
+                    var guided = r.Guidance?.For(r.Guidance.Labels.narrow(0, start, count), method);
+                    result = SamplerCatalog.Run(guided ?? method.Denoiser, z.to(gen.device), request, method.Process, blockGen,
                         (done, _) => p.Report(done0 + done), i == 0 ? onSample : null);
                     // guided: what the network and the classifier were asked for (CFG's doubled batch counts two)
                     maxEvaluations = Math.Max(maxEvaluations, guided?.NetworkEvaluations ?? result.Evaluations);
@@ -124,11 +159,11 @@ public static class MethodSampling
             var samples = cat(outputs, 0);
             result = result! with { Evaluations = maxEvaluations };
             string report = Describe(request, result) + (classifierEvaluations > 0 ? $" + classifier forward+backward {classifierEvaluations}" : "");
-            return new Draw(samples, maxEvaluations, request.Sampler, report, result) { ClassifierEvaluations = classifierEvaluations };
+            return new Draw(samples, maxEvaluations, request.Sampler, report, result) { ClassifierEvaluations = classifierEvaluations, FirstItem = blocks[0].Start };
         }
         finally
         {
-            foreach (var t in outputs.Concat(chunks).Concat(labelChunks ?? [])) t?.Dispose();
+            foreach (var t in outputs) t?.Dispose();
         }
     }
 

@@ -12,7 +12,7 @@ namespace Langevin.Methods;
 /// NCSN (Song &amp; Ermon 2019) with NCSNv2's techniques (Song &amp; Ermon 2020): a noise-conditional score network
 /// trained by denoising score matching over geometric σ's, sampled by annealed Langevin dynamics.
 /// </summary>
-public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod, IInpaintingMethod
+public sealed class NcsnMethod : SingleNetworkMethod, IDenoisingMethod, IInpaintingMethod, IItemSlicedDraws
 {
     readonly DenoisingScoreMatching _objective;
 

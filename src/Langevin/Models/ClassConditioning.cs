@@ -1,3 +1,4 @@
+using Langevin.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public static class ClassConditioning
     {
         if (p <= 0) return labels.alias();
         using var scope = NewDisposeScope();
-        var drop = rand(labels.shape, generator: gen, device: labels.device) < p;
+        var drop = ItemDraws.Rand(labels.shape, gen, device: labels.device) < p;
         return where(drop, full_like(labels, None(classes)), labels).MoveToOuterDisposeScope();
     }
 }

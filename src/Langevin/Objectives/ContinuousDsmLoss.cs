@@ -1,3 +1,4 @@
+using Langevin.Training;
 using Langevin.Models;
 using Langevin.Processes;
 using TorchSharp;
@@ -36,7 +37,7 @@ public sealed class ContinuousDsmLoss : IDenoiserObjective
     /// <summary>Draws t: uniform on [ε, 1], or ∝ g²/std² by inverting its CDF (VP).</summary>
     public Tensor SampleTimes(long n, Generator gen, ScalarType dtype, Device device)
     {
-        var u = rand([n], generator: gen, dtype: float64, device: device);
+        var u = ItemDraws.Rand([n], gen, float64, device);
         if (!ImportanceSampling) return (u * (1 - Epsilon) + Epsilon).to(dtype);
         double z0 = Z(Epsilon), z1 = Z(1);
         var b = (u * (z1 - z0) + z0).exp().log1p();                                 // B = log(1 + e^Z)
@@ -51,7 +52,7 @@ public sealed class ContinuousDsmLoss : IDenoiserObjective
     {
         using var scope = NewDisposeScope();
         var t = SampleTimes(x0.shape[0], gen, x0.dtype, x0.device);
-        var z = randn(x0.shape, generator: gen, dtype: x0.dtype, device: x0.device);
+        var z = ItemDraws.Randn(x0.shape, gen, x0.dtype, x0.device);
         var sigma = Sde.Sigma(t);
         var x = x0 + sigma.Broadcast(x0) * z;                                       // x_t / m(t)
         var std = Sde.Std(t).Broadcast(x0);

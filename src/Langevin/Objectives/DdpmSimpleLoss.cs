@@ -1,3 +1,4 @@
+using Langevin.Training;
 using Langevin.Models;
 using Langevin.Processes;
 using TorchSharp;
@@ -19,9 +20,9 @@ public sealed class DdpmSimpleLoss(VpDiscreteSchedule schedule) : IDenoiserObjec
     public Tensor Losses(PreconditionedDenoiser model, Tensor x0, Generator gen)
     {
         using var scope = NewDisposeScope();
-        var t = randint(0, Schedule.T, [x0.shape[0]], generator: gen, device: x0.device);   // t ~ U{0..T−1}
+        var t = ItemDraws.Randint(0, Schedule.T, x0.shape[0], gen, x0.device);   // t ~ U{0..T−1}
         var sigma = tensor(_sigmas, x0.dtype, x0.device).index_select(0, t);
-        var noise = randn(x0.shape, generator: gen, dtype: x0.dtype, device: x0.device);
+        var noise = ItemDraws.Randn(x0.shape, gen, x0.dtype, x0.device);
         var x = x0 + sigma.Broadcast(x0) * noise;                                           // x_t / √ᾱ_t
         var output = PreconditionedDenoiser.Prediction(model.NetworkOutput(x, sigma, t.to(x0.dtype)), x0);
         return (output - model.Target(x0, noise, sigma)).square().MeanPerItem().MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using Langevin.Training;
 using Langevin.Models;
 using Langevin.Processes;
 using TorchSharp;
@@ -19,9 +20,9 @@ public sealed class DenoisingScoreMatching(GeometricSigmas sigmas)
     {
         long b = x0.shape[0];
         using var table = tensor(_sigmas, dtype: x0.dtype, device: x0.device);
-        var level = randint(0, _sigmas.Length, [b], generator: gen, device: x0.device);
+        var level = ItemDraws.Randint(0, _sigmas.Length, b, gen, x0.device);
         var sigma = table.index_select(0, level);
-        var z = randn(x0.shape, generator: gen, dtype: x0.dtype, device: x0.device);
+        var z = ItemDraws.Randn(x0.shape, gen, x0.dtype, x0.device);
         var noisy = x0 + sigma.Broadcast(x0) * z;
         var residual = model.NetworkOutput(noisy, sigma) + z;
         return 0.5 * residual.square().reshape(b, -1).sum(1).mean();

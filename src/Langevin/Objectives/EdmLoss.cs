@@ -1,3 +1,4 @@
+using Langevin.Training;
 using Langevin.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,13 +21,13 @@ public sealed class EdmLoss(double sigmaData, double pMean = -1.2, double pStd =
 
     /// <summary>σ = exp(P_mean + P_std·z), z ~ N(0, 1) (Karras et al. 2022, Table 1, "noise distribution").</summary>
     public Tensor SampleSigmas(long n, Generator gen, ScalarType dtype, Device device) =>
-        (randn([n], generator: gen, dtype: dtype, device: device) * PStd + PMean).exp();
+        (ItemDraws.Randn([n], gen, dtype, device) * PStd + PMean).exp();
 
     public Tensor Losses(PreconditionedDenoiser model, Tensor x0, Generator gen)
     {
         using var scope = NewDisposeScope();
         var sigma = SampleSigmas(x0.shape[0], gen, x0.dtype, x0.device);
-        var noise = randn(x0.shape, generator: gen, dtype: x0.dtype, device: x0.device);
+        var noise = ItemDraws.Randn(x0.shape, gen, x0.dtype, x0.device);
         var x = x0 + sigma.Broadcast(x0) * noise;
         var output = PreconditionedDenoiser.Prediction(model.NetworkOutput(x, sigma), x0);
         var (_, cOut, _) = model.Preconditioning.Coefficients(sigma);

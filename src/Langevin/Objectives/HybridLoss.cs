@@ -1,3 +1,4 @@
+using Langevin.Training;
 using Langevin.Models;
 using Langevin.Processes;
 using TorchSharp;
@@ -107,9 +108,9 @@ public sealed class HybridLoss : IDenoiserObjective
     {
         using var scope = NewDisposeScope();
         long c = x0.shape[1];
-        var t = randint(0, Schedule.T, [x0.shape[0]], generator: gen, device: x0.device);
+        var t = ItemDraws.Randint(0, Schedule.T, x0.shape[0], gen, x0.device);
         var sigma = tensor(_sigmas, x0.dtype, x0.device).index_select(0, t);
-        var noise = randn(x0.shape, generator: gen, dtype: x0.dtype, device: x0.device);
+        var noise = ItemDraws.Randn(x0.shape, gen, x0.dtype, x0.device);
         var x = x0 + sigma.Broadcast(x0) * noise;                                     // σ-frame; x_t = x/√(1+σ²)
         var output = model.NetworkOutput(x, sigma, t.to(x0.dtype));
         if (output.shape[1] != 2 * c) throw new InvalidOperationException($"the hybrid loss needs a network with 2C = {2 * c} output channels (ε and v), got {output.shape[1]}");

@@ -45,8 +45,9 @@ public static class SamplerComparison
                     p.Report(done, $"{sampler} @ {budget}");
                     if (request is null) { done++; continue; }       // the budget is below what the sampler needs
                     using var scope = NewDisposeScope();
-                    using var g = new Generator(unchecked((ulong)settings.Seed), device);
-                    var noise = randn([n, .. model.ItemShape], generator: g, dtype: dtype, device: device);
+                    // the noise of `langevin sample` at this seed (one block of n): a cell scores the samples sample draws
+                    using var g = Methods.SamplingBlocks.BlockGenerator(settings.Seed, 0, device);
+                    var noise = Methods.SamplingBlocks.ItemNoise(settings.Seed, 0, n, model.ItemShape).to(dtype, device);
                     var clock = Stopwatch.StartNew();
                     SamplerResult result;
                     try { result = SamplerCatalog.Run(model.Model, noise, request, model.Process, g); }

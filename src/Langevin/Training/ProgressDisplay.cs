@@ -16,6 +16,14 @@ public interface IProgressSink
 /// </summary>
 public static class ProgressDisplay
 {
+    /// <summary>A sink that shows nothing (a data-parallel rank other than 0).</summary>
+    public static readonly IProgressSink None = new NoSink();
+
+    sealed class NoSink : IProgressSink
+    {
+        public void Report(long done, string status = "") { }
+    }
+
     public static bool Interactive(bool quiet) =>
         !quiet && !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
 

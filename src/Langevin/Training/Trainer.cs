@@ -8,7 +8,10 @@ using static TorchSharp.torch;
 namespace Langevin.Training;
 
 /// <param name="Previews">Whether sample pictures are drawn (every --sample-every steps and at the end); off for tests and scripts that sample themselves.</param>
-public sealed record TrainRequest(TrainConfig Config, string RunDir, bool Resume = false, bool Quiet = false, bool Previews = true);
+/// <param name="World">data-parallel ranks (<see cref="Distributed.DataParallel.FromEnvironment"/>); null: one process. Each rank
+/// trains on the config's batch size, so N ranks train at N times it; rank 0 alone writes the run folder.</param>
+public sealed record TrainRequest(TrainConfig Config, string RunDir, bool Resume = false, bool Quiet = false, bool Previews = true,
+    Distributed.DataParallel? World = null);
 
 /// <param name="StepsTrained">steps taken by this call (0 when a resumed run had none left).</param>
 public sealed record TrainResult(string RunDir, long Step, double LastLoss, string Checkpoint, TimeSpan Elapsed, TrainConfig Config, long StepsTrained = 0);
@@ -79,9 +82,14 @@ public static class Trainer
         if (method.NeedsLabels && labels is null)
             throw new UsageException($"method {config.Method} trains on labelled data; {config.Data} has no class labels (use e.g. fashion-mnist, shapes:32, images:DIR with one sub-folder per class, or npy:FILE,labels=LABELS.npy)");
         CheckClasses(config, method, labels);
+        var world = request.World is { Size: > 1 } w ? w : null;
+        bool root = world is null || world.IsRoot;
         // everything is checked: only now does the run folder appear (a refused command leaves nothing behind)
-        Directory.CreateDirectory(run.Root);
-        AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
+        if (root)
+        {
+            Directory.CreateDirectory(run.Root);
+            AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
+        }
         method.To(device);
         // --bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
         using var working = config.Bf16 ? create(config, itemShape) : null;
@@ -89,7 +97,7 @@ public static class Trainer
         var parts = new List<TrainedComponent>();
         using var disposeParts = new DisposeAll(parts);
         foreach (var c in method.Components.Where(c => c.Trainable))
-            parts.Add(new TrainedComponent(c, working?.Component(c.Name), config));
+            parts.Add(new TrainedComponent(c, working?.Component(c.Name), config, world));
         var plan = new StagePlan(method.Stages, parts.Select(p => p.Name).ToHashSet());
         long start = 0;
         string lastCheckpoint = "";
@@ -107,24 +115,30 @@ public static class Trainer
             }
         }
 
+        if (world is not null)
+            foreach (var p in parts) p.BroadcastFromRoot(world);   // every rank starts from rank 0's weights (fresh or resumed)
+        // the per-item draws of a method that makes them all through ItemDraws are sliced by rank (exactly one process at N·B);
+        // any other method's ranks draw independently, from a generator seeded by (seed, step, rank)
+        bool sliced = world is not null && method is IItemSlicedDraws;
         using var trainData = data.to(float32).to(device);
         using var trainLabels = labels?.to(int64).to(device);
-        using var log = TrainingLog.Open(run.LogPath, resumeFrom is null ? null : start);
+        using var log = root ? TrainingLog.Open(run.LogPath, resumeFrom is null ? null : start) : null;
         using var gen = new Generator((ulong)config.Seed, device);
-        var context = new Context(config, parts, trainData, trainLabels, gen, () => lastCheckpoint);
+        var context = new Context(config, parts, trainData, trainLabels, gen, () => lastCheckpoint, world);
         var stepper = working ?? method;
         var clock = Stopwatch.StartNew();
         long step = start;
 
         void SaveCheckpoint()
         {
+            if (!root) return;
             string path = run.CheckpointPath(step);
             if (working is not null) method.State.CopyFrom(working.State);
             Checkpoint.Save(path, config, itemShape, step, plan.At(Math.Max(step, 1)), parts.Select(p => p.Snapshot), method.State);
             lastCheckpoint = path;
         }
 
-        bool previews = request.Previews && method is not Guidance.IClassifierMethod;
+        bool previews = root && request.Previews && method is not Guidance.IClassifierMethod;
         // a stop between a checkpoint and its preview (kill -9 while it sampled): the resumed run draws the picture it owes
         if (previews && resumedSteps is { } owedAt && start > 0 && ((config.SampleEvery > 0 && start % config.SampleEvery == 0) || start == owedAt)
             && !File.Exists(PreviewPath(run, start)))
@@ -133,7 +147,8 @@ public static class Trainer
             WritePreview(run, method, parts, config, start);
         }
 
-        ProgressDisplay.Run("train", config.Steps, start, request.Quiet, "it", progress =>
+        Action<Action<IProgressSink>> display = root ? work => ProgressDisplay.Run("train", config.Steps, start, request.Quiet, "it", work) : work => work(ProgressDisplay.None);
+        display(progress =>
         {
             foreach (var p in parts) p.Train();
             long stepsThisRun = 0;
@@ -143,12 +158,14 @@ public static class Trainer
                 using (var scope = NewDisposeScope())
                 {
                     ulong stepSeed = StepSeed(config.Seed, step);
+                    if (world is not null && !sliced) stepSeed = Seeds.Of((long)stepSeed, world.Rank, Seeds.Ranks);
                     gen.manual_seed((long)stepSeed);
                     manual_seed((long)(stepSeed >> 1));            // dropout and any other global draws
                     context.Begin(step, plan.At(step));
-                    stepper.Step(context, context.NextBatch());
+                    using (sliced ? ItemDraws.Use(new ItemSlice(world!.Rank, world.Size)) : null)
+                        stepper.Step(context, context.NextBatch());
                     stepsThisRun++;
-                    if (step % config.LogEvery == 0 || step == config.Steps)
+                    if (log is not null && (step % config.LogEvery == 0 || step == config.Steps))
                         log.Write(step, context.LoggedLoss, context.LoggedLearningRate, context.LoggedGradNorm, stepsThisRun / clock.Elapsed.TotalSeconds,
                             clock.Elapsed.TotalSeconds, context.Diagnostics((stepper as ITrainingDiagnostics)?.LastDiagnostics),
                             plan.Stages.Count > 1 ? context.Position.Stage.Name : null);
@@ -163,6 +180,8 @@ public static class Trainer
             }
         });
 
+        world?.Barrier();   // the last checkpoint is written before any rank reports the run done
+        if (!root) return new TrainResult(run.Root, step, context.LoggedLoss, lastCheckpoint, clock.Elapsed, config, step - start);
         var losses = TrainingLog.ReadLosses(run.LogPath);
         if (losses.Count > 0) Plots.LossCurve(run.LossPlotPath, losses, $"{config.Method} on {config.Data}: training loss");
         // a resumed run with no steps left trained nothing this time: its last loss is the log's
@@ -171,13 +190,7 @@ public static class Trainer
     }
 
     /// <summary>The seed of step k's generators: SplitMix64 of (seed, k), so steps are independent of history.</summary>
-    public static ulong StepSeed(int seed, long step)
-    {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step * 0xBF58476D1CE4E5B9UL + 0x94D049BB133111EBUL);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        return (z ^ (z >> 31)) & 0x7FFF_FFFF_FFFF_FFFFUL;
-    }
+    public static ulong StepSeed(int seed, long step) => Seeds.Of(seed, step, Seeds.Steps);
 
     static string PreviewPath(RunFolder run, long step) => Path.Combine(run.SamplesDir, $"step_{step:D7}.png");
 
@@ -208,8 +221,11 @@ public static class Trainer
         readonly BFloat16WorkingCopy? _bf16;
         readonly nn.Module? _working;
 
-        public TrainedComponent(Component spec, Component? working, TrainConfig config)
+        readonly Distributed.DataParallel? _world;
+
+        public TrainedComponent(Component spec, Component? working, TrainConfig config, Distributed.DataParallel? world)
         {
+            _world = world;
             Name = spec.Name;
             Master = spec.Module;
             Settings = spec.Optimizer ?? OptimizerSettings.From(config);
@@ -235,6 +251,13 @@ public static class Trainer
         public double LastLearningRate { get; private set; } = double.NaN;
         public ComponentSnapshot Snapshot => new(Name, Master, Ema, Optimizer);
 
+        /// <summary>Rank 0's weights to every rank (their EMAs and optimizer moments start equal: from the same seed or checkpoint).</summary>
+        public void BroadcastFromRoot(Distributed.DataParallel world)
+        {
+            world.Broadcast(Master);
+            _bf16?.PullWeights();
+        }
+
         public void Train()
         {
             Master.train();
@@ -257,6 +280,7 @@ public static class Trainer
             _bf16?.ZeroWorkingGradients();          // a GAN's G loss also reaches D's working copy
             loss.backward();
             _bf16?.PushGradients();
+            _world?.AverageGradients(Master.parameters());     // one flat allreduce: every rank steps with the same mean gradient
             double gradNorm = Optimizer.ClipGradNorm(Settings.GradClip);
             double lr = Settings.LearningRateAt(Optimizer.StepCount + 1);
             Optimizer.Step(lr);
@@ -280,8 +304,8 @@ public static class Trainer
     }
 
     /// <summary>The trainer's side of <see cref="ITrainingContext"/>.</summary>
-    sealed class Context(TrainConfig config, IReadOnlyList<TrainedComponent> parts, Tensor data, Tensor? labels, Generator gen, Func<string> lastCheckpoint)
-        : ITrainingContext
+    sealed class Context(TrainConfig config, IReadOnlyList<TrainedComponent> parts, Tensor data, Tensor? labels, Generator gen, Func<string> lastCheckpoint,
+        Distributed.DataParallel? world) : ITrainingContext
     {
         readonly Dictionary<string, TrainedComponent> _byName = parts.ToDictionary(p => p.Name);
 
@@ -295,7 +319,7 @@ public static class Trainer
 
         public Batch NextBatch()
         {
-            var idx = randint(0, data.shape[0], [config.BatchSize], generator: gen, device: data.device);
+            var idx = ItemDraws.Randint(0, data.shape[0], config.BatchSize, gen, data.device);
             var x = data.index_select(0, idx);
             if (config.HorizontalFlip && x.dim() == 4) x = Augment.RandomHorizontalFlip(x, gen);
             return new Batch(x, labels?.index_select(0, idx));
@@ -308,6 +332,7 @@ public static class Trainer
             if (!Stage.TrainsComponent(component))
                 throw new InvalidOperationException($"the {config.Method} method optimised '{component}' in stage {Stage.Name}, which does not train it");
             double value = loss.item<float>();
+            if (world is not null) value = world.Mean(value);   // the logged loss is the whole batch's; a NaN on any rank stops all
             if (!double.IsFinite(value))
                 Stop($"{(parts.Count == 1 ? "the loss" : $"the loss of {component}")} became {value} at step {Step}", "lowering the learning rate or raising the gradient clip");
             return part.Update(loss, value);
