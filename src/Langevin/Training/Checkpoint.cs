@@ -156,7 +156,7 @@ public sealed class Checkpoint : IDisposable
     }
 
     /// <summary>A checkpoint's config, parsed and validated: what is wrong with it is the file's fault, named with the file.</summary>
-    static TrainConfig StoredConfig(string path, string json)
+    internal static TrainConfig StoredConfig(string path, string json)
     {
         try
         {
@@ -218,17 +218,27 @@ public sealed class Checkpoint : IDisposable
     public static void LoadInto(nn.Module network, IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         var target = network.state_dict();
-        foreach (var (k, t) in target)
-        {
-            if (!weights.TryGetValue(k, out var w))
-                throw new UsageException($"{source}: the checkpoint lacks '{k}'; it was saved from another architecture");
-            if (!w.shape.SequenceEqual(t.shape))
-                throw new UsageException($"{source}: '{k}' has shape [{string.Join(", ", w.shape)}], the network expects [{string.Join(", ", t.shape)}]; it was saved from another architecture");
-        }
-        var extra = weights.Keys.Except(target.Keys).FirstOrDefault();
-        if (extra is not null) throw new UsageException($"{source}: the checkpoint has '{extra}', which this network lacks; it was saved from another architecture");
+        if (FirstMismatch(target, weights) is { } mismatch)
+            throw new UsageException($"{source}: the checkpoint {mismatch}; it was saved from another architecture");
         using var _ = no_grad();
         foreach (var (k, t) in target) t.copy_(weights[k]);
+    }
+
+    /// <summary>
+    /// The first way <paramref name="weights"/> do not fit a network's state dict <paramref name="expected"/>, as a phrase
+    /// after "the file …" ("lacks 'K'", "has 'K' of shape [a], the network's is [b]", "has 'K', which the network lacks"), or
+    /// null when every key and shape matches (dtypes are not compared).
+    /// </summary>
+    public static string? FirstMismatch(IReadOnlyDictionary<string, Tensor> expected, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        foreach (var (k, t) in expected)
+        {
+            if (!weights.TryGetValue(k, out var w)) return $"lacks '{k}'";
+            if (!w.shape.SequenceEqual(t.shape))
+                return $"has '{k}' of shape [{string.Join(", ", w.shape)}], the network's is [{string.Join(", ", t.shape)}]";
+        }
+        var extra = weights.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal).FirstOrDefault();
+        return extra is null ? null : $"has '{extra}', which the network lacks";
     }
 
     public void Dispose() => _content?.Dispose();
