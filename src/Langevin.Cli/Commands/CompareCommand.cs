@@ -36,6 +36,7 @@ public sealed class CompareCommand : ICommand
         new("features", "FILE", "images: a feature network (default: the cached one for the data)"),
         new("out", "DIR", "where compare.json and compare.png go (default: the run folder, or the current folder)"),
         new("karras", null, "use Karras σ's for the vp samplers that take them"),
+        new("shard", "I/N", "run only shard I of N (0-based) of the cells (samplers × budgets, in order) and write OUT/compare.shard-I.json; langevin merge --out OUT/compare.json OUT/compare.shard-*.json joins them (a cell's samples do not depend on the others)"),
     ];
 
     public int Run(ParsedArgs a)
@@ -82,7 +83,8 @@ public sealed class CompareCommand : ICommand
 
         using var quality = method is null ? ExactQuality((GaussianMixtureScore)compared.Model, n, gen)
             : image ? ImageQuality(a, method, n, seed) : PointQuality(method, n, seed, gen);
-        var result = SamplerComparison.Run(compared, new SamplerComparisonSettings(samplers, budgets, n, seed, a.Flag("karras")), quality,
+        var shard = a.String("shard") is { } shardText ? SampleShard.Parse(shardText) : null;
+        var result = SamplerComparison.Run(compared, new SamplerComparisonSettings(samplers, budgets, n, seed, a.Flag("karras"), shard), quality,
             ProgressRunners.Display(a.Flag("quiet")));
         var cells = result.Cells;
         string qualityName = quality.Name;
@@ -94,17 +96,27 @@ public sealed class CompareCommand : ICommand
         foreach (var c in cells)
             Console.WriteLine($"{c.Sampler,-16}{c.Budget,7}{c.Nfe,7}{c.Quality.ToString("G4", CultureInfo.InvariantCulture),12}{c.MsPerSample.ToString("F3", CultureInfo.InvariantCulture),11}");
         foreach (var line in result.Skipped) Console.WriteLine($"skipped {line}");
-        if (cells.Count == 0) throw new UsageException("compare: no sampler ran within the given --nfe budgets");
+        if (cells.Count == 0 && shard is null) throw new UsageException("compare: no sampler ran within the given --nfe budgets");
         Directory.CreateDirectory(outDir);
         var rows = new JsonArray();
         foreach (var c in cells)
             rows.Add(new JsonObject { ["sampler"] = c.Sampler, ["budget"] = c.Budget, ["nfe"] = c.Nfe, ["quality"] = c.Quality, ["ms_per_sample"] = c.MsPerSample });
-        string json = Path.Combine(outDir, "compare.json"), png = Path.Combine(outDir, "compare.png");
-        AtomicFile.WriteAllText(json, new JsonObject { ["model"] = title, ["quality"] = qualityName, ["n"] = n, ["floor"] = double.IsFinite(floor) ? floor : null, ["rows"] = rows }.ToJsonString(new() { WriteIndented = true }));
-        var series = cells.GroupBy(c => c.Sampler)
-            .Select(g => (g.Key, g.Select(c => (double)c.Nfe).ToArray(), g.Select(c => c.Quality).ToArray())).ToList();
-        Plots.Lines(png, $"{title}: quality vs NFE (N = {n})", "NFE", qualityName, series, logX: true, logY: true);
-        Console.WriteLine($"wrote {json} and {png}");
+        var document = new JsonObject { ["model"] = title, ["quality"] = qualityName, ["n"] = n, ["floor"] = double.IsFinite(floor) ? floor : null, ["rows"] = rows };
+        if (shard is not null)
+        {
+            // a shard: its rows and what every shard of the grid shares; no plot until the merge
+            string part = Path.Combine(outDir, $"compare.shard-{shard.Index}.json");
+            document["shard"] = shard.Index;
+            document["shards"] = shard.Count;
+            document["settings"] = ShardSettings(a);
+            AtomicFile.WriteAllText(part, document.ToJsonString(new() { WriteIndented = true }));
+            Console.WriteLine($"wrote {part} (shard {shard} of the grid's cells)");
+            a.Result["compare_json"] = part;
+            a.Result["shard"] = shard.ToString();
+            a.Result["rows"] = rows.DeepClone();
+            return 0;
+        }
+        var (json, png) = WriteGrid(Path.Combine(outDir, "compare.json"), document);
         a.Result["compare_json"] = json;
         a.Result["plot"] = png;
         a.Result["n"] = n;
@@ -112,6 +124,57 @@ public sealed class CompareCommand : ICommand
         a.Result["floor"] = double.IsFinite(floor) ? floor : null;
         a.Result["rows"] = rows.DeepClone();
         return 0;
+    }
+
+    /// <summary>The options every shard of one grid shares: those given, except the shard's own.</summary>
+    static JsonObject ShardSettings(ParsedArgs a)
+    {
+        string[] own = ["shard", "out", "json", "quiet", "threads"];
+        var o = new JsonObject();
+        foreach (var (name, value) in a.Given.Where(g => !own.Contains(g.Key)).OrderBy(g => g.Key, StringComparer.Ordinal)) o[name] = value;
+        return o;
+    }
+
+    /// <summary>The grid's document at <paramref name="jsonPath"/> and its plot beside it (.png): quality against NFE, one line per sampler.</summary>
+    public static (string Json, string Png) WriteGrid(string jsonPath, JsonObject document)
+    {
+        if (Path.GetDirectoryName(jsonPath) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
+        string png = Path.ChangeExtension(jsonPath, ".png");
+        AtomicFile.WriteAllText(jsonPath, document.ToJsonString(new() { WriteIndented = true }));
+        var cells = document["rows"]!.AsArray().Select(r => (Sampler: (string)r!["sampler"]!, Nfe: (double)(int)r["nfe"]!, Quality: r["quality"]!.GetValue<double>())).ToList();
+        var series = cells.GroupBy(c => c.Sampler).Select(g => (g.Key, g.Select(c => c.Nfe).ToArray(), g.Select(c => c.Quality).ToArray())).ToList();
+        Plots.Lines(png, $"{document["model"]}: quality vs NFE (N = {document["n"]})", "NFE", (string)document["quality"]!, series, logX: true, logY: true);
+        Console.WriteLine($"wrote {jsonPath} and {png}");
+        return (jsonPath, png);
+    }
+
+    /// <summary>The shards of one grid (compare --shard I/N) as one document: every shard once, the same settings, rows in cell order.</summary>
+    public static JsonObject MergeShards(IReadOnlyList<string> paths)
+    {
+        var docs = paths.Select(p =>
+        {
+            JsonObject? d;
+            try { d = JsonNode.Parse(File.ReadAllText(p)) as JsonObject; }
+            catch (System.Text.Json.JsonException e) { throw new DataException($"{p}: not a compare shard ({MessageText.OneLine(e.Message, 200)})"); }
+            if (d?["shard"] is null || d["shards"] is null || d["rows"] is not JsonArray || d["settings"] is not JsonObject)
+                throw new DataException($"{p}: not a compare shard (langevin compare --shard I/N writes compare.shard-I.json)");
+            return (Path: p, Doc: d, Shard: (int)d["shard"]!, Shards: (int)d["shards"]!);
+        }).OrderBy(d => d.Shard).ToList();
+        var first = docs[0];
+        foreach (var d in docs)
+        {
+            if (d.Shards != first.Shards || !JsonNode.DeepEquals(d.Doc["settings"], first.Doc["settings"]) || !JsonNode.DeepEquals(d.Doc["model"], first.Doc["model"]))
+                throw new DataException($"{d.Path}: shard {d.Shard}/{d.Shards} is of another grid than {first.Path} (other settings or model)");
+        }
+        if (docs.GroupBy(d => d.Shard).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new DataException($"shard {twice.Key}/{first.Shards} is given twice: {string.Join(" and ", twice.Select(d => d.Path))}");
+        var missing = Enumerable.Range(0, first.Shards).Except(docs.Select(d => d.Shard)).ToList();
+        if (missing.Count > 0) throw new DataException($"compare shard{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing.Take(10).Select(i => $"{i}/{first.Shards}"))} missing: {docs.Count} of {first.Shards} given");
+        var rows = new JsonArray();
+        foreach (var d in docs)
+            foreach (var r in d.Doc["rows"]!.AsArray()) rows.Add(r!.DeepClone());
+        return new JsonObject { ["model"] = first.Doc["model"]!.DeepClone(), ["quality"] = first.Doc["quality"]!.DeepClone(), ["n"] = first.Doc["n"]!.DeepClone(),
+            ["floor"] = first.Doc["floor"]?.DeepClone(), ["rows"] = rows };
     }
 
     /// <summary>Analytic models: SW2 against exact samples; the floor is a second exact set.</summary>

@@ -36,14 +36,14 @@ public static class FileListCommands
 public sealed class MergeCommand : ICommand, IFileListCommand
 {
     public string Name => "merge";
-    public string Summary => "join the shards of one draw (langevin sample --shard I/N) into one samples file, exactly the unsharded draw";
-    public string Usage => "langevin merge --out FILE.npy SHARD.npy [SHARD.npy ...]   (or --shards 'DIR/shard-*.npy')";
+    public string Summary => "join the shards of one draw (sample --shard I/N) into one samples file, exactly the unsharded draw; or of one grid (compare --shard I/N)";
+    public string Usage => "langevin merge --out FILE.npy SHARD.npy [SHARD.npy ...]   (or --shards 'DIR/shard-*.npy'); langevin merge --out DIR/compare.json DIR/compare.shard-*.json";
     public string FileListOption => "shards";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("shards", "FILES", "the shard files (bare arguments, or a pattern such as 'DIR/shard-*.npy' with * in the file name; or a|b|c)"),
-        new("out", "FILE.npy", "the merged samples (and FILE.labels.npy when the shards have labels)"),
+        new("out", "FILE.npy|FILE.json", "the merged samples (and FILE.labels.npy when the shards have labels); for compare shards the grid's JSON, its plot beside it (.png)"),
         new("grid", "FILE.png", "a picture of the merged samples"),
     ];
 
@@ -56,6 +56,17 @@ public sealed class MergeCommand : ICommand, IFileListCommand
             .Where(p => !p.EndsWith(".labels.npy", StringComparison.Ordinal)).ToList();
         if (paths.Count == 0) throw new UsageException($"merge: no shard file matches '{spec}'");
         if (paths.Select(Path.GetFullPath).Contains(Path.GetFullPath(outPath))) throw new UsageException($"merge: --out {outPath} is one of the shards");
+        if (paths.All(p => p.EndsWith(".json", StringComparison.Ordinal)))
+        {
+            // compare --shard I/N: the grid's cells
+            if (!outPath.EndsWith(".json", StringComparison.Ordinal)) throw new UsageException($"merge: compare shards merge into a .json (got --out {outPath})");
+            var (json, png) = CompareCommand.WriteGrid(outPath, CompareCommand.MergeShards(paths));
+            a.Result["out"] = json;
+            a.Result["plot"] = png;
+            return 0;
+        }
+        if (paths.FirstOrDefault(p => !p.EndsWith(".npy", StringComparison.Ordinal)) is { } other)
+            throw new UsageException($"merge: {other} is neither a samples shard (.npy) nor, with only .json files, a compare shard");
         var (samples, labels, first) = SampleShards.Merge(paths);
         using var _ = samples;
         using var __ = labels;

@@ -12,7 +12,21 @@ public sealed record ComparedModel(IScoreModel Model, SamplingProcess Process, l
 
 /// <summary>The grid: every sampler at every NFE budget, <paramref name="N"/> samples per cell from noise seeded with <paramref name="Seed"/>.</summary>
 /// <param name="Karras">Karras σ's for the vp samplers that take them.</param>
-public sealed record SamplerComparisonSettings(IReadOnlyList<string> Samplers, IReadOnlyList<int> Budgets, int N, int Seed, bool Karras = false);
+/// <param name="Shard">only this shard's cells: the grid's C cells (samplers × budgets, in that order) split into contiguous
+/// runs, shard I holding cells ⌊I·C/N⌋ … ⌊(I + 1)·C/N⌋ − 1. A cell's noise depends on the seed only, so a shard's cells are
+/// the unsharded grid's.</param>
+public sealed record SamplerComparisonSettings(IReadOnlyList<string> Samplers, IReadOnlyList<int> Budgets, int N, int Seed, bool Karras = false,
+    Methods.SampleShard? Shard = null)
+{
+    /// <summary>Whether cell <paramref name="index"/> (sampler-major) belongs to <see cref="Shard"/>.</summary>
+    public bool HasCell(int index)
+    {
+        if (Shard is not { } s) return true;
+        int cells = Samplers.Count * Budgets.Count;
+        if (s.Count > cells) throw SettingException.About("shard", s, $"{s.Count} shards of {cells} cells (samplers × budgets): ask for at most {cells}");
+        return index >= (int)((long)s.Index * cells / s.Count) && index < (int)((long)(s.Index + 1) * cells / s.Count);
+    }
+}
 
 /// <summary>One cell: the NFE actually spent, the quality of its samples (lower is better) and wall time per sample.</summary>
 public sealed record SamplerComparisonCell(string Sampler, int Budget, int Nfe, double Quality, double MsPerSample);
@@ -36,10 +50,11 @@ public static class SamplerComparison
         int n = settings.N;
         (progress ?? ProgressRunners.Silent)("compare", settings.Samplers.Count * settings.Budgets.Count, "cells", p =>
         {
-            int done = 0;
+            int done = 0, index = -1;
             foreach (var sampler in settings.Samplers)
                 foreach (int budget in settings.Budgets)
                 {
+                    if (!settings.HasCell(++index)) { done++; continue; }
                     bool karras = settings.Karras && SamplerCatalog.Find(sampler).Takes("karras");
                     var request = Request(sampler, budget, karras, model.Process);
                     p.Report(done, $"{sampler} @ {budget}");
@@ -106,13 +121,20 @@ public sealed class SampleQuality : IDisposable
     public double Score(Tensor samples) => _score(samples);
 
     /// <summary>
-    /// Sliced Wasserstein-2 (256 directions, from <paramref name="gen"/>, which goes on from call to call) to the
-    /// reference points; with <paramref name="second"/>, a second real set, the floor is its distance, computed first.
+    /// Sliced Wasserstein-2 to the reference points, every call along the same 256 directions (seeded once from
+    /// <paramref name="gen"/>: common random numbers, so cells differ by their samples only and a cell scores the same in
+    /// any order or shard); with <paramref name="second"/>, a second real set, the floor is its distance.
     /// Takes ownership of <paramref name="reference"/>.
     /// </summary>
     public static SampleQuality SlicedWasserstein(string name, Tensor reference, Generator gen, Tensor? second = null, string? floorSource = null)
     {
-        var quality = new SampleQuality(name, x => Metrics.SlicedWasserstein.Distance(x.to(ScalarType.Float64), reference, 256, gen), reference);
+        long directions;
+        using (var draw = randint(0, long.MaxValue, [1], generator: gen)) directions = draw.item<long>();
+        var quality = new SampleQuality(name, x =>
+        {
+            using var g = new Generator((ulong)directions, reference.device);
+            return Metrics.SlicedWasserstein.Distance(x.to(ScalarType.Float64), reference, 256, g);
+        }, reference);
         if (second is not null) (quality.Floor, quality.FloorSource) = (quality.Score(second), floorSource);
         return quality;
     }

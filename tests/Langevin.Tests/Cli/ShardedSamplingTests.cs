@@ -87,4 +87,36 @@ public class ShardedSamplingTests
         CliRunner.AssertFails(CliRunner.Run([.. ddpm, "--shard", "0/5", "--out", odd]), 2, "--shard");
         CliRunner.AssertFails(CliRunner.Run([.. ddpm, "--shard", "0/2", "--grid", Path.Combine(dir, "g.png")]), 2, "--shard needs --out");
     }
+
+    [Fact]
+    public void CompareShardsOfCellsMergeIntoTheUnshardedGrid()
+    {
+        string dir = Directory.CreateTempSubdirectory("langevin-compare-shards-").FullName;
+        string mix = Path.Combine(dir, "mix.json");
+        File.WriteAllText(mix, """{"weights": [0.3, 0.7], "means": [[-1.5, 0.5], [1.5, -0.5]], "std": 0.4}""");
+        string[] grid = ["compare", "--model", $"analytic:{mix}", "--samplers", "ddim,heun,euler", "--nfe", "5,10", "--n", "200", "--seed", "2"];
+        var whole = CliRunner.Run([.. grid, "--out", Path.Combine(dir, "whole")]);
+        Assert.True(whole.ExitCode == 0, whole.Stderr + whole.Stdout);
+        var parts = new List<string>();
+        for (int i = 0; i < 4; i++)   // 6 cells in 4 shards: 1, 2, 1, 2 cells
+        {
+            var r = CliRunner.Run([.. grid, "--shard", $"{i}/4", "--out", Path.Combine(dir, "parts")]);
+            Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+            parts.Add(Path.Combine(dir, "parts", $"compare.shard-{i}.json"));
+        }
+        string merged = Path.Combine(dir, "merged", "compare.json");
+        var m = CliRunner.Run("merge", "--out", merged, parts[3], parts[1], parts[0], parts[2]);
+        Assert.True(m.ExitCode == 0, m.Stderr + m.Stdout);
+        Assert.True(File.Exists(Path.ChangeExtension(merged, ".png")));
+        static string Cells(string path) => string.Join("\n", System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!["rows"]!.AsArray()
+            .Select(r => $"{r!["sampler"]} {r["budget"]} {r["nfe"]} {(double)r["quality"]!:R}"));
+        Assert.Equal(6, Cells(merged).Split('\n').Length);
+        Assert.Equal(Cells(Path.Combine(dir, "whole", "compare.json")), Cells(merged));   // the same cells, the same quality to the bit
+
+        CliRunner.AssertFails(CliRunner.Run("merge", "--out", merged, parts[0], parts[1], parts[2]), 1, "3/4 missing");
+        var other = CliRunner.Run([.. grid.Select(x => x == "200" ? "100" : x), "--shard", "3/4", "--out", Path.Combine(dir, "other")]);
+        Assert.True(other.ExitCode == 0, other.Stderr + other.Stdout);
+        CliRunner.AssertFails(CliRunner.Run("merge", "--out", merged, parts[0], parts[1], parts[2], Path.Combine(dir, "other", "compare.shard-3.json")), 1, "another grid");
+        CliRunner.AssertFails(CliRunner.Run([.. grid, "--shard", "0/7", "--out", dir]), 2, "at most 6");
+    }
 }
