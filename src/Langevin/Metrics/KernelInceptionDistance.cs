@@ -21,7 +21,10 @@ public static class KernelInceptionDistance
     public static Tensor Kernel(Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
-        return x.matmul(y.T).div_(x.shape[1]).add_(1).pow_(3).MoveToOuterDisposeScope();
+        // Scalars held until the end: an implicit one can be finalized while the native call still reads it (TorchSharp
+        // 0.107 passes its raw handle; seen once here as "toDouble: Expected false to be true" in add_).
+        using Scalar d = x.shape[1], one = 1, three = 3;
+        return x.matmul(y.T).div_(d).add_(one).pow_(three).MoveToOuterDisposeScope();
     }
 
     /// <summary>Unbiased MMD² with the cubic kernel between x [M, D] and y [N, D] (M, N ≥ 2).</summary>

@@ -42,21 +42,41 @@ public sealed class PyTorchLoadTests(ITestOutputHelper output) : IDisposable
         Trainer.Run(new TrainRequest(config, run, Quiet: true, Previews: false), data);
         PyTorchStateDict.Export(run, export);
 
+        string printed = await Python("check", export);
+        float[] torchs = printed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+        float[] ours = InteropTests.Output(run, stem);
+        Assert.Equal(ours.Length, torchs.Length);
+        double worst = ours.Zip(torchs, (a, b) => Math.Abs(a - b)).Max();
+        output.WriteLine($"{stem}: {ours.Length} outputs, largest difference between PyTorch and us {worst:G3}");
+        Assert.True(worst < 1e-5, $"{stem}: PyTorch's output differs from ours by up to {worst:G3}");
+    }
+
+    /// <summary>
+    /// python/langevin_torch.py, the module users load exports with, reproduces the committed fixtures' outputs from
+    /// their weights: those were computed by the benchmark's PyTorch peer (shared/peers/torch_unet.py), so its
+    /// ReferenceUNet is that network, not only a network our export happens to load into.
+    /// </summary>
+    [Fact]
+    public async Task TheUsersPyTorchModuleReproducesTheOutputsOfTheNetworksThatMadeTheFixtures()
+    {
+        string printed = await Python("fixtures");
+        output.WriteLine(printed);
+        Assert.Contains("score_mlp: 10 outputs", printed);
+        Assert.Contains("unet: 384 outputs", printed);
+    }
+
+    /// <summary>Runs make_interop_fixtures.py with these arguments; its standard output, or a failure with its stderr.</summary>
+    static async Task<string> Python(params string[] args)
+    {
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(InteropTests.Fixture("make_interop_fixtures.py"));
-        psi.ArgumentList.Add("check");
-        psi.ArgumentList.Add(export);
+        foreach (string a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await p.WaitForExitAsync(timeout.Token);
         Assert.True(p.ExitCode == 0, $"python3 (needs python3-torch) failed: {await stderr}");
-        float[] torchs = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
-        float[] ours = InteropTests.Output(run, stem);
-        Assert.Equal(ours.Length, torchs.Length);
-        double worst = ours.Zip(torchs, (a, b) => Math.Abs(a - b)).Max();
-        output.WriteLine($"{stem}: {ours.Length} outputs, largest difference between PyTorch and us {worst:G3}");
-        Assert.True(worst < 1e-5, $"{stem}: PyTorch's output differs from ours by up to {worst:G3}");
+        return await stdout;
     }
 }

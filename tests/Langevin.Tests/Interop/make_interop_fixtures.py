@@ -8,33 +8,34 @@ Two small networks are built in PyTorch, key for key the library's, initialised 
 a state dict in safetensors (by hand: there is no safetensors module for Debian's torch) with the export config that
 `langevin import` reads (docs/interop.md):
 
-score_mlp.safetensors / .json   the score MLP (ScoreMlp below) of a DDPM run on moons: 2-D points, width 16, 2 hidden
+score_mlp.safetensors / .json   the score MLP (langevin_torch.ScoreMlp) of a DDPM run on moons: 2-D points, width 16, 2 hidden
                                 layers, 6 Fourier features; F32.
 score_mlp_output.txt            its output on mlp_input() below, one float per line.
-unet.safetensors / .json        torch_unet.ReferenceUNet at base 8, mults (1, 2), one res-block, no attention but the
-                                middle's, for 3x8x8 images (conv_in / conv_out for 3 channels); stored F16 to stay small
+unet.safetensors / .json        the reference U-Net at base 8, mults (1, 2), one res-block, no attention but the
+                                middle's, for 3x8x8 images; stored F16 to stay small
                                 (71,275 parameters), so the import's F16 → F32 conversion is exercised too. The model
                                 computes with the F16-rounded weights in float32.
 unet_output.txt                 its eval-mode output on unet_input() below, one float per line.
 
+The committed files were made with shared/peers/torch_unet.py's ReferenceUNet (the benchmark's PyTorch peer, its
+conv_in / conv_out swapped for 3 channels); the networks now come from python/langevin_torch.py, the module users load
+exports with, and `fixtures` checks that it reproduces those committed outputs from the committed weights.
+
 InteropTests mirrors mlp_input() and unet_input(). This script also loads a file back (read_safetensors) with
-strict=True, the way docs/interop.md does, and the System test PyTorchLoadTests runs `check EXPORT_DIR` against an
-export of ours.
+strict=True, the way docs/interop.md does. The System test PyTorchLoadTests runs `check EXPORT_DIR` against an export
+of ours and `fixtures`.
 """
 import json
-import math
 import os
 import struct
 import sys
 
 import torch
-import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "..", "shared", "peers"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "python"))
 
 DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64", torch.int64: "I64"}
-CODES = {v: k for k, v in DTYPES.items()}
 
 
 # ---------------------------------------------------------------------------------------------------- safetensors
@@ -60,80 +61,8 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
-def read_safetensors(path):
-    """The tensors of a safetensors file (the reader docs/interop.md shows)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    header.pop("__metadata__", None)
-    data, out = raw[8 + n:], {}
-    for name, e in header.items():
-        begin, end = e["data_offsets"]
-        dtype = CODES[e["dtype"]]
-        buf = bytearray(data[begin:end])
-        if dtype == torch.bfloat16:
-            t = torch.frombuffer(buf, dtype=torch.int16).view(torch.bfloat16) if buf else torch.empty(0, dtype=dtype)
-        else:
-            t = torch.frombuffer(buf, dtype=dtype) if buf else torch.empty(0, dtype=dtype)
-        out[name] = t.reshape(e["shape"])
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------- networks
-
-def sinusoidal_embedding(t, dim=32):
-    """Half sin, half cos; frequencies exp(-ln(10000) i / (dim/2)) (the library's TimeEmbedding)."""
-    half = dim // 2
-    freqs = torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(10000.0) / half))
-    args = t.float()[:, None] * freqs[None, :]
-    return torch.cat([torch.sin(args), torch.cos(args)], dim=1)
-
-
-class ScoreMlp(nn.Module):
-    """The library's ScoreMlp: concat(x, sin/cos(2^k pi x / 4) for k < K, sinusoidal(t)) -> (Linear, SiLU) x L -> Linear."""
-
-    def __init__(self, data_dim=2, hidden_width=256, hidden_layers=3, time_embed_dim=32, fourier_features=0):
-        super().__init__()
-        self.time_embed_dim, self.fourier_features = time_embed_dim, fourier_features
-        layers, inputs = [], data_dim * (1 + 2 * fourier_features) + time_embed_dim
-        for _ in range(hidden_layers):
-            layers += [nn.Linear(inputs, hidden_width), nn.SiLU()]
-            inputs = hidden_width
-        layers.append(nn.Linear(inputs, data_dim))
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x, t):
-        k = self.fourier_features
-        if k:
-            freqs = 2.0 ** torch.arange(k, dtype=x.dtype) * (math.pi / 4)
-            angles = (x[:, :, None] * freqs).reshape(x.shape[0], -1)
-            x_in = torch.cat([x, angles.sin(), angles.cos()], 1)
-        else:
-            x_in = x
-        return self.net(torch.cat([x_in, sinusoidal_embedding(t, self.time_embed_dim)], 1))
-
-
-def reference_unet(base, mults, num_res_blocks, attn_resolutions, resolution, dropout=0.0, in_channels=1):
-    """torch_unet.ReferenceUNet at these widths; for in_channels != 1 its conv_in and conv_out are replaced by ones
-    for that many channels (the peer is written for 1-channel images; nothing else depends on the channel count)."""
-    import torch_unet  # shared/peers/torch_unet.py
-    model = torch_unet.ReferenceUNet(base=base, mults=tuple(mults), num_res_blocks=num_res_blocks,
-                                     attn_resolutions=tuple(attn_resolutions), resolution=resolution, dropout=dropout)
-    if in_channels != 1:
-        model.conv_in = nn.Conv2d(in_channels, base, 3, padding=1)
-        model.conv_out = nn.Conv2d(model.conv_out.in_channels, in_channels, 3, padding=1)
-    return model
-
-
-def build(component):
-    """The PyTorch model an export's component names (its pytorch_class and pytorch_args)."""
-    cls, args = component["pytorch_class"], component["pytorch_args"]
-    if cls == "ScoreMlp":
-        return ScoreMlp(**args)
-    if cls == "ReferenceUNet":
-        return reference_unet(**args)
-    raise SystemExit(f"no PyTorch class for {component['name']} ({cls})")
+# read_safetensors and the networks (ScoreMlp, ReferenceUNet via build) are the ones users load exports with.
+from langevin_torch import ScoreMlp, build, load, read_safetensors  # noqa: E402  python/langevin_torch.py
 
 
 # ---------------------------------------------------------------------------------------------------- inputs
@@ -215,7 +144,7 @@ def main():
     torch.manual_seed(1)
     unet_args = {"base": 8, "mults": [1, 2], "num_res_blocks": 1, "attn_resolutions": [], "resolution": 8, "dropout": 0.0,
                  "in_channels": 3}
-    unet = reference_unet(**unet_args)
+    unet = build({"name": "model", "pytorch_class": "ReferenceUNet", "pytorch_args": unet_args})
     with torch.no_grad():                       # GroupNorm's affine is 1 / 0 at init; give it values a test can see
         for name, p in unet.named_parameters():
             if "norm" in name:
@@ -226,23 +155,45 @@ def main():
     write_fixture("unet", unet, export_config(config, [3, 8, 8], "UNet", "ReferenceUNet", unet_args, n), *unet_input(), torch.float16)
 
 
+def inputs(component):
+    return mlp_input() if component["pytorch_class"] == "ScoreMlp" else unet_input()
+
+
 def check(export_dir):
-    """Loads an export of ours (model.safetensors + model.json) into the PyTorch model, strict=True, and prints its
-    output on the fixture input, one float per line (PyTorchLoadTests compares it with ours)."""
-    with open(os.path.join(export_dir, "model.json")) as f:
-        export = json.load(f)
-    (component,) = export["components"]
-    model = build(component)
-    model.load_state_dict(read_safetensors(os.path.join(export_dir, "model.safetensors")), strict=True)
-    model.eval()
-    x, t = mlp_input() if component["pytorch_class"] == "ScoreMlp" else unet_input()
+    """Loads an export of ours into the PyTorch model the way users do (langevin_torch.load: strict=True) and prints
+    its output on the fixture input, one float per line (PyTorchLoadTests compares it with ours)."""
+    model, export = load(export_dir)
     with torch.no_grad():
-        for value in model(x, t).flatten().tolist():
+        for value in model(*inputs(export["components"][0])).flatten().tolist():
             print(f"{value:.9g}")
+
+
+def fixtures():
+    """The committed fixtures' weights, loaded strictly into langevin_torch's classes, give the committed outputs
+    (made by the networks that wrote them) to within 1e-5; prints the largest difference per fixture."""
+    worst = {}
+    for stem in ("score_mlp", "unet"):
+        with open(os.path.join(HERE, stem + ".json")) as f:
+            (component,) = json.load(f)["components"]
+        model = build(component)
+        model.load_state_dict({k: v.float() for k, v in read_safetensors(os.path.join(HERE, stem + ".safetensors")).items()},
+                              strict=True)
+        with torch.no_grad():
+            y = model.eval()(*inputs(component)).flatten()
+        with open(os.path.join(HERE, stem + "_output.txt")) as f:
+            expected = torch.tensor([float(line) for line in f if line.strip()])
+        if y.shape != expected.shape:
+            raise SystemExit(f"{stem}: {y.numel()} outputs, the fixture has {expected.numel()}")
+        worst[stem] = (y - expected).abs().max().item()
+        print(f"{stem}: {y.numel()} outputs, largest difference {worst[stem]:.3g}")
+    if max(worst.values()) >= 1e-5:
+        raise SystemExit(f"langevin_torch differs from the committed fixtures by up to {max(worst.values()):.3g}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "check":
         check(sys.argv[2])
+    elif len(sys.argv) == 2 and sys.argv[1] == "fixtures":
+        fixtures()
     else:
         main()
