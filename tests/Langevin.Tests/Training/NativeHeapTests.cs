@@ -1,0 +1,34 @@
+using System.Runtime.InteropServices;
+using Langevin.Training;
+using static TorchSharp.torch;
+
+namespace Langevin.Tests.Training;
+
+/// <summary>The library serves tensors from glibc's heap, not from a fresh mmap each (see <see cref="NativeHeap"/>).</summary>
+public class NativeHeapTests
+{
+    [StructLayout(LayoutKind.Sequential)]
+    struct MallInfo2 { public nuint Arena, Ordblks, Smblks, Hblks, Hblkhd, Usmblks, Fsmblks, Uordblks, Fordblks, Keepcost; }
+
+    [DllImport("libc.so.6", EntryPoint = "mallinfo2")]
+    static extern MallInfo2 Mallinfo2();
+
+    [Fact]
+    public void ALargeTensorComesFromTheHeapAndItsMemoryIsKeptForTheNext()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "these machines run Linux with glibc");
+        Assert.Equal("tensor", NativeHeap.Mode);
+        var before = Mallinfo2();
+        // 40 MB: above glibc's largest mmap threshold (32 MB), below the 64 MB heaps of the arenas of threads other than the
+        // main one (this test's), which glibc maps for a larger block whatever its settings
+        using (var big = zeros(10 << 20))
+        {
+            var during = Mallinfo2();
+            Assert.Equal(before.Hblkhd, during.Hblkhd);         // no mmap'd block
+            Assert.True(during.Uordblks - before.Uordblks >= 40UL << 20, "the tensor is in the heap's arenas");
+        }
+        var after = Mallinfo2();
+        Assert.True(after.Fordblks >= 40UL << 20, "freed, it stays in the heap for the next tensor (no automatic trim)");
+        NativeHeap.Trim();                                     // the trainer's call after a sample preview hands it back
+    }
+}
