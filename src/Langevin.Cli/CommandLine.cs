@@ -4,7 +4,11 @@ using System.Text.Json.Nodes;
 namespace Langevin.Cli;
 
 /// <summary>An option a command accepts: its name (without --), the value it takes (null for a flag), its help.</summary>
-public sealed record OptionSpec(string Name, string? Value, string Help);
+public sealed record OptionSpec(string Name, string? Value, string Help)
+{
+    /// <summary>Words a flag also takes as its value, besides true / false (<c>--bf16 auto</c>); given alone, a flag is "true".</summary>
+    public IReadOnlyList<string> Words { get; init; } = [];
+}
 
 /// <summary>Parsed <c>--name value</c> / <c>--name=value</c> / <c>--flag</c> arguments, checked against a command's options.</summary>
 public sealed class ParsedArgs
@@ -29,9 +33,12 @@ public sealed class ParsedArgs
                 throw new UsageException($"{command}: unknown option --{name}; see 'langevin {command} --help'");
             if (spec.Value is null)
             {
-                if (inline is not null && inline is not ("true" or "false"))
-                    throw new UsageException($"{command}: --{name} is a flag and takes no value (or true / false)");
-                if (inline is null && i + 1 < args.Count && args[i + 1] is "true" or "false") inline = args[++i]; // --flag false
+                bool IsWord(string w) => w is "true" or "false" || spec.Words.Contains(w);
+                if (inline is not null && !IsWord(inline))
+                    throw new UsageException(spec.Words.Count == 0
+                        ? $"{command}: --{name} is a flag and takes no value (or true / false)"
+                        : $"{command}: --{name} takes no value or one of {string.Join(", ", spec.Words)} (got '{MessageText.OneLine(inline, 40)}')");
+                if (inline is null && i + 1 < args.Count && IsWord(args[i + 1])) inline = args[++i]; // --flag false, --bf16 auto
                 _values[name] = inline ?? "true";
             }
             else
@@ -114,8 +121,9 @@ public static class Help
     /// <summary>One line per option, aligned; with <paramref name="common"/> also --json (unless declared) and --help.</summary>
     public static string OptionLines(IReadOnlyList<OptionSpec> options, bool common = false)
     {
-        int width = options.Select(o => o.Name.Length + (o.Value?.Length + 1 ?? 0)).Append("json FILE".Length).Max() + 4;
-        var lines = options.Select(o => $"  {("--" + o.Name + (o.Value is null ? "" : " " + o.Value)).PadRight(width)}{o.Help}").ToList();
+        static string Shown(OptionSpec o) => (o.Value ?? (o.Words.Count > 0 ? $"[{string.Join('|', o.Words)}]" : null)) is { } v ? $"{o.Name} {v}" : o.Name;
+        int width = options.Select(o => Shown(o).Length).Append("json FILE".Length).Max() + 4;
+        var lines = options.Select(o => $"  {("--" + Shown(o)).PadRight(width)}{o.Help}").ToList();
         if (common && !options.Any(o => o.Name == "json")) lines.Add($"  {"--json FILE".PadRight(width)}also write the results as JSON to FILE");
         if (common) lines.Add($"  {"--help".PadRight(width)}show this help");
         return string.Join('\n', lines);

@@ -76,7 +76,7 @@ public sealed class TrainCommand : ICommand, IContextualHelp
         TrainResult result;
         try
         {
-            result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet"), World: world), data);
+            result = Trainer.Run(new TrainRequest(config, runDir, resume, a.Flag("quiet"), World: world, Notice: Console.WriteLine), data);
         }
         catch (LangevinException e) when (world is not null)
         {
@@ -98,6 +98,7 @@ public sealed class TrainCommand : ICommand, IContextualHelp
         a.Result["loss"] = double.IsFinite(result.LastLoss) ? result.LastLoss : null;
         a.Result["seconds"] = Math.Round(result.Elapsed.TotalSeconds, 1);
         a.Result["checkpoint"] = result.Checkpoint;
+        if (result.Config.Bf16Probe is { } probe) a.Result["bf16"] = probe.UsesBf16;
         if (world is not null)
         {
             a.Result["ranks"] = world.Size;

@@ -40,7 +40,8 @@ public static class TrainOptions
         G("seed", "N", "random seed", "seed", (c, a) => c with { Seed = a.Int("seed")!.Value }),
         G("threads", "N", "CPU threads (default: the core count)", "threads", (c, a) => c with { Threads = a.Int("threads") }),
         G("device", "cpu|cuda", "compute device", "device", (c, a) => c with { Device = a.String("device")! }),
-        G("bf16", null, "mixed precision: forward and backward in bfloat16, fp32 master weights, optimizer and EMA (fast on CPUs with AVX512_BF16; docs/benchmarks.md)", "bf16", (c, a) => c with { Bf16 = a.Flag("bf16") }),
+        new(new OptionSpec("bf16", null, "mixed precision: forward and backward in bfloat16, fp32 master weights, optimizer and EMA; --bf16 auto: only if a probe of the first step measures it ≥ 5% faster on this CPU (docs/benchmarks.md)") { Words = ["auto", "on", "off"] },
+            ["bf16", "bf16_probe"], (c, a) => c with { Bf16 = Bf16Modes.Parse(a.String("bf16")!)!.Value }),
         G("flip", null, "random horizontal flips of images", "horizontal_flip", (c, a) => c with { HorizontalFlip = a.Flag("flip") }),
         G("limit", "N", "use only the first N training items", "data_limit", (c, a) => c with { DataLimit = a.Int("limit") }),
         N("net", "auto|mlp|unet|adm", "network (auto: mlp for points, unet for images; adm: improved-DDPM U-Net)", "kind", (n, a) => n with { Kind = a.String("net")! }),
@@ -122,7 +123,7 @@ public static class TrainOptions
     }
 
     /// <summary>The settings --resume may change: the run's length and how it reports.</summary>
-    public static readonly IReadOnlyList<string> ChangeableOnResume = ["steps", "checkpoint_every", "sample_every", "log_every", "threads", "bf16"];
+    public static readonly IReadOnlyList<string> ChangeableOnResume = ["steps", "checkpoint_every", "sample_every", "log_every", "threads", "bf16", "bf16_probe"];
 
     /// <summary>
     /// The first fixed setting that <paramref name="rebuilt"/> (the resume command's options over the run's config) changes

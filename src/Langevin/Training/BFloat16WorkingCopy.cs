@@ -68,6 +68,9 @@ public sealed class BFloat16WorkingCopy : IDisposable
         PullWeights();
     }
 
+    /// <summary>Whether a network can have a working copy: a network of x, or of (x, conditioning).</summary>
+    public static bool CanWrap(nn.Module network) => network is nn.Module<Tensor, Tensor, Tensor> or nn.Module<Tensor, Tensor>;
+
     /// <summary>The conditioning stays as given: networks embed it in fp32 and cast the embedding to x's dtype.</summary>
     static Tensor ToBFloat16(Tensor x) => x.is_floating_point() ? x.to_type(ScalarType.BFloat16) : x;
 

@@ -81,6 +81,16 @@ public sealed class MethodState : IDisposable
         foreach (var name in _numbers.Keys.ToList()) _numbers[name] = [.. other._numbers[name]];
     }
 
+    /// <summary>An independent copy (tensors cloned), e.g. to put the state back after steps that must leave no trace.</summary>
+    public MethodState Clone()
+    {
+        using var _ = no_grad();
+        var copy = new MethodState();
+        foreach (var (name, t) in _tensors) copy._tensors[name] = t.clone();
+        foreach (var (name, v) in _numbers) copy._numbers[name] = [.. v];
+        return copy;
+    }
+
     public void Dispose()
     {
         foreach (var t in _tensors.Values) t.Dispose();

@@ -44,8 +44,14 @@ public sealed record TrainConfig
     public int? Threads { get; init; }
     public string Device { get; init; } = "cpu";
     public bool HorizontalFlip { get; init; }
-    /// <summary>Mixed precision: forward and backward in bfloat16, fp32 master weights (<see cref="BFloat16WorkingCopy"/>).</summary>
-    public bool Bf16 { get; init; }
+    /// <summary>Mixed precision: forward and backward in bfloat16, fp32 master weights (<see cref="BFloat16WorkingCopy"/>): off, on,
+    /// or auto — a probe of the run's first step decides (<see cref="Training.Bf16Probe"/>).</summary>
+    public Bf16Mode Bf16 { get; init; }
+    /// <summary>What <c>bf16: auto</c> measured and chose when the run started (set by the trainer; null otherwise).</summary>
+    public Bf16Probe? Bf16Probe { get; init; }
+    /// <summary>Whether the run trains in bf16: on, or auto where the probe chose it.</summary>
+    [JsonIgnore]
+    public bool TrainsInBf16 => Bf16 == Bf16Mode.On || (Bf16 == Bf16Mode.Auto && Bf16Probe?.UsesBf16 == true);
     public int? DataLimit { get; init; }
     public NetworkConfig Network { get; init; } = new();
 
@@ -135,7 +141,7 @@ public sealed record TrainConfig
         if (SampleEvery < 0) throw new SettingException("sample_every", SampleEvery, "must be ≥ 0");
         if (LogEvery < 1) throw new SettingException("log_every", LogEvery, "must be ≥ 1");
         if (WarmupSteps < 0) throw new SettingException("warmup_steps", WarmupSteps, "must be ≥ 0");
-        if (Bf16 && MethodRegistry.Of(Settings).Bf16Refusal is { } why) throw new SettingException("bf16", true, $"is not available for method {Method} ({why})");
+        if (Bf16 == Bf16Mode.On && MethodRegistry.Of(Settings).Bf16Refusal is { } why) throw new SettingException("bf16", "on", $"is not available for method {Method} ({why})");
         Network.Validate();
         Settings.Validate();
     }

@@ -10,8 +10,9 @@ namespace Langevin.Training;
 /// <param name="Previews">Whether sample pictures are drawn (every --sample-every steps and at the end); off for tests and scripts that sample themselves.</param>
 /// <param name="World">data-parallel ranks (<see cref="Distributed.DataParallel.FromEnvironment"/>); null: one process. Each rank
 /// trains on the config's batch size, so N ranks train at N times it; rank 0 alone writes the run folder.</param>
+/// <param name="Notice">receives lines worth telling the user before training starts (what <c>bf16: auto</c> chose).</param>
 public sealed record TrainRequest(TrainConfig Config, string RunDir, bool Resume = false, bool Quiet = false, bool Previews = true,
-    Distributed.DataParallel? World = null);
+    Distributed.DataParallel? World = null, Action<string>? Notice = null);
 
 /// <param name="StepsTrained">steps taken by this call (0 when a resumed run had none left).</param>
 public sealed record TrainResult(string RunDir, long Step, double LastLoss, string Checkpoint, TimeSpan Elapsed, TrainConfig Config, long StepsTrained = 0);
@@ -59,6 +60,8 @@ public static class Trainer
             {
                 Steps = config.Steps, CheckpointEvery = config.CheckpointEvery, SampleEvery = config.SampleEvery,
                 LogEvery = config.LogEvery, Threads = config.Threads, Bf16 = config.Bf16,
+                // auto keeps the decision it made when the run started: the same arithmetic as before the stop
+                Bf16Probe = config.Bf16 == Bf16Mode.Auto ? resumeFrom.Config.Bf16Probe : null,
             };
         }
         else if (run.LatestCheckpoint() is not null)
@@ -84,21 +87,28 @@ public static class Trainer
         CheckClasses(config, method, labels);
         var world = request.World is { Size: > 1 } w ? w : null;
         bool root = world is null || world.IsRoot;
+        method.To(device);
+        using var trainData = data.to(float32).to(device);
+        using var trainLabels = labels?.to(int64).to(device);
+        var plan = new StagePlan(method.Stages, method.Components.Where(c => c.Trainable).Select(c => c.Name).ToHashSet());
+        if (config.Bf16 == Bf16Mode.Auto && config.Bf16Probe is null)
+        {
+            config = config with { Bf16Probe = ProbeBf16(method, create, config, itemShape, device, trainData, trainLabels, plan, world) };
+            if (root) request.Notice?.Invoke(config.Bf16Probe.Describe());
+        }
         // everything is checked: only now does the run folder appear (a refused command leaves nothing behind)
         if (root)
         {
             Directory.CreateDirectory(run.Root);
             AtomicFile.WriteAllText(run.ConfigPath, config.ToJson());
         }
-        method.To(device);
-        // --bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
-        using var working = config.Bf16 ? create(config, itemShape) : null;
+        // bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
+        using var working = config.TrainsInBf16 ? create(config, itemShape) : null;
         working?.To(device);
         var parts = new List<TrainedComponent>();
         using var disposeParts = new DisposeAll(parts);
         foreach (var c in method.Components.Where(c => c.Trainable))
             parts.Add(new TrainedComponent(c, working?.Component(c.Name), config, world));
-        var plan = new StagePlan(method.Stages, parts.Select(p => p.Name).ToHashSet());
         long start = 0;
         string lastCheckpoint = "";
         if (resumeFrom is not null)
@@ -120,8 +130,6 @@ public static class Trainer
         // the per-item draws of a method that makes them all through ItemDraws are sliced by rank (exactly one process at N·B);
         // any other method's ranks draw independently, from a generator seeded by (seed, step, rank)
         bool sliced = world is not null && method is IItemSlicedDraws;
-        using var trainData = data.to(float32).to(device);
-        using var trainLabels = labels?.to(int64).to(device);
         using var log = root ? TrainingLog.Open(run.LogPath, resumeFrom is null ? null : start) : null;
         using var gen = new Generator((ulong)config.Seed, device);
         var context = new Context(config, parts, trainData, trainLabels, gen, () => lastCheckpoint, world);
@@ -189,6 +197,53 @@ public static class Trainer
         return new TrainResult(run.Root, step, lastLoss, lastCheckpoint, clock.Elapsed, config, step - start);
     }
 
+    /// <summary>
+    /// <c>bf16: auto</c>: times the method's first step in fp32 and in bf16 mixed precision (<see cref="Bf16Probe.Measure"/>) on a
+    /// bf16 working instance of its own, with gradients computed and dropped — no optimizer step, no EMA — and the networks'
+    /// buffers (e.g. spectral-norm vectors) and the method state put back, so the run that follows is the one it would have
+    /// been with the chosen precision given from the start.
+    /// </summary>
+    static Bf16Probe ProbeBf16(IGenerativeMethod method, Func<TrainConfig, long[], IGenerativeMethod> create, TrainConfig config, long[] itemShape,
+        Device device, Tensor data, Tensor? labels, StagePlan plan, Distributed.DataParallel? world)
+    {
+        if (MethodRegistry.Of(config.Settings).Bf16Refusal is { } why) return Bf16Probe.Refused($"the {config.Method} method does not train in bf16: {why}");
+        if (method.Components.FirstOrDefault(c => c.Trainable && !BFloat16WorkingCopy.CanWrap(c.Module)) is { } other)
+            return Bf16Probe.Refused($"the {config.Method} method's '{other.Name}' network has no bf16 working copy");
+        using var working = create(config, itemShape);
+        working.To(device);
+        working.State.CopyFrom(method.State);
+        var saved = method.Components.Select(c => (c.Module, State: c.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()))).ToList();
+        using var savedState = method.State.Clone();
+        var parts = new List<TrainedComponent>();
+        using var disposeParts = new DisposeAll(parts);
+        foreach (var c in method.Components.Where(c => c.Trainable))
+            parts.Add(new TrainedComponent(c, working.Component(c.Name), config, null));
+        using var gen = new Generator((ulong)config.Seed, device);
+        var context = new Context(config, parts, data, labels, gen, () => "", null, probing: true);
+        foreach (var p in parts) p.Train();
+        void Step(bool bf16)
+        {
+            using var scope = NewDisposeScope();
+            ulong seed = StepSeed(config.Seed, 1);
+            gen.manual_seed((long)seed);
+            manual_seed((long)(seed >> 1));
+            context.Begin(1, plan.At(1));
+            (bf16 ? working : method).Step(context, context.NextBatch());
+        }
+        var probe = Bf16Probe.Measure(Step, agree: world is null ? null : world.Mean);
+        using (no_grad())
+        {
+            foreach (var (module, state) in saved)
+                foreach (var (name, t) in module.state_dict())
+                {
+                    t.copy_(state[name]);
+                    state[name].Dispose();
+                }
+        }
+        method.State.CopyFrom(savedState);
+        return probe;
+    }
+
     /// <summary>The seed of step k's generators: SplitMix64 of (seed, k), so steps are independent of history.</summary>
     public static ulong StepSeed(int seed, long step) => Seeds.Of(seed, step, Seeds.Steps);
 
@@ -233,7 +288,7 @@ public static class Trainer
             if (working is not null)
             {
                 _working = working.Module;
-                _bf16 = working.Module is nn.Module<Tensor, Tensor, Tensor> or nn.Module<Tensor, Tensor>
+                _bf16 = BFloat16WorkingCopy.CanWrap(working.Module)
                     ? new BFloat16WorkingCopy(Master, working.Module)
                     : throw new SettingException("bf16", true, $"is not available for the {config.Method} method's '{Name}' network");
             }
@@ -273,6 +328,16 @@ public static class Trainer
             _bf16?.PullWeights();
         }
 
+        /// <summary>The gradients of <paramref name="loss"/> computed (through the working copy under bf16) and dropped: a step's cost without its update.</summary>
+        public void BackwardOnly(Tensor loss)
+        {
+            Optimizer.ZeroGrad();
+            _bf16?.ZeroWorkingGradients();
+            loss.backward();
+            _bf16?.PushGradients();
+            Optimizer.ZeroGrad();
+        }
+
         /// <summary>Zero, backward, (bf16: push), clip, step, EMA, (bf16: pull). Returns the gradient norm.</summary>
         public double Update(Tensor loss, double lossValue)
         {
@@ -303,9 +368,9 @@ public static class Trainer
         public void Dispose() { foreach (var p in parts) p.Dispose(); }
     }
 
-    /// <summary>The trainer's side of <see cref="ITrainingContext"/>.</summary>
+    /// <summary>The trainer's side of <see cref="ITrainingContext"/>; <paramref name="probing"/>: updates only compute gradients (<see cref="ProbeBf16"/>).</summary>
     sealed class Context(TrainConfig config, IReadOnlyList<TrainedComponent> parts, Tensor data, Tensor? labels, Generator gen, Func<string> lastCheckpoint,
-        Distributed.DataParallel? world) : ITrainingContext
+        Distributed.DataParallel? world, bool probing = false) : ITrainingContext
     {
         readonly Dictionary<string, TrainedComponent> _byName = parts.ToDictionary(p => p.Name);
 
@@ -335,6 +400,11 @@ public static class Trainer
             if (world is not null) value = world.Mean(value);   // the logged loss is the whole batch's; a NaN on any rank stops all
             if (!double.IsFinite(value))
                 Stop($"{(parts.Count == 1 ? "the loss" : $"the loss of {component}")} became {value} at step {Step}", "lowering the learning rate or raising the gradient clip");
+            if (probing)
+            {
+                part.BackwardOnly(loss);
+                return double.NaN;
+            }
             return part.Update(loss, value);
         }
 

@@ -127,14 +127,14 @@ public class BFloat16WorkingCopyTests
         string fp32Dir = Directory.CreateTempSubdirectory("langevin-test-").FullName;
         string bf16Dir = Directory.CreateTempSubdirectory("langevin-test-").FullName;
         Trainer.Run(new TrainRequest(config, fp32Dir, Quiet: true), data);
-        var result = Trainer.Run(new TrainRequest(config with { Bf16 = true }, bf16Dir, Quiet: true), data);
+        var result = Trainer.Run(new TrainRequest(config with { Bf16 = Bf16Mode.On }, bf16Dir, Quiet: true), data);
 
         var fp32Losses = TrainingLog.ReadLosses(Path.Combine(fp32Dir, "log.jsonl"));
         var bf16Losses = TrainingLog.ReadLosses(Path.Combine(bf16Dir, "log.jsonl"));
         Assert.Equal(4, bf16Losses.Count);
         Assert.NotEqual(fp32Losses[0].Loss, bf16Losses[0].Loss);        // it did run in bf16 …
         Assert.Equal(fp32Losses[0].Loss, bf16Losses[0].Loss, 0.02 * fp32Losses[0].Loss);   // … on the same batch and noise
-        Assert.Contains("\"bf16\": true", File.ReadAllText(Path.Combine(bf16Dir, "config.json")));
+        Assert.Contains("\"bf16\": \"on\"", File.ReadAllText(Path.Combine(bf16Dir, "config.json")));
         using var checkpoint = Checkpoint.Load(result.Checkpoint);
         Assert.All(checkpoint.Model.Values, w => Assert.Equal(ScalarType.Float32, w.dtype));
         Assert.All(checkpoint.Optimizer.Values, w => Assert.Equal(ScalarType.Float32, w.dtype));

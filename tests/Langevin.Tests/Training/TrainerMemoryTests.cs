@@ -25,7 +25,7 @@ public class TrainerMemoryTests
         var config = new TrainConfig
         {
             Data = "test-images", Steps = steps, BatchSize = 8, LearningRate = 1e-3, CheckpointEvery = 2,
-            SampleEvery = 2, LogEvery = 1, Seed = 1, Threads = 1, Bf16 = bf16,
+            SampleEvery = 2, LogEvery = 1, Seed = 1, Threads = 1, Bf16 = bf16 ? Bf16Mode.On : Bf16Mode.Off,
             Network = new NetworkConfig { Kind = "unet", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1, AttnResolutions = [4] },
             Settings = new DdpmConfig { SampleSteps = 2 },
         };

@@ -15,18 +15,18 @@ namespace Langevin.Tests.Training;
 /// <summary>The training core: components with their own optimizers and EMAs, stages, method state, exact resume for every method.</summary>
 public class TrainingCoreTests(ITestOutputHelper output)
 {
-    static bool Same(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    internal static bool Same(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
-    static string TempDir() => Directory.CreateTempSubdirectory("langevin-core-").FullName;
+    internal static string TempDir() => Directory.CreateTempSubdirectory("langevin-core-").FullName;
 
-    static Tensor Points(long n = 256, int dim = 2, double mean = 1, double std = 0.5, ulong seed = 11)
+    internal static Tensor Points(long n = 256, int dim = 2, double mean = 1, double std = 0.5, ulong seed = 11)
     {
         using var g = new Generator(seed);
         return randn([n, dim], generator: g) * std + mean;
     }
 
     /// <summary>A few steps of any registered method on 2-D points, with small networks and short chains.</summary>
-    static TrainConfig Tiny(string method, long steps, string? denoiser = null) => new()
+    internal static TrainConfig Tiny(string method, long steps, string? denoiser = null) => new()
     {
         Settings = MethodRegistry.Get(method).DefaultConfig() switch
         {
@@ -143,7 +143,7 @@ public class TrainingCoreTests(ITestOutputHelper output)
         var config = Tiny("gan", 20) with { Settings = new GanConfig { CriticSteps = 2, R1Every = 1000 } };
         string fp32 = TempDir(), bf16 = TempDir();
         Trainer.Run(new TrainRequest(config, fp32, Quiet: true, Previews: false), data);
-        Trainer.Run(new TrainRequest(config with { Bf16 = true }, bf16, Quiet: true, Previews: false), data);
+        Trainer.Run(new TrainRequest(config with { Bf16 = Bf16Mode.On }, bf16, Quiet: true, Previews: false), data);
         double[] Disc(string dir) => [.. File.ReadAllLines(Path.Combine(dir, "log.jsonl")).Select(l => JsonNode.Parse(l)!["loss_disc"]!.GetValue<double>())];
         var (a, b) = (Disc(fp32), Disc(bf16));
         double worst = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
