@@ -37,7 +37,8 @@ public sealed class SampleCommand : ICommand
         new("grid", "FILE.png", "a picture of the samples (image grid or scatter plot)"),
         new("gif", "FILE.gif", "an animation of the sampling trajectory (one frame per noise level)"),
         .. GuidanceOptions.Specs,
-        new("batch", "B", "draw the N samples B at a time (catalog samplers default: 2^17 values per batch, 167 28×28 images; a method's own sampler: all N); item i starts from noise seeded by (seed, i), so a deterministic sampler gives the same samples at any B"),
+        new("batch", "B", "draw the N samples B at a time (catalog samplers default: as many as --memory allows, measured on the model; with --shard 2^17 values per batch, 167 28×28 images; a method's own sampler: all N); a catalog sampler draws sample i's start noise and chain noise from generators seeded by (seed, i), so it gives the same samples at any B"),
+        new("memory", "SIZE", "catalog samplers without --batch: keep the process's resident memory within SIZE, e.g. 2G or 800M (default 1G)"),
         new("shard", "I/N", "draw only shard I of N (0-based): a contiguous run of whole batches; shards run with the same --n, --batch and --seed give, merged (langevin merge), exactly the unsharded samples; needs --out, beside which it writes FILE.shard.json"),
         new("compose", "RUN[,RUN...]", "energy models: sample the product of densities, exp(−E_run − E_RUN...), with --compose-sampler (default: --run's own sampler and settings; --steps: its chain length)"),
         new("compose-sampler", "own|ais", "energy models, with --compose or --run alone: own = --run's sampler (SGLD/PGD; cold, a chain stays in the well it falls into; default), ais = annealed importance sampling of exp(−Σ E_i/T_i): MALA moves from the uniform box down a temperature ladder, with resampling, so every well gets its mass"),
@@ -89,11 +90,13 @@ public sealed class SampleCommand : ICommand
         var request = new DrawRequest
         {
             N = n, Sampler = a.String("sampler"), Steps = a.Int("steps"), Catalog = Request(a), OwnOptions = SamplerOptionsGiven(a),
-            Batch = a.Int("batch"), Shard = shard, Noise = noise, Guidance = guidance,
+            Batch = a.Int("batch"), Shard = shard, Noise = noise, Guidance = guidance, MemoryBudget = Memory(a),
         };
         using var draw = MethodSampling.Run(method, request, gen, ProgressRunners.Display(a.Flag("quiet")), onFrame);
         if (draw.Report is { } report) Console.WriteLine(report);
+        if (draw.BatchNote is { } batchNote) Console.WriteLine(batchNote);
         a.Result["nfe"] = draw.Evaluations;
+        if (draw.Batch > 0) a.Result["batch"] = draw.Batch;
         if (draw.CatalogResult is { } result) Record(a, request.Catalog! with { Sampler = draw.Sampler }, result);
         if (guidance is not null)
         {
@@ -133,6 +136,11 @@ public sealed class SampleCommand : ICommand
         RecordFiles(a, n, outPath, gridPath, gifPath);
         return 0;
     }
+
+    /// <summary>--memory SIZE in bytes (null when not given).</summary>
+    static long? Memory(ParsedArgs a) => a.String("memory") is { } text
+        ? SamplingBudget.ParseSize(text) ?? throw new UsageException($"--memory must be a size such as 1.5G or 800M (got '{MessageText.OneLine(text, 40)}')")
+        : null;
 
     /// <summary>`--model analytic:FILE.json`: the exact denoiser of a Gaussian mixture under any sampler and process.</summary>
     int RunAnalytic(ParsedArgs a, GaussianMixtureScore analytic, int n, Tensor? noise, string? outPath, string? gridPath)

@@ -21,8 +21,12 @@ public sealed record DrawRequest
     public SamplerRequest? Catalog { get; init; }
     /// <summary>Options of the method's own sampler, by name (e.g. "start" → "buffer" for an EBM).</summary>
     public IReadOnlyDictionary<string, string>? OwnOptions { get; init; }
-    /// <summary>Items per block (default: <see cref="SamplingBlocks.DefaultBatch"/> for catalog samplers, all N for a method's own).</summary>
+    /// <summary>Items per block (default: for catalog samplers as many as <see cref="MemoryBudget"/> allows, or
+    /// <see cref="SamplingBlocks.DefaultBatch"/> for a shard; all N for a method's own).</summary>
     public int? Batch { get; init; }
+    /// <summary>Resident memory the process may reach while a catalog sampler draws (bytes; default <see cref="SamplingBudget.DefaultBytes"/>):
+    /// sets the batch when none is given.</summary>
+    public long? MemoryBudget { get; init; }
     /// <summary>Only this shard's blocks (their samples, in item order); null: all N.</summary>
     public SampleShard? Shard { get; init; }
     public Tensor? Noise { get; init; }
@@ -40,6 +44,10 @@ public sealed record Draw(Tensor Samples, int Evaluations, string Sampler, strin
     /// <summary>Classifier forward + backward passes per sample (classifier guidance), besides <see cref="Evaluations"/>.</summary>
     public int ClassifierEvaluations { get; init; }
 
+    /// <summary>Samples per block, and how that was chosen when no batch was given (<see cref="SamplingBudget"/>).</summary>
+    public int Batch { get; init; }
+    public string? BatchNote { get; init; }
+
     public void Dispose() => Samples.Dispose();
 }
 
@@ -56,9 +64,28 @@ public static class MethodSampling
     }
 
     /// <summary>The items per block of a draw: the request's batch, else all N for a method's own sampler (some take their N
-    /// samples along shared chains) and <see cref="SamplingBlocks.DefaultBatch"/> for a catalog sampler.</summary>
-    public static int BatchOf(IGenerativeMethod method, DrawRequest r) =>
-        Math.Min(r.N, r.Batch ?? (r.Guidance is not null || UsesCatalog(method, r) ? SamplingBlocks.DefaultBatch(method.ItemShape) : r.N));
+    /// samples along shared chains), and for a catalog sampler <see cref="SamplingBlocks.DefaultBatch"/> when drawing a shard
+    /// (every machine must cut the same blocks) and otherwise what the memory budget allows (<see cref="SamplingBudget"/>;
+    /// <paramref name="note"/> says how it was chosen).</summary>
+    public static int BatchOf(IGenerativeMethod method, DrawRequest r, out string? note)
+    {
+        note = null;
+        if (r.Batch is { } given) return Math.Min(r.N, given);
+        if (r.Guidance is null && !UsesCatalog(method, r)) return r.N;
+        if (r.Shard is not null || method is not IDenoisingMethod denoising) return Math.Min(r.N, SamplingBlocks.DefaultBatch(method.ItemShape));
+        method.Eval();
+        var cost = SamplingBudget.Measure(denoising.Denoiser, method.ItemShape, method.Device());
+        if (cost is null) return Math.Min(r.N, SamplingBlocks.DefaultBatch(method.ItemShape));
+        long budget = r.MemoryBudget ?? SamplingBudget.DefaultBytes;
+        // classifier-free guidance runs the network on two batches at once; classifier guidance adds the classifier's backward
+        int calls = 1 + (r.Guidance?.Scales.Cfg > 0 ? 1 : 0) + (r.Guidance?.Classifier is not null ? 1 : 0);
+        int batch = cost.BatchWithin(budget, calls);
+        note = $"batch {Math.Min(r.N, batch)}: {cost.PerSampleBytes / 1e6:F2} MB per sample measured, {cost.ResidentBytes / 1e9:F2} GB resident, budget {budget / 1e9:F2} GB";
+        return Math.Min(r.N, batch);
+    }
+
+    /// <summary><see cref="BatchOf(IGenerativeMethod, DrawRequest, out string?)"/> without the note.</summary>
+    public static int BatchOf(IGenerativeMethod method, DrawRequest r) => BatchOf(method, r, out _);
 
     /// <summary>Draws <see cref="DrawRequest.N"/> samples; <paramref name="onFrame"/> gets states along the way (data space) for a trajectory picture.</summary>
     public static Draw Run(IGenerativeMethod method, DrawRequest r, Generator gen, ProgressRunner progress, Action<Tensor>? onFrame = null)
@@ -83,7 +110,8 @@ public static class MethodSampling
         if (r.Sampler is not null && method is not IDenoisingMethod && !method.SamplerNames.Contains(r.Sampler))
             throw SamplingRefusals.Sampler($"a {method.Config.Method} model", string.Join(", ", method.SamplerNames), r.Sampler);
         var settings = new SamplerSettings(r.Sampler, r.Steps, r.OwnOptions ?? new Dictionary<string, string>());
-        var blocks = Blocks(r, BatchOf(method, r));
+        int batch = BatchOf(method, r);
+        var blocks = Blocks(r, batch);
         int nfe = method.FunctionEvaluationsWith(settings);
         var outputs = new Tensor[blocks.Count];
         try
@@ -101,7 +129,7 @@ public static class MethodSampling
             });
             var samples = outputs.Length == 1 ? outputs[0] : cat(outputs, 0);
             onFrame?.Invoke(samples);
-            return new Draw(samples, nfe, r.Sampler ?? method.SamplerNames[0], (method as ISamplingReport)?.LastSampling, null) { FirstItem = blocks[0].Start };
+            return new Draw(samples, nfe, r.Sampler ?? method.SamplerNames[0], (method as ISamplingReport)?.LastSampling, null) { FirstItem = blocks[0].Start, Batch = batch };
         }
         finally
         {
@@ -121,7 +149,8 @@ public static class MethodSampling
         var request = (r.Catalog ?? new SamplerRequest()) with { Sampler = r.Sampler!, Steps = r.Steps };
         if (r.OwnOptions is { } given) MethodSamplers.RefuseOwnOnly(given.ContainsKey);
         method.Eval();
-        var blocks = Blocks(r, BatchOf(method, r));
+        int batch = BatchOf(method, r, out string? batchNote);
+        var blocks = Blocks(r, batch);
         long seed = gen.initial_seed();
         if (r.Noise is { } noiseGiven && !noiseGiven.shape.Skip(1).SequenceEqual(method.ItemShape))
             throw SettingException.About("noise", "", $"shape [{string.Join(", ", noiseGiven.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
@@ -146,6 +175,7 @@ public static class MethodSampling
                     int done0 = i * expected;
                     var z = r.Noise?.narrow(0, start, count).to(float32) ?? SamplingBlocks.ItemNoise(seed, start, count, method.ItemShape);
                     using var blockGen = SamplingBlocks.BlockGenerator(seed, start, gen.device);
+                    using var perSample = Samplers.SamplerNoise.PerItem(seed, start, count, gen.device);   // the same samples at any batch
                     var guided = r.Guidance?.For(r.Guidance.Labels.narrow(0, start, count), method);
                     result = SamplerCatalog.Run(guided ?? method.Denoiser, z.to(gen.device), request, method.Process, blockGen,
                         (done, _) => p.Report(done0 + done), i == 0 ? onSample : null);
@@ -159,7 +189,10 @@ public static class MethodSampling
             var samples = cat(outputs, 0);
             result = result! with { Evaluations = maxEvaluations };
             string report = Describe(request, result) + (classifierEvaluations > 0 ? $" + classifier forward+backward {classifierEvaluations}" : "");
-            return new Draw(samples, maxEvaluations, request.Sampler, report, result) { ClassifierEvaluations = classifierEvaluations, FirstItem = blocks[0].Start };
+            return new Draw(samples, maxEvaluations, request.Sampler, report, result)
+            {
+                ClassifierEvaluations = classifierEvaluations, FirstItem = blocks[0].Start, Batch = batch, BatchNote = batchNote,
+            };
         }
         finally
         {

@@ -49,7 +49,7 @@ public static class DiffusionSamplers
             double gamma = churn > 0 && sigma >= tMin && sigma <= tMax ? Math.Min(churn / steps, Math.Sqrt(2) - 1) : 0;
             double sigmaHat = sigma * (1 + gamma);                                   // Alg. 2 l. 5
             var xHat = gamma > 0                                                      // Alg. 2 l. 6: x̂ = x + √(σ̂² − σ²) ε
-                ? x + Math.Sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device)
+                ? x + Math.Sqrt(sigmaHat * sigmaHat - sigma * sigma) * sNoise * SamplerNoise.Like(x, gen)
                 : x;
             var denoised = d.AtStep(i, xHat, sigmaHat, next);
             return HeunStep(d, xHat, denoised, tensor(sigmaHat, float64), tensor(next, float64), next == 0); // Alg. 2 l. 7–11
@@ -160,7 +160,7 @@ public static class DiffusionSamplers
                 DdpmVariance.FixedLarge => AddNoise(mean, Math.Sqrt(large), gen),
                 // Σ = exp(v log β_t + (1 − v) log β̃_t) (Nichol & Dhariwal 2021, Eq. 15); β̃ = 0 at ᾱ_prev = 1 floored at 1e-20 as diffusers
                 DdpmVariance.Learned => mean + (0.5 * (v! * Math.Log(large) + (1 - v!) * Math.Log(Math.Max(small, 1e-20)))).exp()
-                    * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device),
+                    * SamplerNoise.Like(x, gen),
                 _ => AddNoise(mean, Math.Sqrt(small), gen),
             };
         });
@@ -402,7 +402,7 @@ public static class DiffusionSamplers
             for (int c = 0; c < correctorSteps; c++)
             {
                 var score = ((c == 0 ? d.AtStep(i, x, sigma, next) : d.At(x, sigma)) - x) / (sigma * sigma);
-                var z = randn(x.shape, generator: gen, dtype: x.dtype, device: x.device);
+                var z = SamplerNoise.Like(x, gen);
                 double eps = 2 * Math.Pow(snr * MeanNorm(z) / MeanNorm(score), 2);      // Alg. 4: ε = 2α (r ‖z‖/‖s‖)², α = 1
                 x = x + eps * score + Math.Sqrt(2 * eps) * z;
             }
@@ -432,7 +432,7 @@ public static class DiffusionSamplers
     public static Tensor ToD(Tensor x, Tensor sigma, Tensor denoised) => (x - denoised) / sigma.Broadcast(x);
 
     static Tensor AddNoise(Tensor x, double std, Generator? gen) =>
-        std > 0 ? x + std * randn(x.shape, generator: gen, dtype: x.dtype, device: x.device) : x;
+        std > 0 ? x + std * SamplerNoise.Like(x, gen) : x;
 
     /// <summary>
     /// The loop the one-state samplers share (here and in <see cref="Langevin.Cld.CldSamplers"/>): a copy of x, no_grad, and per step

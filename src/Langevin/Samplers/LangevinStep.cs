@@ -10,7 +10,7 @@ public static class LangevinStep
 {
     public static Tensor Apply(Tensor x, Tensor score, double alpha, Generator? gen)
     {
-        var z = randn(x.shape, generator: gen, dtype: x.dtype, device: x.device);
+        var z = SamplerNoise.Like(x, gen);   // per sample inside SamplerNoise.PerItem
         return x + alpha * score + Math.Sqrt(2 * alpha) * z;
     }
 }
