@@ -1,9 +1,13 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Langevin.Training;
 
 namespace Langevin.Bench;
 
 /// <summary>Timing helpers and facts about the machine the numbers came from.</summary>
-internal static class Machine
+internal static partial class Machine
 {
     /// <summary>1-minute load average: other processes on a small machine skew every timing.</summary>
     public static double LoadAverage()
@@ -14,6 +18,78 @@ internal static class Machine
             return double.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (IOException) { return double.NaN; }
+    }
+
+    /// <summary>The CPU flags that decide which kernels libtorch and oneDNN can use (AVX-512, its bf16/VNNI parts, AMX).</summary>
+    static readonly string[] FlagsThatMatter = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8"];
+
+    /// <summary>
+    /// The machine a benchmark ran on: CPU model, the flags that matter, cores, threads, TorchSharp / libtorch / oneDNN
+    /// versions, how the C heap is set up, and the load average now (take it again at the end).
+    /// </summary>
+    public static JsonObject Describe(int threads)
+    {
+        string model = "unknown", flags = "";
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+            {
+                if (model == "unknown" && line.StartsWith("model name", StringComparison.Ordinal)) model = line[(line.IndexOf(':') + 1)..].Trim();
+                if (flags.Length == 0 && line.StartsWith("flags", StringComparison.Ordinal)) flags = line[(line.IndexOf(':') + 1)..];
+            }
+        }
+        catch (IOException) { }
+        var present = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        return new JsonObject
+        {
+            ["cpu"] = model,
+            ["cpu_flags"] = string.Join(' ', FlagsThatMatter.Where(present.Contains)),
+            ["cores"] = Environment.ProcessorCount,
+            ["threads"] = threads,
+            ["torchsharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(3),
+            ["libtorch"] = LibTorchVersion(),
+            ["onednn"] = OneDnnVersion(),
+            ["native_heap"] = NativeHeap.Mode,
+            ["load_start"] = LoadAverage(),
+        };
+    }
+
+    /// <summary>One line of <see cref="Describe"/> for the human-readable output.</summary>
+    public static string Line(JsonObject m) =>
+        $"machine: {m["cpu"]} ({m["cpu_flags"]}), {m["cores"]} cores, threads {m["threads"]}; TorchSharp {m["torchsharp"]}, libtorch {m["libtorch"]}, " +
+        $"oneDNN {m["onednn"]}; C heap {m["native_heap"]}; load {m["load_start"]}";
+
+    /// <summary>The libtorch package this program was built against (from its deps.json), e.g. "2.10.0".</summary>
+    static string LibTorchVersion()
+    {
+        try
+        {
+            string deps = Path.Combine(AppContext.BaseDirectory, "Langevin.Bench.deps.json");
+            var m = LibTorchPackage().Match(File.ReadAllText(deps));
+            return m.Success ? m.Groups[1].Value : "unknown";
+        }
+        catch (IOException) { return "unknown"; }
+    }
+
+    [GeneratedRegex("\"libtorch-cpu-[a-z0-9-]+/([0-9.]+)\"")]
+    private static partial Regex LibTorchPackage();
+
+    [StructLayout(LayoutKind.Sequential)]
+    struct DnnlVersion { public int Major, Minor, Patch; public IntPtr Hash; public uint CpuRuntime, GpuRuntime; }
+
+    [DllImport("libtorch_cpu.so", EntryPoint = "dnnl_version")]
+    static extern IntPtr DnnlVersionOf();
+
+    /// <summary>oneDNN's version as libtorch carries it (libtorch is loaded by then: the caller has made tensors).</summary>
+    static string OneDnnVersion()
+    {
+        try
+        {
+            using var _ = TorchSharp.torch.zeros(1);          // libtorch loaded
+            var v = Marshal.PtrToStructure<DnnlVersion>(DnnlVersionOf());
+            return $"{v.Major}.{v.Minor}.{v.Patch}";
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return "unknown"; }
     }
 
     /// <summary>Median wall time in ms of <paramref name="reps"/> calls after <paramref name="warmup"/> untimed ones.</summary>

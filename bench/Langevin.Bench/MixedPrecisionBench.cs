@@ -21,6 +21,8 @@ internal static class MixedPrecisionBench
     public static int Run(ReferenceUNetBench.Options o)
     {
         torch.set_num_threads(o.Threads);
+        var machine = Machine.Describe(o.Threads);
+        Console.WriteLine(Machine.Line(machine));
         double loadStart = Machine.LoadAverage();
         manual_seed(0);
         using var master = new UNet(UNetConfig.Reference);
@@ -89,6 +91,7 @@ internal static class MixedPrecisionBench
         Console.WriteLine($"mixed / fp32                {mixedMedian / fp32Median:F3} (medians), {pairRatio:F3} (median of per-pair ratios)");
         Console.WriteLine(new JsonObject
         {
+            ["machine"] = machine,
             ["pairs"] = o.TrainReps,
             ["fp32_train_ms"] = Math.Round(fp32Median, 2),
             ["bf16_mixed_train_ms"] = Math.Round(mixedMedian, 2),

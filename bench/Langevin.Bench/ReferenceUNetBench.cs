@@ -11,12 +11,13 @@ namespace Langevin.Bench;
 /// <summary>
 /// shared/bench/reference-unet.md: the reference U-Net's train step (batch 128, DDPM ε-MSE at random integer t,
 /// linear betas 1e-4..0.02, Adam lr 2e-4, forward + backward + step; median of 20 after 3 warm-up) and inference
-/// (batch 256, no-grad, eval; median of 10 after 2 warm-up), then the same in the PyTorch peer, run after ours.
+/// (batch 256, no-grad, eval; median of 10 after 2 warm-up), then the same in the PyTorch peer, run after ours;
+/// with <c>--rounds N</c> the two alternate N times and the ratios are the medians of the rounds' ratios.
 /// </summary>
 internal static class ReferenceUNetBench
 {
     internal sealed record Options(
-        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps, bool BFloat16Mixed = false)
+        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps, bool BFloat16Mixed = false, int Rounds = 1)
     {
         public static Options Parse(string[] args)
         {
@@ -31,6 +32,7 @@ internal static class ReferenceUNetBench
                     "--threads" => o with { Threads = Positive() },
                     "--train-reps" => o with { TrainReps = Positive() },
                     "--infer-reps" => o with { InferReps = Positive() },
+                    "--rounds" => o with { Rounds = Positive() },
                     "--bf16" => o with { BFloat16 = true },
                     "--bf16-mixed" => o with { BFloat16Mixed = true },
                     "--breakdown" => o with { Breakdown = true },
@@ -50,6 +52,8 @@ internal static class ReferenceUNetBench
         if (o.BFloat16Mixed) return MixedPrecisionBench.Run(o);
         torch.set_num_threads(o.Threads);
         var dtype = o.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        var machine = Machine.Describe(o.Threads);
+        Console.WriteLine(Machine.Line(machine));
         double loadStart = Machine.LoadAverage();
 
         manual_seed(0);
@@ -79,8 +83,35 @@ internal static class ReferenceUNetBench
             optimizer.step();
         }
 
-        model.train();
-        double trainMs = Machine.MedianMs(TrainStep, warmup: 3, reps: o.TrainReps);
+        using var xb = randn(InferBatch, 1, 28, 28).to_type(dtype);
+        using var tb = randint(0, Steps, [InferBatch]).to_type(ScalarType.Float32);
+        void Infer()
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            model.forward(xb, tb);
+        }
+        (double Train, double Infer) Ours()
+        {
+            model.train();
+            double train = Machine.MedianMs(TrainStep, warmup: 3, reps: o.TrainReps);
+            model.eval();
+            return (train, Machine.MedianMs(Infer, warmup: 2, reps: o.InferReps));
+        }
+
+        string? script = PyTorchPeer.FindScript();
+        string? unavailable = o.Peer ? PyTorchPeer.Unavailable(script) : "skipped (--no-peer)";
+        var ours = new List<(double Train, double Infer)>();
+        var peers = new List<System.Text.Json.JsonElement>();
+        for (int round = 1; round <= o.Rounds; round++)
+        {
+            ours.Add(Ours());
+            if (o.Rounds > 1) Console.WriteLine($"round {round}: ours train {ours[^1].Train:F1} ms, inference {ours[^1].Infer:F1} ms");
+            if (unavailable is not null) continue;
+            Console.WriteLine($"PyTorch peer: {PyTorchPeer.Python} {script} bench");
+            peers.Add(PyTorchPeer.Run(script!, "bench"));
+        }
+        double trainMs = Machine.Median([.. ours.Select(r => r.Train)]), inferMs = Machine.Median([.. ours.Select(r => r.Infer)]);
         double loadAfterTrain = Machine.LoadAverage();
 
         (double Forward, double Backward, double Step)? breakdown = null;
@@ -106,28 +137,21 @@ internal static class ReferenceUNetBench
             breakdown = (Machine.Median([.. f]), Machine.Median([.. b]), Machine.Median([.. s]));
         }
 
-        model.eval();
-        using var xb = randn(InferBatch, 1, 28, 28).to_type(dtype);
-        using var tb = randint(0, Steps, [InferBatch]).to_type(ScalarType.Float32);
-        double inferMs = Machine.MedianMs(() =>
-        {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            model.forward(xb, tb);
-        }, warmup: 2, reps: o.InferReps);
         double loadEnd = Machine.LoadAverage();
 
         string variant = o.BFloat16 ? "bf16 (whole model cast: TorchSharp 0.107 has no autocast)" : "fp32";
         Console.WriteLine($"TorchSharp reference U-Net, {variant}, threads {get_num_threads()}, " +
-            $"load average at start {loadStart:F2}, after train {loadAfterTrain:F2}, at end {loadEnd:F2}");
+            $"load average at start {loadStart:F2}, after the rounds {loadAfterTrain:F2}, at end {loadEnd:F2}");
         Console.WriteLine($"params            {parameters}");
-        Console.WriteLine($"train step  b={TrainBatch} median {trainMs:F1} ms over {o.TrainReps}");
+        Console.WriteLine($"train step  b={TrainBatch} median {trainMs:F1} ms over {o.TrainReps}" + (o.Rounds > 1 ? $" (median of {o.Rounds} rounds)" : ""));
         if (breakdown is { } bd)
             Console.WriteLine($"  breakdown       forward {bd.Forward:F1} ms, backward {bd.Backward:F1} ms, Adam step {bd.Step:F1} ms");
-        Console.WriteLine($"inference   b={InferBatch} median {inferMs:F1} ms over {o.InferReps}");
+        Console.WriteLine($"inference   b={InferBatch} median {inferMs:F1} ms over {o.InferReps}" + (o.Rounds > 1 ? $" (median of {o.Rounds} rounds)" : ""));
 
         var json = new JsonObject
         {
+            ["machine"] = machine,
+            ["rounds"] = o.Rounds,
             ["params"] = parameters,
             ["train_ms"] = Math.Round(trainMs, 2),
             ["infer_ms"] = Math.Round(inferMs, 2),
@@ -137,15 +161,16 @@ internal static class ReferenceUNetBench
             ["load_end"] = loadEnd,
         };
 
-        string? script = PyTorchPeer.FindScript();
-        string? unavailable = o.Peer ? PyTorchPeer.Unavailable(script) : "skipped (--no-peer)";
         if (unavailable is not null)
             Console.WriteLine($"PyTorch peer: {unavailable}");
         else
         {
-            Console.WriteLine($"PyTorch peer: {PyTorchPeer.Python} {script} bench");
-            var peer = PyTorchPeer.Run(script!, "bench");
-            double peerTrain = peer.GetProperty("train_ms").GetDouble(), peerInfer = peer.GetProperty("infer_ms").GetDouble();
+            var peer = peers[0];
+            double Of(string key, int i) => peers[i].GetProperty(key).GetDouble();
+            double peerTrain = Machine.Median([.. peers.Select((_, i) => Of("train_ms", i))]), peerInfer = Machine.Median([.. peers.Select((_, i) => Of("infer_ms", i))]);
+            // the ratio of each round (ours then the peer, minutes apart), then their median: load shifts fall on both sides of a round
+            double trainRatio = Machine.Median([.. ours.Select((r, i) => r.Train / Of("train_ms", i))]);
+            double inferRatio = Machine.Median([.. ours.Select((r, i) => r.Infer / Of("infer_ms", i))]);
             double gmacs = peer.GetProperty("gmacs_per_sample").GetDouble();
             long peerParams = peer.GetProperty("params").GetInt64();
             // 1 MAC = 2 FLOP; a train step ≈ 3 forwards (forward + 2× for backward), as the peer counts.
@@ -154,14 +179,14 @@ internal static class ReferenceUNetBench
             json["peer_params"] = peerParams;
             json["peer_train_ms"] = peerTrain;
             json["peer_infer_ms"] = peerInfer;
-            json["train_ratio"] = Math.Round(trainMs / peerTrain, 3);
-            json["infer_ratio"] = Math.Round(inferMs / peerInfer, 3);
+            json["train_ratio"] = Math.Round(trainRatio, 3);
+            json["infer_ratio"] = Math.Round(inferRatio, 3);
             json["gmacs_per_sample"] = gmacs;
             json["train_gflops"] = Math.Round(trainGflops, 2);
             json["infer_gflops"] = Math.Round(inferGflops, 2);
             Console.WriteLine($"params equal      {(peerParams == parameters ? "yes" : $"NO: peer {peerParams}")}");
-            Console.WriteLine($"train  ours/peer  {trainMs:F1} / {peerTrain:F1} ms = {trainMs / peerTrain:F3}  (ours ~{trainGflops:F1} GFLOP/s at 3× fwd)");
-            Console.WriteLine($"infer  ours/peer  {inferMs:F1} / {peerInfer:F1} ms = {inferMs / peerInfer:F3}  (ours ~{inferGflops:F1} GFLOP/s)");
+            Console.WriteLine($"train  ours/peer  {trainMs:F1} / {peerTrain:F1} ms = {trainRatio:F3}  (ours ~{trainGflops:F1} GFLOP/s at 3× fwd)");
+            Console.WriteLine($"infer  ours/peer  {inferMs:F1} / {peerInfer:F1} ms = {inferRatio:F3}  (ours ~{inferGflops:F1} GFLOP/s)");
             if (o.Peak)
             {
                 Console.WriteLine($"PyTorch peer: {PyTorchPeer.Python} {script} peak");
@@ -169,7 +194,8 @@ internal static class ReferenceUNetBench
                 double conv = peak.GetProperty("conv1x1_gflops").GetDouble();
                 json["conv1x1_gflops"] = conv;
                 json["train_share_of_conv1x1"] = Math.Round(trainGflops / conv, 3);
-                Console.WriteLine($"train step at {100 * trainGflops / conv:F0}% of the oneDNN 1x1-conv ceiling ({conv:F1} GFLOP/s)");
+                json["infer_share_of_conv1x1"] = Math.Round(inferGflops / conv, 3);
+                Console.WriteLine($"train step at {100 * trainGflops / conv:F0}%, inference at {100 * inferGflops / conv:F0}% of the oneDNN 1x1-conv ceiling ({conv:F1} GFLOP/s)");
             }
             json["load_end"] = Machine.LoadAverage();
         }
