@@ -74,22 +74,46 @@ internal static partial class Machine
     [GeneratedRegex("\"libtorch-cpu-[a-z0-9-]+/([0-9.]+)\"")]
     private static partial Regex LibTorchPackage();
 
-    [StructLayout(LayoutKind.Sequential)]
-    struct DnnlVersion { public int Major, Minor, Patch; public IntPtr Hash; public uint CpuRuntime, GpuRuntime; }
-
-    [DllImport("libtorch_cpu.so", EntryPoint = "dnnl_version")]
-    static extern IntPtr DnnlVersionOf();
-
-    /// <summary>oneDNN's version as libtorch carries it (libtorch is loaded by then: the caller has made tensors).</summary>
+    /// <summary>
+    /// oneDNN's version as libtorch reports it (<c>at::get_mkldnn_version()</c>, which returns a std::string: called with a
+    /// buffer for it, libstdc++'s layout {char* data; size_t size; …}). libtorch is loaded by then: the caller has made tensors.
+    /// </summary>
     static string OneDnnVersion()
     {
         try
         {
-            using var _ = TorchSharp.torch.zeros(1);          // libtorch loaded
-            var v = Marshal.PtrToStructure<DnnlVersion>(DnnlVersionOf());
-            return $"{v.Major}.{v.Minor}.{v.Patch}";
+            using var _ = TorchSharp.torch.zeros(1);
+            string? path = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(f => f.Length >= 6 && f[5].EndsWith("/libtorch_cpu.so", StringComparison.Ordinal)).Select(f => f[5]).FirstOrDefault();
+            if (path is null) return "unknown";
+            var version = Marshal.GetDelegateForFunctionPointer<StringReturning>(
+                NativeLibrary.GetExport(NativeLibrary.Load(path), "_ZN2at18get_mkldnn_versionB5cxx11Ev"));
+            IntPtr result = Marshal.AllocHGlobal(64);
+            try
+            {
+                version(result);
+                string text = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(result), (int)Marshal.ReadInt64(result, 8));
+                var m = OneDnnNumber().Match(text);
+                return m.Success ? m.Groups[1].Value : text;
+            }
+            finally { Marshal.FreeHGlobal(result); }   // the string's own buffer (a few dozen bytes) is left to the process
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return "unknown"; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException) { return "unknown"; }
+    }
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    delegate void StringReturning(IntPtr result);
+
+    [GeneratedRegex(@"v(\d+\.\d+(\.\d+)?)")]
+    private static partial Regex OneDnnNumber();
+
+    /// <summary>The folder holding Langevin.sln, upwards from the working directory or the executable (the peers are in its bench/peers).</summary>
+    public static string RepositoryRoot()
+    {
+        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Langevin.sln"))) return dir.FullName;
+        throw new ArgumentException("run the bench inside the repository (its bench/peers holds the PyTorch peers)");
     }
 
     /// <summary>Median wall time in ms of <paramref name="reps"/> calls after <paramref name="warmup"/> untimed ones.</summary>

@@ -32,7 +32,7 @@ public class HotPaths
     [GlobalSetup]
     public void Setup()
     {
-        torch.set_num_threads(Environment.ProcessorCount);
+        Langevin.Training.ComputeDevice.SetThreads(Environment.ProcessorCount);   // as the CLI does
         manual_seed(0);
         _mixture = new GaussianMixtureScore([0.3, 0.7], [[-1.5, 0.5], [1.5, -0.5]], 0.4, ScalarType.Float32);
         _mlp = new ScoreMlp();

@@ -20,7 +20,7 @@ internal static class MixedPrecisionBench
 
     public static int Run(ReferenceUNetBench.Options o)
     {
-        torch.set_num_threads(o.Threads);
+        Langevin.Training.ComputeDevice.SetThreads(o.Threads);   // as the CLI does
         var machine = Machine.Describe(o.Threads);
         Console.WriteLine(Machine.Line(machine));
         double loadStart = Machine.LoadAverage();

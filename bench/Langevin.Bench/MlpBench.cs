@@ -23,7 +23,7 @@ internal static class MlpBench
     {
         int threads = args.Length >= 2 && args[0] == "--threads" ? int.Parse(args[1], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
         bool peer = !args.Contains("--no-peer");
-        torch.set_num_threads(threads);
+        Langevin.Training.ComputeDevice.SetThreads(threads);   // as the CLI does
         double loadStart = Machine.LoadAverage();
         manual_seed(0);
         using var net = new ScoreMlp(new ScoreMlpConfig(2, 256, 3, 32));

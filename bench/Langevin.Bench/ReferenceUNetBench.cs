@@ -12,12 +12,16 @@ namespace Langevin.Bench;
 /// shared/bench/reference-unet.md: the reference U-Net's train step (batch 128, DDPM ε-MSE at random integer t,
 /// linear betas 1e-4..0.02, Adam lr 2e-4, forward + backward + step; median of 20 after 3 warm-up) and inference
 /// (batch 256, no-grad, eval; median of 10 after 2 warm-up), then the same in the PyTorch peer, run after ours;
-/// with <c>--rounds N</c> the two alternate N times and the ratios are the medians of the rounds' ratios.
+/// with <c>--rounds N</c> the two alternate N times and the ratios are the medians of the rounds' ratios; with
+/// <c>--interleave N</c> one step of ours and one of the peer (bench/peers/torch_unet_server.py, a process that stays up)
+/// alternate N times per work item, seconds apart, and the ratio is the median of the N pairs' ratios — the measurement
+/// that survives this machine's slow phases (docs/benchmarks.md).
 /// </summary>
 internal static class ReferenceUNetBench
 {
     internal sealed record Options(
-        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps, bool BFloat16Mixed = false, int Rounds = 1)
+        int Threads, bool BFloat16, bool Peer, bool Peak, bool Breakdown, int TrainReps, int InferReps, bool BFloat16Mixed = false, int Rounds = 1,
+        int Interleave = 0)
     {
         public static Options Parse(string[] args)
         {
@@ -33,6 +37,7 @@ internal static class ReferenceUNetBench
                     "--train-reps" => o with { TrainReps = Positive() },
                     "--infer-reps" => o with { InferReps = Positive() },
                     "--rounds" => o with { Rounds = Positive() },
+                    "--interleave" => o with { Interleave = Positive() },
                     "--bf16" => o with { BFloat16 = true },
                     "--bf16-mixed" => o with { BFloat16Mixed = true },
                     "--breakdown" => o with { Breakdown = true },
@@ -47,10 +52,61 @@ internal static class ReferenceUNetBench
 
     const int TrainBatch = 128, InferBatch = 256, Steps = 1000;
 
+    /// <summary>
+    /// --interleave N: per work item, N pairs of one step of ours and one of the peer's server, in ABBA order, after a
+    /// warm-up of each; prints both medians and the median of the pairs' ratios.
+    /// </summary>
+    static int Interleaved(Options o, Action train, Action infer, Action trainMode, Action evalMode, JsonObject machine)
+    {
+        string server = Path.Combine(Machine.RepositoryRoot(), "bench", "peers", "torch_unet_server.py");
+        var info = new System.Diagnostics.ProcessStartInfo(PyTorchPeer.Python)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        info.ArgumentList.Add(server);
+        info.ArgumentList.Add($"{o.Threads}");
+        using var peer = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("could not start the peer server");
+        _ = peer.StandardError.ReadToEndAsync();
+        string? ready = peer.StandardOutput.ReadLine();
+        if (ready != "ready") throw new InvalidOperationException($"{server} did not start: {ready}");
+        double Peer(string item)
+        {
+            peer.StandardInput.WriteLine(item);
+            peer.StandardInput.Flush();
+            return double.Parse(peer.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
+        }
+        static double Time(Action a) { long t = System.Diagnostics.Stopwatch.GetTimestamp(); a(); return System.Diagnostics.Stopwatch.GetElapsedTime(t).TotalMilliseconds; }
+        var json = new JsonObject { ["machine"] = machine, ["interleave"] = o.Interleave };
+        foreach (var (item, ours, mode, warm) in new[] { ("train", train, trainMode, 3), ("infer", infer, evalMode, 2) })
+        {
+            mode();
+            for (int i = 0; i < warm; i++) ours();
+            var a = new double[o.Interleave];
+            var b = new double[o.Interleave];
+            for (int i = 0; i < o.Interleave; i++)
+            {
+                if (i % 2 == 0) { a[i] = Time(ours); b[i] = Peer(item); }
+                else { b[i] = Peer(item); a[i] = Time(ours); }
+            }
+            double ratio = Machine.Median([.. a.Zip(b, (x, y) => x / y)]);
+            Console.WriteLine($"{item,-6} interleaved ×{o.Interleave}: ours median {Machine.Median(a):F1} ms, peer median {Machine.Median(b):F1} ms, " +
+                $"median pair ratio {ratio:F3} (pairs {string.Join(" ", a.Zip(b, (x, y) => (x / y).ToString("F2", CultureInfo.InvariantCulture)))})");
+            json[$"{item}_ms"] = Math.Round(Machine.Median(a), 2);
+            json[$"peer_{item}_ms"] = Math.Round(Machine.Median(b), 2);
+            json[$"{item}_ratio"] = Math.Round(ratio, 3);
+        }
+        peer.StandardInput.WriteLine("quit");
+        peer.WaitForExit();
+        machine["load_end"] = Machine.LoadAverage();
+        Console.WriteLine(json.ToJsonString());
+        return 0;
+    }
+
+
     public static int Run(Options o)
     {
         if (o.BFloat16Mixed) return MixedPrecisionBench.Run(o);
-        torch.set_num_threads(o.Threads);
+        Langevin.Training.ComputeDevice.SetThreads(o.Threads);   // as the CLI does
         var dtype = o.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
         var machine = Machine.Describe(o.Threads);
         Console.WriteLine(Machine.Line(machine));
@@ -101,6 +157,11 @@ internal static class ReferenceUNetBench
 
         string? script = PyTorchPeer.FindScript();
         string? unavailable = o.Peer ? PyTorchPeer.Unavailable(script) : "skipped (--no-peer)";
+        if (o.Interleave > 0)
+        {
+            if (unavailable is not null) throw new ArgumentException($"--interleave needs the PyTorch peer: {unavailable}");
+            return Interleaved(o, TrainStep, Infer, () => model.train(), () => model.eval(), machine);
+        }
         var ours = new List<(double Train, double Infer)>();
         var peers = new List<System.Text.Json.JsonElement>();
         for (int round = 1; round <= o.Rounds; round++)

@@ -47,7 +47,7 @@ internal static class SamplingBench
     public static int Run(string[] args)
     {
         var o = Options.Parse(args);
-        torch.set_num_threads(o.Threads);
+        ComputeDevice.SetThreads(o.Threads);   // as the CLI does
         var machine = Machine.Describe(o.Threads);
         Console.WriteLine(Machine.Line(machine));
         using var method = TrainedRuns.OpenRun(o.Run);
@@ -55,7 +55,7 @@ internal static class SamplingBench
         string export = Path.Combine(work, "export"), noisePath = Path.Combine(work, "noise.npy");
         PyTorchStateDict.Export(o.Run, export);
         using (var z = SamplingBlocks.ItemNoise(0, 0, o.N, method.ItemShape)) NpyFile.Write(noisePath, z);
-        string peerScript = Path.Combine(RepositoryRoot(), "bench", "peers", "torch_sampling.py");
+        string peerScript = Path.Combine(Machine.RepositoryRoot(), "bench", "peers", "torch_sampling.py");
         bool peer = o.Peer && File.Exists(PyTorchPeer.Python) && File.Exists(peerScript);
         if (o.Peer && !peer) Console.WriteLine($"PyTorch peer: {PyTorchPeer.Python} or {peerScript} missing; ours only");
 
@@ -105,7 +105,7 @@ internal static class SamplingBench
         using var draw = MethodSampling.Run(method, new DrawRequest
         {
             N = n, Sampler = sampler, Steps = steps, Catalog = SamplerRequest.For(sampler, steps), Batch = batch,
-        }, new Generator(0), ProgressRunners.Silent);
+        }, new Generator(0), ProgressRunners.Display(quiet: true));
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         long peak = File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
             .Select(l => long.Parse(l[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024).First();
@@ -127,11 +127,4 @@ internal static class SamplingBench
         return JsonDocument.Parse(lines[^1]).RootElement.Clone();
     }
 
-    static string RepositoryRoot()
-    {
-        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Langevin.sln"))) return dir.FullName;
-        throw new ArgumentException("run the bench inside the repository (its bench/peers/torch_sampling.py is the peer)");
-    }
 }
