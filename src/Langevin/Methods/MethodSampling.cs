@@ -72,7 +72,9 @@ public static class MethodSampling
         note = null;
         if (r.Batch is { } given) return Math.Min(r.N, given);
         if (r.Guidance is null && !UsesCatalog(method, r)) return r.N;
-        if (r.Shard is not null || method is not IDenoisingMethod denoising) return Math.Min(r.N, SamplingBlocks.DefaultBatch(method.ItemShape));
+        // a shard's blocks must be the same on every machine; a GPU's memory is not the process's resident memory
+        if (r.Shard is not null || method is not IDenoisingMethod denoising || method.Device().type != DeviceType.CPU)
+            return Math.Min(r.N, SamplingBlocks.DefaultBatch(method.ItemShape));
         method.Eval();
         var cost = SamplingBudget.Measure(denoising.Denoiser, method.ItemShape, method.Device());
         if (cost is null) return Math.Min(r.N, SamplingBlocks.DefaultBatch(method.ItemShape));
