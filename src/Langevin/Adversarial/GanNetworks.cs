@@ -29,7 +29,7 @@ public static class GanNetworks
         int latent = g.LatentDim!.Value;
         bool sn = g.SpectralNorm!.Value;
         if (itemShape.Length == 1)
-            return (new MlpGenerator(latent, (int)itemShape[0], net.Width, net.Depth), new EnergyMlp((int)itemShape[0], net.Width, net.Depth, sn));
+            return (new MlpGenerator(latent, (int)itemShape[0], net.Width, net.Depth), new EnergyMlp((int)itemShape[0], net.Width, net.Depth, sn, net.FourierFeatures));
         if (itemShape.Length == 3 && itemShape[1] == itemShape[2] && itemShape[1] is 28 or 32)
         {
             int c = (int)itemShape[0], size = (int)itemShape[1];

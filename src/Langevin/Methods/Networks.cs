@@ -37,7 +37,7 @@ public static class Networks
     }
 
     /// <summary>The ADM U-Net (Dhariwal &amp; Nichol 2021) with the U-Net settings plus <see cref="NetworkConfig.Adm"/>.</summary>
-    static AdmUNet CreateAdm(NetworkConfig config, long[] itemShape)
+    public static AdmUNet CreateAdm(NetworkConfig config, long[] itemShape)
     {
         if (!IsImage(itemShape)) throw SettingException.Sentence("network.kind", "adm", $"adm needs image data [N, C, H, W]; this data has items of shape [{string.Join(", ", itemShape)}]; use mlp");
         long c = itemShape[0], h = itemShape[1], w = itemShape[2];

@@ -149,7 +149,14 @@ public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
         return module;
     }
 
-    public override Tensor forward(Tensor x, Tensor t)
+    public override Tensor forward(Tensor x, Tensor t) => Forward(x, t, null);
+
+    /// <param name="x">[B, InChannels, H, W].</param>
+    /// <param name="t">[B] (or [B, 2] with classes, <see cref="ClassConditioning"/>).</param>
+    /// <param name="style">[B, TimeEmbedDim] added to the time embedding, so that it reaches every block's adaptive group
+    /// norm: DD-GAN's latent z after its mapping network (Xiao et al. 2022, §4). Null: none. A plain method, so the bf16
+    /// working copy's forward hooks (which run through <c>call</c>) do not see it.</param>
+    public Tensor Forward(Tensor x, Tensor t, Tensor? style)
     {
         if (x.dim() != 4 || x.shape[1] != Config.InChannels)
             throw new ArgumentException($"x must be [B, {Config.InChannels}, H, W], got [{string.Join(", ", x.shape)}]", nameof(x));
@@ -159,6 +166,12 @@ public sealed class AdmUNet : nn.Module<Tensor, Tensor, Tensor>
             throw new ArgumentException($"t must be [{x.shape[0]}] (or [{x.shape[0]}, 2] with classes), got [{string.Join(", ", t.shape)}]", nameof(t));
         var emb = time_embed.forward(TimeEmbedding.SinusoidalEmbedding(label, Config.ModelChannels).to_type(x.dtype));
         if (label_emb is not null) emb = emb + label_emb.Embed(classes, x.shape[0], x.device).to_type(emb.dtype);   // emb + label_emb(y) (Dhariwal & Nichol 2021)
+        if (style is not null)
+        {
+            if (style.dim() != 2 || style.shape[0] != x.shape[0] || style.shape[1] != Config.TimeEmbedDim)
+                throw new ArgumentException($"style must be [{x.shape[0]}, {Config.TimeEmbedDim}], got [{string.Join(", ", style.shape)}]", nameof(style));
+            emb = emb + style.to_type(emb.dtype);
+        }
         var h = x;
         var skips = new Stack<Tensor>();
         foreach (var block in input_blocks)

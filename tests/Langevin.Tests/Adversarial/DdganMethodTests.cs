@@ -1,5 +1,7 @@
 using Langevin.Adversarial;
+using Langevin.IO;
 using Langevin.Methods;
+using Langevin.Models;
 using Langevin.Training;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -58,11 +60,67 @@ public class DdganMethodTests(ITestOutputHelper output)
         Assert.InRange(std, 0.38, 0.62);
     }
 
+    /// <summary>Images: G is a U-Net with z in its adaptive group norms, D a time-conditioned conv net on (x_t, x_{t+1});
+    /// a short run trains, resumes to the same weights as an uninterrupted run, and samples [n, 1, 28, 28] in [−1, 1] in T calls.</summary>
     [Fact]
-    public void ImagesAreRefusedWithOneLineNamingWhatIsMissing()
+    public void OnImagesAUNetGeneratorTrainsResumesExactlyAndSamplesInTCalls()
     {
-        var e = Assert.Throws<SettingException>(() => new DdganMethod(Small(new DdganConfig().ResolvedFor([1, 28, 28]) as DdganConfig ?? new DdganConfig(), 1), [1, 28, 28]));
-        Assert.Contains("points", e.Message);
+        using var data = (rand([32, 1, 28, 28], generator: new Generator(2)) * 2 - 1);
+        var config = Small(new DdganConfig { DenoisingSteps = 2, MappingLayers = 1, DiscriminatorChannels = 8 }.ResolvedFor([1, 28, 28]) as DdganConfig ?? throw new InvalidOperationException(), 4) with
+        {
+            BatchSize = 8, CheckpointEvery = 2,
+            Network = new NetworkConfig { Kind = "adm", BaseChannels = 8, ChannelMults = [1, 2], NumResBlocks = 1, Adm = new AdmNetworkConfig { Heads = 1 } },
+        };
+        string whole = TempDir(), split = TempDir();
+        var a = Trainer.Run(new TrainRequest(config, whole, Quiet: true, Previews: false), data);
+        Trainer.Run(new TrainRequest(config with { Steps = 2 }, split, Quiet: true, Previews: false), data);
+        Trainer.Run(new TrainRequest(config, split, Quiet: true, Previews: false, Resume: true), data);
+        using (var fa = SafetensorsFile.Read(new RunFolder(whole).CheckpointPath(4)))
+        using (var fb = SafetensorsFile.Read(new RunFolder(split).CheckpointPath(4)))
+        {
+            Assert.Equal(fa.Tensors.Keys.Order(), fb.Tensors.Keys.Order());
+            foreach (var (key, t) in fa.Tensors)
+                Assert.True(t.eq(fb.Tensors[key]).all().item<bool>(), $"'{key}' differs after resume");
+        }
+        using var ma = (DdganMethod)TrainedRuns.OpenCheckpoint(a.Checkpoint);
+        Assert.IsType<DdganUNetGenerator>(ma.Components[0].Module);
+        int calls = 0;
+        using var x = ma.Sample(3, new Generator(4), onStep: (_, n) => { calls++; Assert.Equal(2, n); });
+        Assert.Equal(2, calls);
+        Assert.Equal([3L, 1L, 28L, 28L], x.shape);
+        Assert.True(x.abs().max().item<float>() <= 1f);
+    }
+
+    /// <summary>z reaches the output through the mapping network and the adaptive norms; PixelNorm makes only its direction count.</summary>
+    [Fact]
+    public void TheImageGeneratorDependsOnZsDirectionOnly()
+    {
+        torch.manual_seed(3);
+        var unet = new AdmUNet(new AdmUNetConfig(1, 1, 28, 8, [1, 2], 1, [], NumHeads: 1, GroupNormGroups: 8));
+        using var g = new DdganUNetGenerator(unet, 16, 2);
+        using (no_grad())
+            foreach (var p in g.parameters().Where(p => p.abs().max().item<float>() == 0)) p.normal_(0, 0.05);   // zero-started output convs: open every path
+        g.eval();
+        using var x = randn([2, 1, 28, 28], generator: new Generator(5));
+        using var t = tensor(new float[] { 250, 750 });
+        using var z = randn([2, 16], generator: new Generator(6));
+        using var z2 = randn([2, 16], generator: new Generator(7));
+        using var _ = no_grad();
+        using var y = g.call(x, t, z);
+        output.WriteLine($"y std {y.std().item<float>()}, max {y.abs().max().item<float>()}, diff z2 {(y - g.call(x, t, z2)).abs().max().item<float>()}, t diff {(y - g.call(x, tensor(new float[] { 10, 20 }), z)).abs().max().item<float>()}");
+        Assert.True(y.allclose(g.call(x, t, z * 3), rtol: 1e-4, atol: 1e-5), "PixelNorm: z and 3z are the same latent");
+        Assert.True((y - g.call(x, t, z2)).abs().max().item<float>() > 1e-3, "another z must give another x₀");
+        Assert.Throws<ArgumentException>(() => unet.Forward(x, t, randn([2, 5])));
+    }
+
+    [Fact]
+    public void UnsupportedShapesAndSettingsAreRefusedWithOneLine()
+    {
+        var e = Assert.Throws<SettingException>(() => new DdganMethod(Small(new DdganConfig().ResolvedFor([1, 64, 64]) as DdganConfig ?? new DdganConfig(), 1), [1, 64, 64]));
+        Assert.Contains("28×28", e.Message);
         Assert.Equal("ddgan.denoising_steps", Assert.Throws<SettingException>(() => new DdganConfig { DenoisingSteps = 0 }.Validate()).Setting);
+        Assert.Equal("ddgan.discriminator_channels", Assert.Throws<SettingException>(() => new DdganConfig { DiscriminatorChannels = 12 }.Validate()).Setting);
+        var classes = Small(new DdganConfig().ResolvedFor([1, 28, 28]) as DdganConfig ?? new DdganConfig(), 1) with { Network = new NetworkConfig { Kind = "adm", Classes = 10 } };
+        Assert.Equal("network.classes", Assert.Throws<SettingException>(() => new DdganMethod(classes, [1, 28, 28])).Setting);
     }
 }
