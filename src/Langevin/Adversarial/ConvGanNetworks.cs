@@ -110,12 +110,15 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
 
     /// <param name="x">[B, channels + extraChannels, size, size].</param>
     /// <param name="t">[B] times in [0, 1], required exactly when the network is time-conditioned. This overload is a plain
-    /// method: forward hooks (the bfloat16 working copy's casts) run only through <c>call(x)</c>.</param>
+    /// method, which forward hooks do not see, so it makes the bfloat16 working copy's boundary casts itself: x to the
+    /// weights' dtype, the logits back to x's.</param>
     public Tensor Forward(Tensor x, Tensor? t)
     {
         if (TimeConditioned != t is not null)
             throw new ArgumentException(TimeConditioned ? "this discriminator is time-conditioned: it needs t" : "this discriminator takes no t", nameof(t));
         using var scope = NewDisposeScope();
+        var given = x.dtype;
+        x = x.to_type(conv1.parameters().First().dtype);
         var h = conv1.call(x);
         if (time_proj is not null)
         {
@@ -126,6 +129,6 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
         h = nn.functional.leaky_relu(h, 0.2);
         h = nn.functional.leaky_relu(conv2.call(h), 0.2);
         h = nn.functional.leaky_relu(conv3.call(h), 0.2);
-        return scope.MoveToOuter(head.forward(h.flatten(1)).squeeze(-1));
+        return scope.MoveToOuter(head.forward(h.flatten(1)).squeeze(-1).to_type(given));
     }
 }

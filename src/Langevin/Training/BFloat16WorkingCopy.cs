@@ -29,8 +29,8 @@ public sealed class BFloat16WorkingCopy : IDisposable
     public nn.Module Working { get; }
 
     /// <param name="master">The fp32 network the optimizer updates.</param>
-    /// <param name="working">A second instance of the same architecture, a network of x (and a conditioning): Module&lt;Tensor, Tensor&gt;
-    /// or Module&lt;Tensor, Tensor, Tensor&gt;; it is cast to bfloat16 here and owned by the caller.</param>
+    /// <param name="working">A second instance of the same architecture, a network of x (and a conditioning, and a latent):
+    /// Module&lt;Tensor, Tensor&gt;, Module&lt;Tensor, Tensor, Tensor&gt; or Module&lt;Tensor, Tensor, Tensor, Tensor&gt;; it is cast to bfloat16 here and owned by the caller.</param>
     public BFloat16WorkingCopy(nn.Module master, nn.Module working)
     {
         Working = working;
@@ -55,6 +55,13 @@ public sealed class BFloat16WorkingCopy : IDisposable
                 _removeHooks = () => { castInputs.remove(); castOutput.remove(); };
                 break;
             }
+            case nn.Module<Tensor, Tensor, Tensor, Tensor> styled:      // (x, conditioning, z): DD-GAN's image generator
+            {
+                var castInputs = styled.register_forward_pre_hook((_, x, t, z) => (ToBFloat16(x), t, ToBFloat16(z)));
+                var castOutput = styled.register_forward_hook((_, _, _, _, y) => y.to_type(ScalarType.Float32));
+                _removeHooks = () => { castInputs.remove(); castOutput.remove(); };
+                break;
+            }
             case nn.Module<Tensor, Tensor> plain:
             {
                 var castInputs = plain.register_forward_pre_hook((_, x) => ToBFloat16(x));
@@ -68,8 +75,8 @@ public sealed class BFloat16WorkingCopy : IDisposable
         PullWeights();
     }
 
-    /// <summary>Whether a network can have a working copy: a network of x, or of (x, conditioning).</summary>
-    public static bool CanWrap(nn.Module network) => network is nn.Module<Tensor, Tensor, Tensor> or nn.Module<Tensor, Tensor>;
+    /// <summary>Whether a network can have a working copy: a network of x, of (x, conditioning), or of (x, conditioning, latent).</summary>
+    public static bool CanWrap(nn.Module network) => network is nn.Module<Tensor, Tensor, Tensor> or nn.Module<Tensor, Tensor> or nn.Module<Tensor, Tensor, Tensor, Tensor>;
 
     /// <summary>The conditioning stays as given: networks embed it in fp32 and cast the embedding to x's dtype.</summary>
     static Tensor ToBFloat16(Tensor x) => x.is_floating_point() ? x.to_type(ScalarType.BFloat16) : x;
