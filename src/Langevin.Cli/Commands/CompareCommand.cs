@@ -68,6 +68,11 @@ public sealed class CompareCommand : ICommand
                 method.Dispose();
                 throw new UsageException($"compare: a {method.Config.Method} model is not a denoiser; compare runs on ncsn, ddpm, edm and sde models");
             }
+            if (method is IPriorStartedMethod)
+            {
+                method.Dispose();
+                throw new UsageException($"compare: a {method.Config.Method} model starts its chains from a learned prior, and compare's grid starts every sampler from unit noise; compare its samplers with 'sample --sampler NAME' and 'eval'");
+            }
             method.Eval();
             owner = method;
             compared = new ComparedModel(denoising.Denoiser, denoising.Process, method.ItemShape, denoising.ToData);

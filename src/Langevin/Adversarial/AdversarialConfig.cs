@@ -87,7 +87,7 @@ public abstract record AdversarialConfig : MethodConfig
         : [];
 
     /// <summary>The two components' Adam settings: the run's (warm-up, clipping) with this method's learning rates and β's.</summary>
-    public (Training.OptimizerSettings Generator, Training.OptimizerSettings Discriminator) Optimizers(Training.TrainConfig config)
+    public virtual (Training.OptimizerSettings Generator, Training.OptimizerSettings Discriminator) Optimizers(Training.TrainConfig config)
     {
         var adam = Training.OptimizerSettings.From(config) with { Beta1 = Beta1!.Value, Beta2 = Beta2!.Value };
         return (adam with { LearningRate = GeneratorLearningRate!.Value }, adam with { LearningRate = DiscriminatorLearningRate!.Value });

@@ -18,7 +18,9 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
 
     readonly AdversarialGame _game;
 
-    protected AdversarialMethod(TrainConfig config, long[] itemShape, Func<TConfig, (nn.Module Generator, nn.Module Discriminator)> networks)
+    /// <param name="more">A further component trained beside the two (TDPM's denoiser), first in <see cref="Components"/>.</param>
+    protected AdversarialMethod(TrainConfig config, long[] itemShape, Func<TConfig, (nn.Module Generator, nn.Module Discriminator)> networks,
+        Component? more = null)
     {
         Settings = config.SettingsAs<TConfig>();
         Settings.Validate();
@@ -28,11 +30,12 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
         ItemShape = itemShape;
         (GeneratorNetwork, DiscriminatorNetwork) = networks(Settings);
         var (genAdam, discAdam) = Settings.Optimizers(config);
-        Components =
+        Component[] game =
         [
             new Component(Generator, GeneratorNetwork) { Optimizer = genAdam },
             new Component(Discriminator, DiscriminatorNetwork) { Optimizer = discAdam, Ema = false },
         ];
+        Components = more is null ? game : [more, .. game];
         Stages = Settings.Stages(Discriminator);
         _game = new AdversarialGame(Settings.Rules, Generator, Discriminator, State);
     }
@@ -48,11 +51,11 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
     public MethodState State { get; } = new();
     public bool NeedsLabels => false;
     public abstract int FunctionEvaluations { get; }
-    public int FunctionEvaluationsWith(SamplerSettings? settings) => FunctionEvaluations;
-    public IReadOnlyList<string> SamplerNames { get; } = ["generator"];
+    public virtual int FunctionEvaluationsWith(SamplerSettings? settings) => FunctionEvaluations;
+    public virtual IReadOnlyList<string> SamplerNames { get; } = ["generator"];
     public IReadOnlyDictionary<string, double> LastDiagnostics => _game.Diagnostics;
 
-    public void Step(ITrainingContext context, Batch batch) => _game.Step(context, batch, this);
+    public virtual void Step(ITrainingContext context, Batch batch) => _game.Step(context, batch, this);
 
     public abstract DiscriminatorInput Real(Batch batch, TorchSharp.torch.Generator gen);
     public abstract Tensor Fake(DiscriminatorInput real, TorchSharp.torch.Generator gen);
@@ -66,7 +69,7 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
 
     protected Tensor Latents(long n, TorchSharp.torch.Generator gen) => randn([n, Settings.LatentDim!.Value], generator: gen, device: this.Device());
 
-    public Tensor Sample(int n, TorchSharp.torch.Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+    public virtual Tensor Sample(int n, TorchSharp.torch.Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
         SamplerSettings? sampler = null)
     {
         string who = $"a {Config.Method} model";

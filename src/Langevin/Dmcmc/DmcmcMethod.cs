@@ -54,6 +54,7 @@ public sealed class DmcmcMethod : SingleNetworkMethod, IDenoisingMethod, ISampli
     public static string? NotADenoiser(Checkpoint ckpt) =>
         ckpt.Config.Method == "dmcmc" ? "a dmcmc run; give the run its denoiser was trained in"
         : !MethodRegistry.Get(ckpt.Config.Method).Has<IDenoisingMethod>() ? $"a {ckpt.Config.Method} run, not a denoiser (ddpm, edm, sde or ncsn)"
+        : MethodRegistry.Get(ckpt.Config.Method).Has<IPriorStartedMethod>() ? $"a {ckpt.Config.Method} run, whose denoiser knows only its truncated chain (ddpm, edm, sde or ncsn)"
         : null;
 
     readonly DmcmcConfig _d;

@@ -97,6 +97,8 @@ public sealed class DataLikelihood
             if (settings.VariationalBound) throw new UsageException("likelihood: the variational bound is DDPM's; a cld run is scored by its probability-flow bound");
             return new(settings, LikelihoodKind.CldBound, null, null, null, cld, cld.ItemShape, ScalarType.Float32, device);
         }
+        if (method is IPriorStartedMethod)
+            throw new UsageException($"likelihood: a {method.Config.Method} model's chain starts from an implicit (adversarial) prior, which has no density; use an ncsn, ddpm, edm, sde or cld run");
         if (method is not IDenoisingMethod denoising)
             throw new UsageException($"likelihood: a {method.Config.Method} model has no probability-flow ODE; use an ncsn, ddpm, edm, sde or cld run");
         return new(settings, settings.VariationalBound ? LikelihoodKind.VariationalBound : LikelihoodKind.ProbabilityFlow, denoising.Denoiser,

@@ -39,7 +39,7 @@ public sealed class ProgressiveCoding
     /// <summary>For a method of the discrete VP process (a ddpm run); <paramref name="variance"/> null picks the run's default.</summary>
     public static ProgressiveCoding For(IGenerativeMethod method, string? variance = null, int every = 1)
     {
-        if (method is not IDenoisingMethod { Process: { Kind: SamplingProcess.Vp, Schedule: { } schedule } } denoising)
+        if (method is IPriorStartedMethod || method is not IDenoisingMethod { Process: { Kind: SamplingProcess.Vp, Schedule: { } schedule } } denoising)
             throw new UsageException($"rate-distortion needs a model of the discrete VP process (a ddpm run); this is a {method.Config.Method} run");
         if (every < 1) throw new UsageException($"rate-distortion: evaluate every k-th timestep with k ≥ 1 (got {every})");
         bool learned = denoising.Denoiser is IVarianceModel;

@@ -140,6 +140,23 @@ public interface IDenoisingMethod : IGenerativeMethod
 }
 
 /// <summary>
+/// A denoising method whose chains start from a learned prior at the top of its (truncated) process instead of unit noise
+/// (TDPM, Zheng et al. 2023): a catalog sampler runs on it when its plan starts at the σ where the prior's samples live.
+/// </summary>
+public interface IPriorStartedMethod : IDenoisingMethod
+{
+    /// <summary>The shape of one sample's latent z for the prior.</summary>
+    long[] LatentShape { get; }
+
+    /// <summary>Refuses, in one line naming the sampler and what to do, a plan that does not start where the prior ends.</summary>
+    void CheckPlan(Langevin.Samplers.SamplingPlan plan, string sampler);
+
+    /// <summary>The catalog's starting noise for <paramref name="plan"/>: z' with z' × plan.InitialScale = the prior's samples of
+    /// <paramref name="latents"/> in the σ-frame at plan.Sigmas[0] (on the method's device).</summary>
+    Tensor StartNoise(Tensor latents, Langevin.Samplers.SamplingPlan plan);
+}
+
+/// <summary>
 /// A method whose training step makes every random draw per item through <see cref="Training.ItemDraws"/> (batch indices,
 /// noise levels, noise, label dropout): data-parallel ranks then share one process's per-item randomness, and N ranks of
 /// batch B train exactly as one process of batch N·B (to float rounding). Other methods' ranks draw independently.

@@ -81,7 +81,8 @@ public sealed record MethodRegistration
     /// <summary>The capabilities a user can rely on, in words (for --help): what else than training and sampling works on such a run.</summary>
     public IEnumerable<string> Capabilities()
     {
-        if (Has<IDenoisingMethod>()) yield return "a denoiser: every catalog sampler (--sampler ddim, heun, dpmpp-2m, …), inpaint, interpolate, likelihood, compare";
+        if (Has<IPriorStartedMethod>()) yield return "a denoiser on a truncated chain started by a learned prior: the catalog samplers whose plan starts at the truncation σ, interpolate";
+        else if (Has<IDenoisingMethod>()) yield return "a denoiser: every catalog sampler (--sampler ddim, heun, dpmpp-2m, …), inpaint, interpolate, likelihood, compare";
         if (Has<IEnergyMethod>()) yield return "an energy: --compose, ood, inpaint by energy descent";
         if (Has<ILikelihoodBoundMethod>()) yield return "a likelihood bound (likelihood)";
         if (Has<IInpaintingMethod>()) yield return "its own inpainting sampler (inpaint)";
@@ -119,7 +120,7 @@ public static class MethodRegistry
     [
         NcsnMethod.Registration, DdpmMethod.Registration, EdmMethod.Registration, SdeMethod.Registration, EbmMethod.Registration,
         CldMethod.Registration, WalkJumpMethod.Registration, AdversarialEbmMethod.Registration, DmcmcMethod.Registration,
-        Adversarial.GanMethod.Registration, Adversarial.DdganMethod.Registration, Guidance.NoisyClassifierMethod.Registration,
+        Adversarial.GanMethod.Registration, Adversarial.DdganMethod.Registration, Adversarial.TdpmMethod.Registration, Guidance.NoisyClassifierMethod.Registration,
     ];
 
     public static IEnumerable<string> Names => All.Select(r => r.Name);

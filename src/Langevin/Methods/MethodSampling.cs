@@ -156,7 +156,15 @@ public static class MethodSampling
         long seed = gen.initial_seed();
         if (r.Noise is { } noiseGiven && !noiseGiven.shape.Skip(1).SequenceEqual(method.ItemShape))
             throw SettingException.About("noise", "", $"shape [{string.Join(", ", noiseGiven.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
-        int expected = SamplerCatalog.ExpectedEvaluations(request, method.Process);
+        // a learned prior (TDPM) starts the chains: its call counts, its plan must start where the prior ends, its latents are per item
+        var prior = method as IPriorStartedMethod;
+        if (prior is not null)
+        {
+            if (r.Noise is not null) throw SettingException.About("noise", "", $"a {method.Config.Method} model starts its chains from its prior's latents, not from given noise");
+            prior.CheckPlan(SamplerCatalog.Plan(request, method.Process), request.Sampler);
+        }
+        int priorCalls = prior is null ? 0 : 1;
+        int expected = SamplerCatalog.ExpectedEvaluations(request, method.Process) + priorCalls;
         // the trajectory of the first batch: at most ~100 steps, each state in the VP frame x/√(1 + σ²), which stays in range
         int every = Math.Max(1, SamplerCatalog.Plan(request, method.Process).Steps / 100);
         Action<SamplerStep>? onSample = onFrame is null ? null : s =>
@@ -175,14 +183,16 @@ public static class MethodSampling
                     using var scope = NewDisposeScope();
                     var (start, count) = blocks[i];
                     int done0 = i * expected;
-                    var z = r.Noise?.narrow(0, start, count).to(float32) ?? SamplingBlocks.ItemNoise(seed, start, count, method.ItemShape);
+                    var z = prior is not null
+                        ? prior.StartNoise(SamplingBlocks.ItemNoise(seed, start, count, prior.LatentShape, Seeds.PriorLatents), SamplerCatalog.Plan(request, method.Process))
+                        : r.Noise?.narrow(0, start, count).to(float32) ?? SamplingBlocks.ItemNoise(seed, start, count, method.ItemShape);
                     using var blockGen = SamplingBlocks.BlockGenerator(seed, start, gen.device);
                     using var perSample = Samplers.SamplerNoise.PerItem(seed, start, count, gen.device);   // the same samples at any batch
                     var guided = r.Guidance?.For(r.Guidance.Labels.narrow(0, start, count), method);
                     result = SamplerCatalog.Run(guided ?? method.Denoiser, z.to(gen.device), request, method.Process, blockGen,
-                        (done, _) => p.Report(done0 + done), i == 0 ? onSample : null);
+                        (done, _) => p.Report(done0 + priorCalls + done), i == 0 ? onSample : null);
                     // guided: what the network and the classifier were asked for (CFG's doubled batch counts two)
-                    maxEvaluations = Math.Max(maxEvaluations, guided?.NetworkEvaluations ?? result.Evaluations);
+                    maxEvaluations = Math.Max(maxEvaluations, (guided?.NetworkEvaluations ?? result.Evaluations) + priorCalls);
                     classifierEvaluations = Math.Max(classifierEvaluations, guided?.ClassifierEvaluations ?? 0);
                     outputs[i] = method.ToData(result.Output).cpu().MoveToOuterDisposeScope();
                 }
@@ -190,7 +200,8 @@ public static class MethodSampling
             onFrame?.Invoke(outputs[0]);
             var samples = cat(outputs, 0);
             result = result! with { Evaluations = maxEvaluations };
-            string report = Describe(request, result) + (classifierEvaluations > 0 ? $" + classifier forward+backward {classifierEvaluations}" : "");
+            string report = Describe(request, result) + (classifierEvaluations > 0 ? $" + classifier forward+backward {classifierEvaluations}" : "")
+                + (prior is not null ? " (the prior's call and the chain's)" : "");
             return new Draw(samples, maxEvaluations, request.Sampler, report, result)
             {
                 ClassifierEvaluations = classifierEvaluations, FirstItem = blocks[0].Start, Batch = batch, BatchNote = batchNote,

@@ -53,15 +53,15 @@ public sealed record SamplingBlocks(int N, int Batch)
     }
 
     /// <summary>Unit Gaussian noise [count, …item] of items first … first + count − 1, item i from its own generator seeded by
-    /// (seed, i), drawn on the CPU (the same numbers on any device).</summary>
-    public static Tensor ItemNoise(long seed, int first, int count, long[] itemShape)
+    /// (seed, i) in <paramref name="stream"/>, drawn on the CPU (the same numbers on any device).</summary>
+    public static Tensor ItemNoise(long seed, int first, int count, long[] itemShape, ulong stream = Seeds.ItemNoise)
     {
         var rows = new Tensor[count];
         try
         {
             for (int i = 0; i < count; i++)
             {
-                using var g = new Generator(Seeds.Of(seed, first + i, Seeds.ItemNoise));
+                using var g = new Generator(Seeds.Of(seed, first + i, stream));
                 rows[i] = randn([1, .. itemShape], generator: g);
             }
             return cat(rows, 0);

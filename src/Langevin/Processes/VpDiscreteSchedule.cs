@@ -35,6 +35,25 @@ public sealed class VpDiscreteSchedule
         _logSigmas = Enumerable.Range(0, t).Select(i => Math.Log(Sigma(i))).ToArray();
     }
 
+    VpDiscreteSchedule(VpDiscreteSchedule full, int steps)
+    {
+        T = steps;
+        BetaSchedule = full.BetaSchedule;
+        Betas = full.Betas[..steps];
+        AlphasCumprod = full.AlphasCumprod[..steps];
+        _logSigmas = full._logSigmas[..steps];
+    }
+
+    /// <summary>
+    /// The first <paramref name="steps"/> steps of this table, the same β's and ᾱ's (a truncated diffusion, Zheng et al. 2023:
+    /// the chain from t = steps − 1 down); samplers planning on it visit only those steps.
+    /// </summary>
+    public VpDiscreteSchedule Truncated(int steps)
+    {
+        if (steps < 2 || steps > T) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"a truncated table keeps 2..{T} steps");
+        return steps == T ? this : new VpDiscreteSchedule(this, steps);
+    }
+
     // DDPM (Ho et al. 2020, §4) linear betas 1e-4 → 0.02, computed as diffusers does: torch.linspace(..., dtype=float32).
     static float[] LinearBetas(int t)
     {

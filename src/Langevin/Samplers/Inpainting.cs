@@ -34,6 +34,7 @@ public static class Inpainting
     {
         IInpaintingMethod => InpaintingPath.AnnealedLangevin,
         IEnergyMethod => InpaintingPath.EnergyDescent,
+        IPriorStartedMethod => null,            // replacement starts from unit noise at σ_max; a truncated chain starts from its prior
         IDenoisingMethod => InpaintingPath.Replacement,
         _ => null,
     };

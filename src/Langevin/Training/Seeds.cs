@@ -15,6 +15,8 @@ public static class Seeds
     public const ulong BlockNoise = 2;
     /// <summary>A data-parallel rank's own draws (methods whose draws are not sliced by item): index = the rank.</summary>
     public const ulong Ranks = 3;
+    /// <summary>The latent z of sample i's learned prior (TDPM's implicit prior at the truncation point).</summary>
+    public const ulong PriorLatents = 4;
 
     /// <summary>A non-negative 63-bit seed of (seed, index) in <paramref name="stream"/>.</summary>
     public static ulong Of(long seed, long index, ulong stream)

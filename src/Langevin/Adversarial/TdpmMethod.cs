@@ -1,0 +1,177 @@
+using Langevin.Methods;
+using Langevin.Models;
+using Langevin.Objectives;
+using Langevin.Processes;
+using Langevin.Samplers;
+using Langevin.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Langevin.Adversarial;
+
+/// <summary>
+/// Truncated diffusion probabilistic models (Zheng, He, Zhou &amp; Zhou 2023, "Truncated diffusion probabilistic models and
+/// diffusion-based adversarial auto-encoders", ICLR). A DDPM chain is cut at T_trunc: the denoiser learns DDPM's ε-loss only
+/// for t &lt; T_trunc (Ho et al. 2020, Eq. 14, on the truncated table), and an implicit prior G(z) learns to produce the
+/// diffused data q(x_{T_trunc − 1}) = ∫ q(x_{T_trunc − 1} | x₀) p(x₀) dx₀ adversarially (the GAN of <see cref="AdversarialGame"/>:
+/// real items are data diffused to that step, non-saturating loss with lazy R1). Sampling: one prior call, then the reverse
+/// chain from T_trunc − 1 — the own sampler is DDIM (η = 0) on the truncated table with trailing spacing; any catalog sampler
+/// whose plan starts at the truncation σ (linspace or trailing spacing) runs too. T_trunc = T is a DDPM with a GAN for x_T
+/// (whose target is then nearly N(0, I)); a small T_trunc leaves most of the work to the prior.
+/// </summary>
+public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMethod
+{
+    public const string Model = Component.Default;
+    public const string OwnSampler = "prior-ddim";
+
+    public static readonly MethodRegistration Registration = new()
+    {
+        Name = "tdpm",
+        Summary = "truncated diffusion: DDPM's ε-loss for t < T_trunc, an adversarial implicit prior G(z) for x at T_trunc; one prior call + a short chain",
+        MethodType = typeof(TdpmMethod),
+        ConfigType = typeof(TdpmConfig),
+        DefaultConfig = () => new TdpmConfig(),
+        Recipe = Recipe,
+        Resolve = (c, data, _) => c with { Settings = c.SettingsAs<TdpmConfig>().ResolvedFor(data.shape[1..]) },
+        Options =
+        [
+            .. AdversarialOptions.For<TdpmConfig>("tdpm"),
+            MethodOption.For<TdpmConfig>("truncation", "T", "T_trunc: the chain keeps steps 0..T−1, the prior makes x at step T−1 (default 100)", "tdpm.truncation",
+                (s, v) => s with { Truncation = MethodOption.Integer(v, "tdpm.truncation") }),
+            MethodOption.For<TdpmConfig>("timesteps", "T", "steps of the full DDPM table the β's come from (default 1000)", "tdpm.timesteps",
+                (s, v) => s with { Timesteps = MethodOption.Integer(v, "tdpm.timesteps") }),
+            MethodOption.For<TdpmConfig>("beta-schedule", "linear|cosine", "β schedule (default linear)", "tdpm.beta_schedule", (s, v) => s with { BetaSchedule = v }),
+            DiffusionMethod.SampleStepsOption<TdpmConfig>("tdpm", "prior-ddim, default min(10, T_trunc)", (s, v) => s with { SampleSteps = v }),
+            MethodOption.For<TdpmConfig>("gan-channels", "C", "images: first-layer channels of the prior's DCGAN networks (default 64)", "tdpm.image_channels",
+                (s, v) => s with { ImageChannels = MethodOption.Integer(v, "tdpm.image_channels") }),
+        ],
+        Create = (c, shape) => new TdpmMethod(c, shape),
+    };
+
+    /// <summary>The diffusion methods' toy recipe for points (batch 512, Adam 2·10⁻³ for the denoiser, EMA 0.995, 6 Fourier
+    /// features in the denoiser), the GAN's for images (batch 64, previews every 500 steps).</summary>
+    static TrainConfig Recipe(string data)
+    {
+        var c = DiffusionMethod.ToyRecipe(new TdpmConfig(), data);
+        return Data.Toy2D.Names.Contains(data) ? c : c with { Steps = 5000, BatchSize = 64, CheckpointEvery = 500, SampleEvery = 500 };
+    }
+
+    readonly VpDiscreteSchedule _truncated;
+    readonly DdpmSimpleLoss _loss;
+    readonly nn.Module<Tensor, Tensor> _gen, _disc;
+    readonly double _topScale, _topStd;
+
+    public TdpmMethod(TrainConfig config, long[] itemShape) : this(config, itemShape, Networks.Create(config.Network, itemShape)) { }
+
+    // the prior's discriminator sees no Fourier features: they are the denoiser's (the toy recipe's 6); with them a GAN's D
+    // was sharp but G collapsed to one mode (docs/methods/gan.md). Its image generator is unbounded: noised images leave [−1, 1].
+    TdpmMethod(TrainConfig config, long[] itemShape, nn.Module<Tensor, Tensor, Tensor> network)
+        : base(config, itemShape, s => GanNetworks.Create(s, s.ImageChannels, config.Network with { FourierFeatures = 0 }, itemShape, boundedImages: false), new Component(Model, network))
+    {
+        var full = new VpDiscreteSchedule(Settings.Timesteps, Settings.BetaSchedule);
+        _truncated = full.Truncated(Settings.Truncation);
+        Denoiser = new PreconditionedDenoiser(network, ScaledFramePreconditioning.VpDiscrete(_truncated, Prediction.Epsilon));
+        _loss = new DdpmSimpleLoss(_truncated);
+        double abar = _truncated.AlphasCumprod[^1];
+        (_topScale, _topStd) = (Math.Sqrt(abar), Math.Sqrt(1 - abar));
+        _gen = (nn.Module<Tensor, Tensor>)GeneratorNetwork;
+        _disc = (nn.Module<Tensor, Tensor>)DiscriminatorNetwork;
+    }
+
+    /// <summary>The ε-model D(x, σ) on the truncated table.</summary>
+    public PreconditionedDenoiser Denoiser { get; }
+    IScoreModel IDenoisingMethod.Denoiser => Denoiser;
+
+    /// <summary>The truncated table: catalog samplers plan on steps 0..T_trunc − 1 only.</summary>
+    public SamplingProcess Process => new(SamplingProcess.Vp, _truncated);
+
+    /// <summary>σ at the truncation step, where the prior's samples live.</summary>
+    public double TruncationSigma => _truncated.Sigma(_truncated.T - 1);
+
+    public long[] LatentShape => [Settings.LatentDim!.Value];
+
+    public Tensor ToData(Tensor x) => Networks.IsImage(ItemShape) ? x.clamp(-1, 1) : x.alias();
+
+    /// <summary>The ε-loss on t &lt; T_trunc, then the prior's game.</summary>
+    public override void Step(ITrainingContext context, Batch batch)
+    {
+        if (context.Stage.TrainsComponent(Model)) context.Optimize(Model, _loss.Loss(Denoiser, batch.X, context.Generator));
+        base.Step(context, batch);
+    }
+
+    /// <summary>Real items of the prior's game: data diffused to the truncation step, √ᾱ x₀ + √(1 − ᾱ) ε (the VP frame).</summary>
+    public override DiscriminatorInput Real(Batch batch, TorchSharp.torch.Generator gen) =>
+        new(batch.X * _topScale + randn(batch.X.shape, generator: gen, device: batch.X.device, dtype: batch.X.dtype) * _topStd);
+
+    public override Tensor Fake(DiscriminatorInput real, TorchSharp.torch.Generator gen) => _gen.call(Latents(real.X.shape[0], gen).to(real.X.dtype));
+
+    public override Tensor Discriminate(DiscriminatorInput input) => _disc.call(input.X);
+
+    // ---- sampling ----
+
+    public override IReadOnlyList<string> SamplerNames { get; } = [OwnSampler];
+
+    public override int FunctionEvaluations => 1 + Settings.OwnSampleSteps;
+
+    public override int FunctionEvaluationsWith(SamplerSettings? settings) => 1 + (settings?.Steps ?? Settings.OwnSampleSteps);
+
+    protected override long[] NoiseShape => LatentShape;
+
+    SamplerRequest OwnRequest(int steps) => SamplerRequest.For("ddim", steps).With(SamplerOptions.Spacing, TimestepSpacing.Trailing);
+
+    /// <summary>One prior call on z, then DDIM (η = 0) on the truncated table from its top.</summary>
+    protected override Tensor Generate(Tensor z, TorchSharp.torch.Generator gen, Action<int, int>? onStep) => Chain(z, Settings.OwnSampleSteps, gen, onStep);
+
+    Tensor Chain(Tensor z, int steps, TorchSharp.torch.Generator gen, Action<int, int>? onStep)
+    {
+        var request = OwnRequest(steps);
+        var plan = SamplerCatalog.Plan(request, Process);
+        var start = StartNoise(z, plan);
+        onStep?.Invoke(1, 1 + steps);
+        var result = SamplerCatalog.Run(Denoiser, start, request, Process, gen, (done, _) => onStep?.Invoke(1 + done, 1 + steps));
+        return ToData(result.Output);
+    }
+
+    public override Tensor Sample(int n, TorchSharp.torch.Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
+        SamplerSettings? sampler = null)
+    {
+        if (sampler?.Name is { } name && name != OwnSampler) throw SamplingRefusals.Sampler("a tdpm model", $"{OwnSampler}, or a catalog sampler with linspace or trailing spacing", name);
+        if (sampler?.Options?.Count > 0)
+            throw SettingException.About("sampler", OwnSampler, $"{OwnSampler} takes no options (its spacing is trailing); use a catalog sampler for others");
+        int steps = sampler?.Steps ?? Settings.OwnSampleSteps;
+        if (steps < 1 || steps > Settings.Truncation) throw new SettingException("steps", steps, $"must be in 1..{Settings.Truncation} (the truncated chain's steps)");
+        long[] shape = [n, .. LatentShape];
+        if (noise is not null && !noise.shape.SequenceEqual(shape))
+            throw SettingException.About("noise", null, $"a tdpm model's prior starts from latents [{string.Join(", ", shape)}] (got [{string.Join(", ", noise.shape)}])");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        this.Eval();
+        var z = noise?.to(float32).to(this.Device()) ?? randn(shape, generator: gen, device: this.Device());
+        return Chain(z, steps, gen, onStep).cpu().MoveToOuterDisposeScope();
+    }
+
+    public void CheckPlan(SamplingPlan plan, string sampler)
+    {
+        double top = TruncationSigma;
+        if (Math.Abs(plan.Sigmas[0] / top - 1) > 1e-6)
+            throw SettingException.Sentence("sampler", sampler,
+                $"{sampler} would start at σ = {plan.Sigmas[0]:G4}, but a tdpm model's prior gives x at its truncation σ = {top:G4} (step {_truncated.T - 1}); " +
+                "use a vp sampler with linspace or trailing spacing (ddim and ddpm default to leading; the edm samplers follow EDM's σ's)");
+    }
+
+    /// <summary>z' = G(z) · √(1 + σ₀²) / InitialScale: G's sample in the VP frame is x_σ/√(1 + σ²) (Karras et al. 2022, Table 1).</summary>
+    public Tensor StartNoise(Tensor latents, SamplingPlan plan)
+    {
+        CheckPlan(plan, "the sampler");
+        using var _ = no_grad();
+        var x = _gen.call(latents.to(float32).to(this.Device()));
+        double sigma = plan.Sigmas[0];
+        return x * (Math.Sqrt(1 + sigma * sigma) / plan.InitialScale);
+    }
+
+    public override void Dispose()
+    {
+        Denoiser.Network.Dispose();
+        base.Dispose();
+    }
+}

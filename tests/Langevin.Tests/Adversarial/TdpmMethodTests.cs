@@ -1,0 +1,109 @@
+using Langevin.Adversarial;
+using Langevin.Methods;
+using Langevin.Processes;
+using Langevin.Samplers;
+using Langevin.Training;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Langevin.Tests.Adversarial;
+
+public class TdpmMethodTests(ITestOutputHelper output)
+{
+    static string TempDir() => Directory.CreateTempSubdirectory("langevin-tdpm-").FullName;
+
+    static TrainConfig Small(TdpmConfig settings, int steps) => new()
+    {
+        Settings = settings, Data = "test-points", Steps = steps, BatchSize = 128, CheckpointEvery = steps, SampleEvery = 0, LogEvery = 50,
+        Seed = 1, Threads = 1, EmaDecay = 0.99, LearningRate = 2e-3, Network = new NetworkConfig { Kind = "mlp", Width = 32, Depth = 2 },
+    };
+
+    static TdpmMethod Trained(TdpmConfig settings, int steps, Tensor data)
+    {
+        var r = Trainer.Run(new TrainRequest(Small(settings, steps), TempDir(), Quiet: true, Previews: false), data);
+        return (TdpmMethod)TrainedRuns.OpenCheckpoint(r.Checkpoint);
+    }
+
+    [Fact]
+    public void ATruncatedTableIsTheFullTablesFirstSteps()
+    {
+        var full = new VpDiscreteSchedule(1000);
+        var cut = full.Truncated(100);
+        Assert.Equal(100, cut.T);
+        Assert.Equal(full.Betas[..100], cut.Betas);
+        Assert.Equal(full.AlphasCumprod[..100], cut.AlphasCumprod);
+        for (int t = 0; t < 100; t += 9) Assert.Equal(full.Sigma(t), cut.Sigma(t));
+        Assert.Equal(full.SigmaToT(full.Sigma(42) * 1.01), cut.SigmaToT(full.Sigma(42) * 1.01), 12);
+        Assert.Same(full, full.Truncated(1000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => full.Truncated(1001));
+        // a linspace plan on the cut table starts at its last step
+        Assert.Equal(cut.Sigma(99), SamplingPlan.Discrete(cut, 10, TimestepSpacing.Linspace, 0, karras: false).Sigmas[0], 12);
+    }
+
+    /// <summary>
+    /// The catalog starts from the prior's sample at the truncation σ whatever the plan's initial scale (DDIM's √(1 + σ²), Euler's σ):
+    /// the start times the scale is G(z)·√(1 + σ₀²); a plan starting elsewhere (ddim's leading spacing, EDM's σ's) is refused in one line;
+    /// the prior's call counts in the NFE.
+    /// </summary>
+    [Fact]
+    public void CatalogSamplersStartFromThePriorAtTheTruncationSigmaAndCountItsCall()
+    {
+        using var data = randn([256, 2], generator: new Generator(1));
+        using var m = Trained(new TdpmConfig { Truncation = 20 }.ResolvedFor([2]) as TdpmConfig ?? throw new InvalidOperationException(), 2, data);
+        double top = m.TruncationSigma;
+        Assert.Equal(new VpDiscreteSchedule(1000).Sigma(19), top, 12);
+        using var z = randn([5, 8], generator: new Generator(2));
+        var g = (nn.Module<Tensor, Tensor>)m.Component(AdversarialMethod<TdpmConfig>.Generator).Module;
+        m.Eval();
+        using var expected = no_grad_call(g, z) * Math.Sqrt(1 + top * top);
+        foreach (var request in new[] { SamplerRequest.For("ddim", 5).With(SamplerOptions.Spacing, TimestepSpacing.Trailing), SamplerRequest.For("euler", 5) })
+        {
+            var plan = SamplerCatalog.Plan(request, m.Process);
+            using var start = m.StartNoise(z, plan);
+            Assert.True((start * plan.InitialScale).allclose(expected, rtol: 1e-5, atol: 1e-6), request.Sampler);
+        }
+        var leading = Assert.Throws<SettingException>(() => m.CheckPlan(SamplerCatalog.Plan(SamplerRequest.For("ddim", 5), m.Process), "ddim"));
+        Assert.Equal("sampler", leading.Setting);
+        Assert.Contains("trailing", leading.Message);
+        Assert.Throws<SettingException>(() => m.CheckPlan(SamplerCatalog.Plan(SamplerRequest.For("edm", 5), m.Process), "edm"));
+
+        using var progress = new Generator(3);
+        using var draw = MethodSampling.Run(m, new DrawRequest { N = 7, Sampler = "euler", Steps = 5 }, progress, ProgressRunners.Silent);
+        Assert.Equal(6, draw.Evaluations);
+        Assert.Equal([7L, 2L], draw.Samples.shape);
+        Assert.Equal(11, m.FunctionEvaluations);                       // own: 1 + min(10, T_trunc) DDIM steps
+        Assert.Equal(4, m.FunctionEvaluationsWith(new SamplerSettings(Steps: 3)));
+        Assert.Throws<SettingException>(() => MethodSampling.Run(m, new DrawRequest { N = 2, Sampler = "ddim", Steps = 5 }, progress, ProgressRunners.Silent));
+    }
+
+    static Tensor no_grad_call(nn.Module<Tensor, Tensor> g, Tensor z)
+    {
+        using var _ = no_grad();
+        return g.call(z);
+    }
+
+    /// <summary>Trained on N(2, 0.5²) with T_trunc = 50 (the prior makes x at σ ≈ 0.17), one prior call and 10 DDIM steps give the data's mean and spread
+    /// (the prior with the shared defaults, G 2·10⁻⁴ / D 10⁻³; at 2·10⁻³ each its G collapsed to the mean, std 0.11).</summary>
+    [Fact]
+    public void ATruncatedChainWithALearnedPriorLearnsAOneDimensionalGaussian()
+    {
+        using var g = new Generator(5);
+        using var data = randn([4096, 1], generator: g) * 0.5 + 2;
+        using var m = Trained(new TdpmConfig { Truncation = 50, LatentDim = 4 }.ResolvedFor([1]) as TdpmConfig ?? throw new InvalidOperationException(), 2000, data);
+        using var x = m.Sample(20_000, new Generator(6));
+        double mean = x.mean().item<float>(), std = x.std().item<float>();
+        output.WriteLine($"TDPM (T_trunc 50, 10 steps) on N(2, 0.5²): mean {mean:F3}, std {std:F3}");
+        Assert.InRange(mean, 1.85, 2.15);
+        Assert.InRange(std, 0.38, 0.62);
+    }
+
+    [Fact]
+    public void BadSettingsAreRefusedNamingTheSetting()
+    {
+        Assert.Equal("tdpm.truncation", Assert.Throws<SettingException>(() => new TdpmConfig { Truncation = 1 }.Validate()).Setting);
+        Assert.Equal("tdpm.truncation", Assert.Throws<SettingException>(() => new TdpmConfig { Truncation = 2000 }.Validate()).Setting);
+        Assert.Equal("tdpm.sample_steps", Assert.Throws<SettingException>(() => new TdpmConfig { Truncation = 20, SampleSteps = 21 }.Validate()).Setting);
+        Assert.Equal("tdpm.beta_schedule", Assert.Throws<SettingException>(() => new TdpmConfig { BetaSchedule = "square" }.Validate()).Setting);
+    }
+}
