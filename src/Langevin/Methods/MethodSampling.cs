@@ -158,10 +158,11 @@ public static class MethodSampling
             throw SettingException.About("noise", "", $"shape [{string.Join(", ", noiseGiven.shape)}] does not match the model's samples [N, {string.Join(", ", method.ItemShape)}]");
         // a learned prior (TDPM) starts the chains: its call counts, its plan must start where the prior ends, its latents are per item
         var prior = method as IPriorStartedMethod;
+        var priorPlan = prior is null ? null : SamplerCatalog.Plan(request, method.Process);
         if (prior is not null)
         {
             if (r.Noise is not null) throw SettingException.About("noise", "", $"a {method.Config.Method} model starts its chains from its prior's latents, not from given noise");
-            prior.CheckPlan(SamplerCatalog.Plan(request, method.Process), request.Sampler);
+            prior.CheckPlan(priorPlan!, request.Sampler);
         }
         int priorCalls = prior is null ? 0 : 1;
         int expected = SamplerCatalog.ExpectedEvaluations(request, method.Process) + priorCalls;
@@ -184,7 +185,7 @@ public static class MethodSampling
                     var (start, count) = blocks[i];
                     int done0 = i * expected;
                     var z = prior is not null
-                        ? prior.StartNoise(SamplingBlocks.ItemNoise(seed, start, count, prior.LatentShape, Seeds.PriorLatents), SamplerCatalog.Plan(request, method.Process))
+                        ? prior.StartNoise(SamplingBlocks.ItemNoise(seed, start, count, prior.LatentShape, Seeds.PriorLatents), priorPlan!)
                         : r.Noise?.narrow(0, start, count).to(float32) ?? SamplingBlocks.ItemNoise(seed, start, count, method.ItemShape);
                     using var blockGen = SamplingBlocks.BlockGenerator(seed, start, gen.device);
                     using var perSample = Samplers.SamplerNoise.PerItem(seed, start, count, gen.device);   // the same samples at any batch

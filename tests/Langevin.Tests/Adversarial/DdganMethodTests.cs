@@ -107,7 +107,6 @@ public class DdganMethodTests(ITestOutputHelper output)
         using var z2 = randn([2, 16], generator: new Generator(7));
         using var _ = no_grad();
         using var y = g.call(x, t, z);
-        output.WriteLine($"y std {y.std().item<float>()}, max {y.abs().max().item<float>()}, diff z2 {(y - g.call(x, t, z2)).abs().max().item<float>()}, t diff {(y - g.call(x, tensor(new float[] { 10, 20 }), z)).abs().max().item<float>()}");
         Assert.True(y.allclose(g.call(x, t, z * 3), rtol: 1e-4, atol: 1e-5), "PixelNorm: z and 3z are the same latent");
         Assert.True((y - g.call(x, t, z2)).abs().max().item<float>() > 1e-3, "another z must give another x₀");
         Assert.Throws<ArgumentException>(() => unet.Forward(x, t, randn([2, 5])));
