@@ -9,8 +9,8 @@ namespace Langevin.Adversarial;
 /// What the adversarial methods share as <see cref="IGenerativeMethod"/>s: a generator "gen" with an EMA (sampling uses
 /// it) and a discriminator "disc" without, each with its own Adam settings; the optional D-only first stage; the step,
 /// which is <see cref="AdversarialGame.Step"/> over the method's <see cref="IAdversarialSides"/>; and sampling with
-/// the generator alone (no catalog sampler, no sampler options). A method supplies its networks, its sides and its
-/// sampler (<see cref="Generate"/>).
+/// the generator alone by default (no catalog sampler, no sampler options). A method supplies its networks, its sides and
+/// its sampler (<see cref="Generate"/>, and <see cref="CheckSampler"/> when it takes settings).
 /// </summary>
 public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingDiagnostics, IAdversarialSides where TConfig : AdversarialConfig
 {
@@ -64,8 +64,17 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
     /// <summary>The shape of the noise <see cref="Sample"/> accepts per sample (a GAN: z; DD-GAN: x_T).</summary>
     protected abstract long[] NoiseShape { get; }
 
-    /// <summary>n samples from <paramref name="noise"/> (on the method's device), under no_grad and in eval mode.</summary>
-    protected abstract Tensor Generate(Tensor noise, TorchSharp.torch.Generator gen, Action<int, int>? onStep);
+    /// <summary>n samples from <paramref name="noise"/> (on the method's device), under no_grad and in eval mode, with the
+    /// sampler settings <see cref="CheckSampler"/> accepted.</summary>
+    protected abstract Tensor Generate(Tensor noise, TorchSharp.torch.Generator gen, Action<int, int>? onStep, SamplerSettings? sampler);
+
+    /// <summary>Refuses, in one line, sampler settings the method cannot honour; the generator's methods take none.</summary>
+    protected virtual void CheckSampler(SamplerSettings? sampler, string who)
+    {
+        if (sampler?.Name is { } name && name != "generator") throw Samplers.SamplingRefusals.Sampler(who, "generator", name);
+        if (sampler?.Steps is not null || sampler?.Options?.Count > 0)
+            throw new UsageException($"sample: {who} samples with its generator ({FunctionEvaluations} call{(FunctionEvaluations == 1 ? "" : "s")}), which takes no step count or sampler options");
+    }
 
     protected Tensor Latents(long n, TorchSharp.torch.Generator gen) => randn([n, Settings.LatentDim!.Value], generator: gen, device: this.Device());
 
@@ -73,9 +82,7 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
         SamplerSettings? sampler = null)
     {
         string who = $"a {Config.Method} model";
-        if (sampler?.Name is { } name && name != "generator") throw Samplers.SamplingRefusals.Sampler(who, "generator", name);
-        if (sampler?.Steps is not null || sampler?.Options?.Count > 0)
-            throw new UsageException($"sample: {who} samples with its generator ({FunctionEvaluations} call{(FunctionEvaluations == 1 ? "" : "s")}), which takes no step count or sampler options");
+        CheckSampler(sampler, who);
         long[] shape = [n, .. NoiseShape];
         if (noise is not null && !noise.shape.SequenceEqual(shape))
             throw SettingException.About("noise", null, $"{who}'s generator starts from [{string.Join(", ", shape)}] (got [{string.Join(", ", noise.shape)}])");
@@ -83,7 +90,7 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
         using var _ = no_grad();
         this.Eval();
         var start = noise?.to(float32).to(this.Device()) ?? randn(shape, generator: gen, device: this.Device());
-        var x = Generate(start, gen, onStep);
+        var x = Generate(start, gen, onStep, sampler);
         if (ItemShape.Length == 3) x = x.clamp(-1, 1);
         return x.cpu().MoveToOuterDisposeScope();
     }

@@ -35,8 +35,7 @@ static class Dcgan
 /// The DCGAN generator (Radford et al. 2016, Fig. 1) at MNIST/CIFAR size: z [B, latentDim] → linear → [B, 4c, s₀, s₀]
 /// (s₀ = 7 or 4) → batch norm + ReLU → stride-2 4×4 transposed convolutions with batch norm + ReLU (4c → 2c → c; a third,
 /// c → c, for 32×32) → 3×3 convolution → tanh: images [B, channels, size, size] in (−1, 1). The layers before a batch
-/// norm have no bias (it would be normalised away), as in PyTorch's DCGAN example. Unbounded (no tanh) for targets that
-/// leave [−1, 1]: TDPM's prior makes noised images.
+/// norm have no bias (it would be normalised away), as in PyTorch's DCGAN example.
 /// </summary>
 public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
 {
@@ -45,11 +44,9 @@ public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
     readonly nn.Module<Tensor, Tensor> up;
     readonly SafeConv2d to_image;
     readonly long _channels0, _side0;
-    readonly bool _bounded;
 
-    public DcganGenerator(int latentDim, int channels, int size, int baseChannels = 64, bool bounded = true) : base(nameof(DcganGenerator))
+    public DcganGenerator(int latentDim, int channels, int size, int baseChannels = 64) : base(nameof(DcganGenerator))
     {
-        _bounded = bounded;
         int c = baseChannels, s0 = Dcgan.CoarseSide(size);
         (_channels0, _side0) = (4 * c, s0);
         project = nn.Linear(latentDim, 4L * c * s0 * s0, hasBias: false);
@@ -74,7 +71,7 @@ public sealed class DcganGenerator : nn.Module<Tensor, Tensor>
         var h = project.forward(z).view(z.shape[0], _channels0, _side0, _side0);
         h = up.forward(nn.functional.relu(bn0.forward(h)));
         var image = to_image.forward(h);
-        return scope.MoveToOuter(_bounded ? tanh(image) : image);
+        return scope.MoveToOuter(tanh(image));
     }
 }
 

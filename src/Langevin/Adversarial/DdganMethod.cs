@@ -84,7 +84,7 @@ public sealed class DdganMethod : AdversarialMethod<DdganConfig>
     /// <summary>x_T ~ N(0, I).</summary>
     protected override long[] NoiseShape => ItemShape;
 
-    protected override Tensor Generate(Tensor xT, TorchSharp.torch.Generator gen, Action<int, int>? onStep) =>
+    protected override Tensor Generate(Tensor xT, TorchSharp.torch.Generator gen, Action<int, int>? onStep, SamplerSettings? sampler) =>
         _process.Sample((x, t) => PredictX0(x, t, gen), xT, gen, onStep);
 
     public override void Dispose()

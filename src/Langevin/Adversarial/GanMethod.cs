@@ -62,7 +62,7 @@ public sealed class GanMethod : AdversarialMethod<GanConfig>
     /// <summary>The latent z ~ N(0, I) of one sample.</summary>
     protected override long[] NoiseShape => [Settings.LatentDim!.Value];
 
-    protected override Tensor Generate(Tensor z, TorchSharp.torch.Generator gen, Action<int, int>? onStep)
+    protected override Tensor Generate(Tensor z, TorchSharp.torch.Generator gen, Action<int, int>? onStep, SamplerSettings? sampler)
     {
         var x = _gen.call(z);
         onStep?.Invoke(1, 1);

@@ -28,10 +28,8 @@ public static class GanNetworks
         Create(g, g.ImageChannels, net, itemShape);
 
     /// <summary>G(z) and D(x) for items of <paramref name="itemShape"/> with the adversarial settings <paramref name="g"/>: MLPs
-    /// of the network's width and depth (D with its Fourier features) for points, DCGAN networks of <paramref name="imageChannels"/> for images
-    /// (G's images in (−1, 1) when <paramref name="boundedImages"/>, else unbounded).</summary>
-    public static (nn.Module Generator, nn.Module Discriminator) Create(AdversarialConfig g, int imageChannels, Training.NetworkConfig net, long[] itemShape,
-        bool boundedImages = true)
+    /// of the network's width and depth (D with its Fourier features) for points, DCGAN networks of <paramref name="imageChannels"/> for images.</summary>
+    public static (nn.Module Generator, nn.Module Discriminator) Create(AdversarialConfig g, int imageChannels, Training.NetworkConfig net, long[] itemShape)
     {
         int latent = g.LatentDim!.Value;
         bool sn = g.SpectralNorm!.Value;
@@ -40,7 +38,7 @@ public static class GanNetworks
         if (itemShape.Length == 3 && itemShape[1] == itemShape[2] && itemShape[1] is 28 or 32)
         {
             int c = (int)itemShape[0], size = (int)itemShape[1];
-            return (new DcganGenerator(latent, c, size, imageChannels, boundedImages), new DcganDiscriminator(c, size, imageChannels, sn));
+            return (new DcganGenerator(latent, c, size, imageChannels), new DcganDiscriminator(c, size, imageChannels, sn));
         }
         throw SettingException.Sentence("data", string.Join("×", itemShape),
             $"a GAN here models points [N, D] or 28×28 / 32×32 images; this data has items of shape [{string.Join(", ", itemShape)}]");

@@ -12,9 +12,12 @@ namespace Langevin.Adversarial;
 /// <summary>
 /// Truncated diffusion probabilistic models (Zheng, He, Zhou &amp; Zhou 2023, "Truncated diffusion probabilistic models and
 /// diffusion-based adversarial auto-encoders", ICLR). A DDPM chain is cut at T_trunc: the denoiser learns DDPM's ε-loss only
-/// for t &lt; T_trunc (Ho et al. 2020, Eq. 14, on the truncated table), and an implicit prior G(z) learns to produce the
-/// diffused data q(x_{T_trunc − 1}) = ∫ q(x_{T_trunc − 1} | x₀) p(x₀) dx₀ adversarially (the GAN of <see cref="AdversarialGame"/>:
-/// real items are data diffused to that step, non-saturating loss with lazy R1). Sampling: one prior call, then the reverse
+/// for t &lt; T_trunc (Ho et al. 2020, Eq. 14, on the truncated table), and an implicit prior learns the diffused data
+/// q(x_{T_trunc − 1}) = ∫ q(x_{T_trunc − 1} | x₀) p(x₀) dx₀ adversarially (the GAN of <see cref="AdversarialGame"/>: real items
+/// are data diffused to that step, non-saturating loss with lazy R1). The prior is that integral with a generator in place of
+/// the data: x̂₀ = G(z), then x = √ᾱ x̂₀ + √(1 − ᾱ) ε with fresh ε outside the network (as Diffusion-GAN diffuses real and
+/// generated images alike, Wang et al. 2023) — a convolutional G cannot make the white pixel noise of that target itself, and
+/// a D shown noise-free fakes wins from the start (docs/methods/tdpm.md). Sampling: one prior call, then the reverse
 /// chain from T_trunc − 1 — the own sampler is DDIM (η = 0) on the truncated table with trailing spacing; any catalog sampler
 /// whose plan starts at the truncation σ (linspace or trailing spacing) runs too. T_trunc = T is a DDPM with a GAN for x_T
 /// (whose target is then nearly N(0, I)); a small T_trunc leaves most of the work to the prior.
@@ -64,9 +67,9 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
     public TdpmMethod(TrainConfig config, long[] itemShape) : this(config, itemShape, Networks.Create(config.Network, itemShape)) { }
 
     // the prior's discriminator sees no Fourier features: they are the denoiser's (the toy recipe's 6); with them a GAN's D
-    // was sharp but G collapsed to one mode (docs/methods/gan.md). Its image generator is unbounded: noised images leave [−1, 1].
+    // was sharp but G collapsed to one mode (docs/methods/gan.md). Its image generator makes x̂₀ in [−1, 1] (tanh).
     TdpmMethod(TrainConfig config, long[] itemShape, nn.Module<Tensor, Tensor, Tensor> network)
-        : base(config, itemShape, s => GanNetworks.Create(s, s.ImageChannels, config.Network with { FourierFeatures = 0 }, itemShape, boundedImages: false), new Component(Model, network))
+        : base(config, itemShape, s => GanNetworks.Create(s, s.ImageChannels, config.Network with { FourierFeatures = 0 }, itemShape), new Component(Model, network))
     {
         var full = new VpDiscreteSchedule(Settings.Timesteps, Settings.BetaSchedule);
         _truncated = full.Truncated(Settings.Truncation);
@@ -101,9 +104,17 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
 
     /// <summary>Real items of the prior's game: data diffused to the truncation step, √ᾱ x₀ + √(1 − ᾱ) ε (the VP frame).</summary>
     public override DiscriminatorInput Real(Batch batch, TorchSharp.torch.Generator gen) =>
-        new(batch.X * _topScale + randn(batch.X.shape, generator: gen, device: batch.X.device, dtype: batch.X.dtype) * _topStd);
+        new(Diffuse(batch.X, randn(batch.X.shape, generator: gen, device: batch.X.device, dtype: batch.X.dtype)));
 
-    public override Tensor Fake(DiscriminatorInput real, TorchSharp.torch.Generator gen) => _gen.call(Latents(real.X.shape[0], gen).to(real.X.dtype));
+    /// <summary>Fake items: the generator's x̂₀ diffused the same way, with ε drawn after z.</summary>
+    public override Tensor Fake(DiscriminatorInput real, TorchSharp.torch.Generator gen)
+    {
+        var x0 = _gen.call(Latents(real.X.shape[0], gen).to(real.X.dtype));
+        return Diffuse(x0, randn(x0.shape, generator: gen, device: x0.device, dtype: x0.dtype));
+    }
+
+    /// <summary>q(x_{T_trunc − 1} | x₀): √ᾱ x₀ + √(1 − ᾱ) ε (Ho et al. 2020, Eq. 4), ᾱ at the truncation step.</summary>
+    Tensor Diffuse(Tensor x0, Tensor eps) => x0 * _topScale + eps * _topStd;
 
     public override Tensor Discriminate(DiscriminatorInput input) => _disc.call(input.X);
 
@@ -120,34 +131,24 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
     SamplerRequest OwnRequest(int steps) => SamplerRequest.For("ddim", steps).With(SamplerOptions.Spacing, TimestepSpacing.Trailing);
 
     /// <summary>One prior call on z, then DDIM (η = 0) on the truncated table from its top.</summary>
-    protected override Tensor Generate(Tensor z, TorchSharp.torch.Generator gen, Action<int, int>? onStep) => Chain(z, Settings.OwnSampleSteps, gen, onStep);
-
-    Tensor Chain(Tensor z, int steps, TorchSharp.torch.Generator gen, Action<int, int>? onStep)
+    protected override Tensor Generate(Tensor z, TorchSharp.torch.Generator gen, Action<int, int>? onStep, SamplerSettings? sampler)
     {
+        int steps = sampler?.Steps ?? Settings.OwnSampleSteps;
         var request = OwnRequest(steps);
         var plan = SamplerCatalog.Plan(request, Process);
-        var start = StartNoise(z, plan);
+        var start = StartNoise(z, randn([z.shape[0], .. ItemShape], generator: gen, device: z.device), plan);
         onStep?.Invoke(1, 1 + steps);
         var result = SamplerCatalog.Run(Denoiser, start, request, Process, gen, (done, _) => onStep?.Invoke(1 + done, 1 + steps));
         return ToData(result.Output);
     }
 
-    public override Tensor Sample(int n, TorchSharp.torch.Generator gen, Tensor? noise = null, Action<int, int>? onStep = null, Action<Tensor>? onFrame = null,
-        SamplerSettings? sampler = null)
+    protected override void CheckSampler(SamplerSettings? sampler, string who)
     {
-        if (sampler?.Name is { } name && name != OwnSampler) throw SamplingRefusals.Sampler("a tdpm model", $"{OwnSampler}, or a catalog sampler with linspace or trailing spacing", name);
+        if (sampler?.Name is { } name && name != OwnSampler) throw SamplingRefusals.Sampler(who, $"{OwnSampler}, or a catalog sampler with linspace or trailing spacing", name);
         if (sampler?.Options?.Count > 0)
             throw SettingException.About("sampler", OwnSampler, $"{OwnSampler} takes no options (its spacing is trailing); use a catalog sampler for others");
-        int steps = sampler?.Steps ?? Settings.OwnSampleSteps;
-        if (steps < 1 || steps > Settings.Truncation) throw new SettingException("steps", steps, $"must be in 1..{Settings.Truncation} (the truncated chain's steps)");
-        long[] shape = [n, .. LatentShape];
-        if (noise is not null && !noise.shape.SequenceEqual(shape))
-            throw SettingException.About("noise", null, $"a tdpm model's prior starts from latents [{string.Join(", ", shape)}] (got [{string.Join(", ", noise.shape)}])");
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        this.Eval();
-        var z = noise?.to(float32).to(this.Device()) ?? randn(shape, generator: gen, device: this.Device());
-        return Chain(z, steps, gen, onStep).cpu().MoveToOuterDisposeScope();
+        if (sampler?.Steps is { } steps && (steps < 1 || steps > Settings.Truncation))
+            throw new SettingException("steps", steps, $"must be in 1..{Settings.Truncation} (the truncated chain's steps)");
     }
 
     public void CheckPlan(SamplingPlan plan, string sampler)
@@ -159,12 +160,13 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
                 "use a vp sampler with linspace or trailing spacing (ddim and ddpm default to leading; the edm samplers follow EDM's σ's)");
     }
 
-    /// <summary>z' = G(z) · √(1 + σ₀²) / InitialScale: G's sample in the VP frame is x_σ/√(1 + σ²) (Karras et al. 2022, Table 1).</summary>
-    public Tensor StartNoise(Tensor latents, SamplingPlan plan)
+    /// <summary>z' = x · √(1 + σ₀²) / InitialScale with x = √ᾱ G(z) + √(1 − ᾱ) ε the prior's sample in the VP frame, which is
+    /// x_σ/√(1 + σ²) (Karras et al. 2022, Table 1).</summary>
+    public Tensor StartNoise(Tensor latents, Tensor noise, SamplingPlan plan)
     {
         CheckPlan(plan, "the sampler");
         using var _ = no_grad();
-        var x = _gen.call(latents.to(float32).to(this.Device()));
+        var x = Diffuse(_gen.call(latents.to(float32).to(this.Device())), noise.to(float32).to(this.Device()));
         double sigma = plan.Sigmas[0];
         return x * (Math.Sqrt(1 + sigma * sigma) / plan.InitialScale);
     }

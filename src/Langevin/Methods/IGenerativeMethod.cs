@@ -152,8 +152,9 @@ public interface IPriorStartedMethod : IDenoisingMethod
     void CheckPlan(Langevin.Samplers.SamplingPlan plan, string sampler);
 
     /// <summary>The catalog's starting noise for <paramref name="plan"/>: z' with z' × plan.InitialScale = the prior's samples of
-    /// <paramref name="latents"/> in the σ-frame at plan.Sigmas[0] (on the method's device).</summary>
-    Tensor StartNoise(Tensor latents, Langevin.Samplers.SamplingPlan plan);
+    /// <paramref name="latents"/> in the σ-frame at plan.Sigmas[0] (on the method's device); <paramref name="noise"/> (one unit
+    /// Gaussian of the item's shape per sample) is the prior's own noise, such as TDPM's forward diffusion of G(z).</summary>
+    Tensor StartNoise(Tensor latents, Tensor noise, Langevin.Samplers.SamplingPlan plan);
 }
 
 /// <summary>

@@ -185,7 +185,8 @@ public static class MethodSampling
                     var (start, count) = blocks[i];
                     int done0 = i * expected;
                     var z = prior is not null
-                        ? prior.StartNoise(SamplingBlocks.ItemNoise(seed, start, count, prior.LatentShape, Seeds.PriorLatents), priorPlan!)
+                        ? prior.StartNoise(SamplingBlocks.ItemNoise(seed, start, count, prior.LatentShape, Seeds.PriorLatents),
+                            SamplingBlocks.ItemNoise(seed, start, count, method.ItemShape, Seeds.PriorNoise), priorPlan!)
                         : r.Noise?.narrow(0, start, count).to(float32) ?? SamplingBlocks.ItemNoise(seed, start, count, method.ItemShape);
                     using var blockGen = SamplingBlocks.BlockGenerator(seed, start, gen.device);
                     using var perSample = Samplers.SamplerNoise.PerItem(seed, start, count, gen.device);   // the same samples at any batch

@@ -17,6 +17,8 @@ public static class Seeds
     public const ulong Ranks = 3;
     /// <summary>The latent z of sample i's learned prior (TDPM's implicit prior at the truncation point).</summary>
     public const ulong PriorLatents = 4;
+    /// <summary>The unit Gaussian of sample i's learned prior beside its latent (TDPM's forward noise on G(z)).</summary>
+    public const ulong PriorNoise = 5;
 
     /// <summary>A non-negative 63-bit seed of (seed, index) in <paramref name="stream"/>.</summary>
     public static ulong Of(long seed, long index, ulong stream)

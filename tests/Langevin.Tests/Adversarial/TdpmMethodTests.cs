@@ -43,7 +43,7 @@ public class TdpmMethodTests(ITestOutputHelper output)
 
     /// <summary>
     /// The catalog starts from the prior's sample at the truncation σ whatever the plan's initial scale (DDIM's √(1 + σ²), Euler's σ):
-    /// the start times the scale is G(z)·√(1 + σ₀²); a plan starting elsewhere (ddim's leading spacing, EDM's σ's) is refused in one line;
+    /// the start times the scale is (√ᾱ G(z) + √(1 − ᾱ) ε)·√(1 + σ₀²); a plan starting elsewhere (ddim's leading spacing, EDM's σ's) is refused in one line;
     /// the prior's call counts in the NFE.
     /// </summary>
     [Fact]
@@ -54,13 +54,16 @@ public class TdpmMethodTests(ITestOutputHelper output)
         double top = m.TruncationSigma;
         Assert.Equal(new VpDiscreteSchedule(1000).Sigma(19), top, 12);
         using var z = randn([5, 8], generator: new Generator(2));
+        using var eps = randn([5, 2], generator: new Generator(4));
         var g = (nn.Module<Tensor, Tensor>)m.Component(AdversarialMethod<TdpmConfig>.Generator).Module;
         m.Eval();
-        using var expected = no_grad_call(g, z) * Math.Sqrt(1 + top * top);
+        // the prior's sample in the VP frame: √ᾱ G(z) + √(1 − ᾱ) ε with ᾱ = 1/(1 + σ²) at the cut
+        double abar = 1 / (1 + top * top);
+        using var expected = (no_grad_call(g, z) * Math.Sqrt(abar) + eps * Math.Sqrt(1 - abar)) * Math.Sqrt(1 + top * top);
         foreach (var request in new[] { SamplerRequest.For("ddim", 5).With(SamplerOptions.Spacing, TimestepSpacing.Trailing), SamplerRequest.For("euler", 5) })
         {
             var plan = SamplerCatalog.Plan(request, m.Process);
-            using var start = m.StartNoise(z, plan);
+            using var start = m.StartNoise(z, eps, plan);
             Assert.True((start * plan.InitialScale).allclose(expected, rtol: 1e-5, atol: 1e-6), request.Sampler);
         }
         var leading = Assert.Throws<SettingException>(() => m.CheckPlan(SamplerCatalog.Plan(SamplerRequest.For("ddim", 5), m.Process), "ddim"));
@@ -75,6 +78,38 @@ public class TdpmMethodTests(ITestOutputHelper output)
         Assert.Equal(11, m.FunctionEvaluations);                       // own: 1 + min(10, T_trunc) DDIM steps
         Assert.Equal(4, m.FunctionEvaluationsWith(new SamplerSettings(Steps: 3)));
         Assert.Throws<SettingException>(() => MethodSampling.Run(m, new DrawRequest { N = 2, Sampler = "ddim", Steps = 5 }, progress, ProgressRunners.Silent));
+    }
+
+    /// <summary>
+    /// The prior's game compares real data and G's x̂₀ diffused the same way to the cut, q(x | x₀) = N(√ᾱ x₀, (1 − ᾱ) I) with ᾱ
+    /// at step T_trunc − 1 (Ho et al. 2020, Eq. 4): a constant batch gives that mean and spread, and a fake is √ᾱ G(z) + √(1 − ᾱ) ε
+    /// with z and then ε drawn from the step's generator — the noise is never the network's to make.
+    /// </summary>
+    [Fact]
+    public void TheGameComparesRealAndGeneratedItemsDiffusedToTheCut()
+    {
+        var settings = new TdpmConfig { Truncation = 50 }.ResolvedFor([2]) as TdpmConfig ?? throw new InvalidOperationException();
+        using var m = new TdpmMethod(Small(settings, 1), [2]);
+        double abar = new VpDiscreteSchedule(1000).AlphasCumprod[49];
+        using var c = full([20_000, 2], 1.5f);
+        var real = m.Real(new Batch(c), new Generator(7)).X;
+        Assert.Equal(Math.Sqrt(abar) * 1.5, real.mean().item<float>(), 2);
+        Assert.Equal(Math.Sqrt(1 - abar), real.std().item<float>(), 2);
+
+        using var given = randn([16, 2], generator: new Generator(8));
+        using var fake = no_grad_fake(m, given, 9);
+        using var draws = new Generator(9);
+        using var z = randn([16, 8], generator: draws);
+        using var eps = randn([16, 2], generator: draws);
+        var g = (nn.Module<Tensor, Tensor>)m.Component(AdversarialMethod<TdpmConfig>.Generator).Module;
+        using var expected = no_grad_call(g, z) * Math.Sqrt(abar) + eps * Math.Sqrt(1 - abar);
+        Assert.True(fake.allclose(expected, rtol: 1e-5, atol: 1e-6));
+    }
+
+    static Tensor no_grad_fake(TdpmMethod m, Tensor real, ulong seed)
+    {
+        using var _ = no_grad();
+        return m.Fake(new DiscriminatorInput(real), new Generator(seed));
     }
 
     static Tensor no_grad_call(nn.Module<Tensor, Tensor> g, Tensor z)
