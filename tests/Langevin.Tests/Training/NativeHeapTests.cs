@@ -4,7 +4,16 @@ using static TorchSharp.torch;
 
 namespace Langevin.Tests.Training;
 
+/// <summary>Tests that read the process's heap counters (glibc's mallinfo2) run alone: tensors other tests make and free at the
+/// same time move the counters (a clean-clone CI run saw the 40 MB tensor's growth hidden by a concurrent free).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessHeapCounters
+{
+    public const string Name = "process heap counters";
+}
+
 /// <summary>The library serves tensors from glibc's heap, not from a fresh mmap each (see <see cref="NativeHeap"/>).</summary>
+[Collection(ProcessHeapCounters.Name)]
 public class NativeHeapTests
 {
     [StructLayout(LayoutKind.Sequential)]
