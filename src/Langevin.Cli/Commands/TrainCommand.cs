@@ -30,7 +30,8 @@ public sealed class TrainCommand : ICommand, IContextualHelp
         {
             lines.Add("");
             lines.Add("methods ('langevin train --method NAME --help' lists a method's own options):");
-            lines.AddRange(MethodRegistry.All.Select(r => $"  {r.Name,-12}{r.Summary}"));
+            int width = MethodRegistry.All.Max(r => r.Name.Length) + 2;
+            lines.AddRange(MethodRegistry.All.Select(r => $"  {r.Name.PadRight(width)}{r.Summary}"));
             return string.Join('\n', lines);
         }
         lines.Add("");
