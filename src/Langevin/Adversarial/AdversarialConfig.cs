@@ -36,6 +36,8 @@ public abstract record AdversarialConfig : MethodConfig
     public int CollapsePatience { get; init; } = 2000;
     /// <summary>Steps of a first stage in which only D trains (0: none).</summary>
     public long DiscriminatorWarmup { get; init; }
+    /// <summary>Images: the group size of a minibatch-std feature map in D (<see cref="DcganDiscriminator.MinibatchStd"/>; 0: none).</summary>
+    public int MinibatchStd { get; init; }
 
     /// <summary>The method's name as settings spell it (gan.r1_gamma, ddgan.r1_gamma).</summary>
     protected abstract string Prefix { get; }
@@ -62,6 +64,7 @@ public abstract record AdversarialConfig : MethodConfig
         if (!(GradientPenalty >= 0)) throw new SettingException($"{p}.gradient_penalty", GradientPenalty, "must be ≥ 0");
         if (CollapsePatience < 0) throw new SettingException($"{p}.collapse_patience", CollapsePatience, "must be ≥ 0");
         if (DiscriminatorWarmup < 0) throw new SettingException($"{p}.discriminator_warmup", DiscriminatorWarmup, "must be ≥ 0");
+        if (MinibatchStd < 0) throw new SettingException($"{p}.minibatch_std", MinibatchStd, "must be ≥ 0 (0: off)");
     }
 
     /// <summary>The automatic settings filled in for items of <paramref name="itemShape"/> (the derived record keeps its type).</summary>
@@ -69,6 +72,8 @@ public abstract record AdversarialConfig : MethodConfig
     {
         var loss = LossKind;
         bool w = loss == GanLoss.Wasserstein;
+        if (itemShape.Length == 1 && MinibatchStd > 0)
+            throw new SettingException($"{Prefix}.minibatch_std", MinibatchStd, "applies to image discriminators only (points have no feature maps; leave it 0)");
         return this with
         {
             LatentDim = LatentDim ?? (itemShape.Length == 1 ? 8 : 100),
@@ -116,6 +121,7 @@ public static class AdversarialOptions
             O("spectral-norm", null, "spectral normalisation of D (default: on for hinge)", "spectral_norm", (c, v) => (T)(c with { SpectralNorm = MethodOption.Flag(v, s("spectral_norm")) })),
             O("collapse-patience", "N", "stop when D's loss stays below 1e-3 for N steps (default 2000; 0: never)", "collapse_patience", (c, v) => (T)(c with { CollapsePatience = MethodOption.Integer(v, s("collapse_patience")) })),
             O("disc-warmup", "N", "a first stage of N steps in which only D trains (default 0)", "discriminator_warmup", (c, v) => (T)(c with { DiscriminatorWarmup = MethodOption.Integer(v, s("discriminator_warmup")) })),
+            O("minibatch-std", "G", "images: a minibatch-std feature map in D over groups of G items, as StyleGAN's (default 0: off)", "minibatch_std", (c, v) => (T)(c with { MinibatchStd = MethodOption.Integer(v, s("minibatch_std")) })),
         ];
     }
 

@@ -17,10 +17,13 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
     public const string Generator = "gen", Discriminator = "disc";
 
     readonly AdversarialGame _game;
+    readonly bool _generatorShared;
 
     /// <param name="more">A further component trained beside the two (TDPM's denoiser), first in <see cref="Components"/>.</param>
+    /// <param name="generatorSharesWeights">The generator is <paramref name="more"/>'s network, trained by its own Adam without
+    /// an EMA of its own (<see cref="Component.SharesWeightsOf"/>; TDPM's denoiser prior).</param>
     protected AdversarialMethod(TrainConfig config, long[] itemShape, Func<TConfig, (nn.Module Generator, nn.Module Discriminator)> networks,
-        Component? more = null)
+        Component? more = null, bool generatorSharesWeights = false)
     {
         Settings = config.SettingsAs<TConfig>();
         Settings.Validate();
@@ -32,10 +35,13 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
         var (genAdam, discAdam) = Settings.Optimizers(config);
         Component[] game =
         [
-            new Component(Generator, GeneratorNetwork) { Optimizer = genAdam },
+            generatorSharesWeights
+                ? new Component(Generator, GeneratorNetwork) { Optimizer = genAdam, Ema = false, SharesWeightsOf = more!.Name }
+                : new Component(Generator, GeneratorNetwork) { Optimizer = genAdam },
             new Component(Discriminator, DiscriminatorNetwork) { Optimizer = discAdam, Ema = false },
         ];
         Components = more is null ? game : [more, .. game];
+        _generatorShared = generatorSharesWeights;
         Stages = Settings.Stages(Discriminator);
         _game = new AdversarialGame(Settings.Rules, Generator, Discriminator, State);
     }
@@ -97,7 +103,7 @@ public abstract class AdversarialMethod<TConfig> : IGenerativeMethod, ITrainingD
 
     public virtual void Dispose()
     {
-        GeneratorNetwork.Dispose();
+        if (!_generatorShared) GeneratorNetwork.Dispose();   // a shared one is disposed with its owner
         DiscriminatorNetwork.Dispose();
         State.Dispose();
     }

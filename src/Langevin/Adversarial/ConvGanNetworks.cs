@@ -90,14 +90,20 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
     readonly SpectralConv2d conv1, conv2, conv3;
     readonly SpectralLinear head;
     readonly Linear? time_proj;
+    readonly int _stdGroup;
 
+    /// <param name="minibatchStdGroup">0: off; G: StyleGAN's minibatch standard deviation before the last convolution (Karras et
+    /// al. 2018, §3; 2020's group form): one feature map of the features' std over groups of up to G items, so D sees
+    /// how alike a batch's items are and a collapsed G is told apart (TDPM's official discriminator has it, G = 4).</param>
     public DcganDiscriminator(int channels, int size, int baseChannels = 64, bool spectralNorm = false, int extraChannels = 0,
-        bool timeConditioned = false) : base(nameof(DcganDiscriminator))
+        bool timeConditioned = false, int minibatchStdGroup = 0) : base(nameof(DcganDiscriminator))
     {
         int c = baseChannels, side = Dcgan.CoarseSide(size);
+        if (minibatchStdGroup < 0) throw new ArgumentOutOfRangeException(nameof(minibatchStdGroup), minibatchStdGroup, "must be ≥ 0");
+        _stdGroup = minibatchStdGroup;
         conv1 = new SpectralConv2d(channels + extraChannels, c, 4, 2, 1, spectralNorm);
         conv2 = new SpectralConv2d(c, 2 * c, 4, 2, 1, spectralNorm);
-        conv3 = new SpectralConv2d(2 * c, 4 * c, size == 28 ? 3 : 4, size == 28 ? 1 : 2, 1, spectralNorm);
+        conv3 = new SpectralConv2d(2 * c + (_stdGroup > 0 ? 1 : 0), 4 * c, size == 28 ? 3 : 4, size == 28 ? 1 : 2, 1, spectralNorm);
         head = new SpectralLinear(4L * c * side * side, 1, spectralNorm);
         // t only shifts features, so its projection needs no Lipschitz bound: a plain layer
         if (timeConditioned) time_proj = nn.Linear(TimeEmbeddingDim, c);
@@ -129,7 +135,23 @@ public sealed class DcganDiscriminator : nn.Module<Tensor, Tensor>
         }
         h = nn.functional.leaky_relu(h, 0.2);
         h = nn.functional.leaky_relu(conv2.call(h), 0.2);
+        if (_stdGroup > 0) h = MinibatchStd(h, _stdGroup);
         h = nn.functional.leaky_relu(conv3.call(h), 0.2);
         return scope.MoveToOuter(head.forward(h.flatten(1)).squeeze(-1).to_type(given));
+    }
+
+    /// <summary>h [B, C, H, W] with one more channel: for item i in group g (items i, i + B/G', …; G' the largest divisor of B
+    /// up to <paramref name="group"/>), the mean over features and pixels of the features' std across g, as StyleGAN2's
+    /// MinibatchStdLayer with one channel.</summary>
+    public static Tensor MinibatchStd(Tensor h, int group)
+    {
+        long b = h.shape[0];
+        long g = Math.Min(group, b);
+        while (b % g != 0) g--;
+        using var scope = NewDisposeScope();
+        var y = h.reshape(g, b / g, h.shape[1], h.shape[2], h.shape[3]);
+        y = (y - y.mean([0])).square().mean([0]).add(1e-8).sqrt();                  // [B/G', C, H, W]: the std across each group
+        y = y.mean([1, 2, 3], keepdim: true).repeat(g, 1, h.shape[2], h.shape[3]);   // [B, 1, H, W]
+        return scope.MoveToOuter(cat([h, y], 1));
     }
 }

@@ -82,7 +82,8 @@ public abstract class DdganNetworks
             _steps = s.DenoisingSteps;
             int c = (int)itemShape[0], size = (int)itemShape[1];
             _gen = new DdganUNetGenerator(Networks.CreateAdm(net, itemShape), s.LatentDim!.Value, s.MappingLayers);
-            _disc = new DcganDiscriminator(c, size, s.DiscriminatorChannels, s.SpectralNorm!.Value, extraChannels: c, timeConditioned: true);
+            _disc = new DcganDiscriminator(c, size, s.DiscriminatorChannels, s.SpectralNorm!.Value, extraChannels: c, timeConditioned: true,
+                minibatchStdGroup: s.MinibatchStd);
         }
 
         public override nn.Module Generator => _gen;

@@ -31,16 +31,22 @@ public static class GanNetworks
     /// of the network's width and depth (D with its Fourier features) for points, DCGAN networks of <paramref name="imageChannels"/> for images.</summary>
     public static (nn.Module Generator, nn.Module Discriminator) Create(AdversarialConfig g, int imageChannels, Training.NetworkConfig net, long[] itemShape)
     {
-        int latent = g.LatentDim!.Value;
-        bool sn = g.SpectralNorm!.Value;
-        if (itemShape.Length == 1)
-            return (new MlpGenerator(latent, (int)itemShape[0], net.Width, net.Depth), new EnergyMlp((int)itemShape[0], net.Width, net.Depth, sn, net.FourierFeatures));
-        if (itemShape.Length == 3 && itemShape[1] == itemShape[2] && itemShape[1] is 28 or 32)
-        {
-            int c = (int)itemShape[0], size = (int)itemShape[1];
-            return (new DcganGenerator(latent, c, size, imageChannels), new DcganDiscriminator(c, size, imageChannels, sn));
-        }
-        throw SettingException.Sentence("data", string.Join("×", itemShape),
-            $"a GAN here models points [N, D] or 28×28 / 32×32 images; this data has items of shape [{string.Join(", ", itemShape)}]");
+        var gen = Generator(g, imageChannels, net, itemShape);
+        return (gen, Discriminator(g, imageChannels, net, itemShape));
     }
+
+    /// <summary>G(z) alone (see <see cref="Create(AdversarialConfig, int, Training.NetworkConfig, long[])"/>).</summary>
+    public static nn.Module Generator(AdversarialConfig g, int imageChannels, Training.NetworkConfig net, long[] itemShape) =>
+        itemShape.Length == 1 ? new MlpGenerator(g.LatentDim!.Value, (int)itemShape[0], net.Width, net.Depth)
+            : new DcganGenerator(g.LatentDim!.Value, (int)itemShape[0], Side(itemShape), imageChannels);
+
+    /// <summary>D(x) alone (see <see cref="Create(AdversarialConfig, int, Training.NetworkConfig, long[])"/>).</summary>
+    public static nn.Module Discriminator(AdversarialConfig g, int imageChannels, Training.NetworkConfig net, long[] itemShape) =>
+        itemShape.Length == 1 ? new EnergyMlp((int)itemShape[0], net.Width, net.Depth, g.SpectralNorm!.Value, net.FourierFeatures)
+            : new DcganDiscriminator((int)itemShape[0], Side(itemShape), imageChannels, g.SpectralNorm!.Value, minibatchStdGroup: g.MinibatchStd);
+
+    /// <summary>The side of square 28×28 or 32×32 images; anything else is refused in one line.</summary>
+    static int Side(long[] itemShape) => itemShape.Length == 3 && itemShape[1] == itemShape[2] && itemShape[1] is 28 or 32 ? (int)itemShape[1]
+        : throw SettingException.Sentence("data", string.Join("×", itemShape),
+            $"a GAN here models points [N, D] or 28×28 / 32×32 images; this data has items of shape [{string.Join(", ", itemShape)}]");
 }

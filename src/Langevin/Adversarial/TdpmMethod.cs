@@ -35,7 +35,7 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
         ConfigType = typeof(TdpmConfig),
         DefaultConfig = () => new TdpmConfig(),
         Recipe = Recipe,
-        Resolve = (c, data, _) => c with { Settings = c.SettingsAs<TdpmConfig>().ResolvedFor(data.shape[1..]) },
+        Resolve = (c, data, _) => c with { Settings = c.SettingsAs<TdpmConfig>().ResolvedFor(data.shape[1..], c.LearningRate) },
         Options =
         [
             .. AdversarialOptions.For<TdpmConfig>("tdpm"),
@@ -47,6 +47,8 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
             DiffusionMethod.SampleStepsOption<TdpmConfig>("tdpm", "prior-ddim, default min(10, T_trunc)", (s, v) => s with { SampleSteps = v }),
             MethodOption.For<TdpmConfig>("gan-channels", "C", "images: first-layer channels of the prior's DCGAN networks (default 64)", "tdpm.image_channels",
                 (s, v) => s with { ImageChannels = MethodOption.Integer(v, "tdpm.image_channels") }),
+            MethodOption.For<TdpmConfig>("prior", "generator|denoiser", "the prior's generator: a network G(z) of its own (default), or the denoiser's network at the truncation step on item-shaped noise, with an Adam of its own (the official code; then --gen-lr defaults to a tenth of --lr and --gan-betas to 0,0.99)", "tdpm.prior",
+                (s, v) => s with { Prior = v }),
         ],
         Create = (c, shape) => new TdpmMethod(c, shape),
     };
@@ -61,7 +63,9 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
 
     readonly VpDiscreteSchedule _truncated;
     readonly DdpmSimpleLoss _loss;
-    readonly nn.Module<Tensor, Tensor> _gen, _disc;
+    readonly nn.Module<Tensor, Tensor>? _gen;
+    readonly nn.Module<Tensor, Tensor> _disc;
+    readonly nn.Module<Tensor, Tensor, Tensor> _network;
     readonly double _topScale, _topStd;
 
     public TdpmMethod(TrainConfig config, long[] itemShape) : this(config, itemShape, Networks.Create(config.Network, itemShape)) { }
@@ -69,17 +73,23 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
     // the prior's discriminator sees no Fourier features: they are the denoiser's (the toy recipe's 6); with them a GAN's D
     // was sharp but G collapsed to one mode (docs/methods/gan.md). Its image generator makes x̂₀ in [−1, 1] (tanh).
     TdpmMethod(TrainConfig config, long[] itemShape, nn.Module<Tensor, Tensor, Tensor> network)
-        : base(config, itemShape, s => GanNetworks.Create(s, s.ImageChannels, config.Network with { FourierFeatures = 0 }, itemShape), new Component(Model, network))
+        : base(config, itemShape, s => PriorNetworks(s, config.Network with { FourierFeatures = 0 }, itemShape, network), new Component(Model, network),
+            generatorSharesWeights: config.SettingsAs<TdpmConfig>().SharesDenoiser)
     {
+        _network = network;
         var full = new VpDiscreteSchedule(Settings.Timesteps, Settings.BetaSchedule);
         _truncated = full.Truncated(Settings.Truncation);
         Denoiser = new PreconditionedDenoiser(network, ScaledFramePreconditioning.VpDiscrete(_truncated, Prediction.Epsilon));
         _loss = new DdpmSimpleLoss(_truncated);
         double abar = _truncated.AlphasCumprod[^1];
         (_topScale, _topStd) = (Math.Sqrt(abar), Math.Sqrt(1 - abar));
-        _gen = (nn.Module<Tensor, Tensor>)GeneratorNetwork;
+        _gen = Settings.SharesDenoiser ? null : (nn.Module<Tensor, Tensor>)GeneratorNetwork;
         _disc = (nn.Module<Tensor, Tensor>)DiscriminatorNetwork;
     }
+
+    static (nn.Module, nn.Module) PriorNetworks(TdpmConfig s, NetworkConfig net, long[] itemShape, nn.Module denoiser) => s.SharesDenoiser
+        ? (denoiser, GanNetworks.Discriminator(s, s.ImageChannels, net, itemShape))
+        : GanNetworks.Create(s, s.ImageChannels, net, itemShape);
 
     /// <summary>The ε-model D(x, σ) on the truncated table.</summary>
     public PreconditionedDenoiser Denoiser { get; }
@@ -91,7 +101,8 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
     /// <summary>σ at the truncation step, where the prior's samples live.</summary>
     public double TruncationSigma => _truncated.Sigma(_truncated.T - 1);
 
-    public long[] LatentShape => [Settings.LatentDim!.Value];
+    /// <summary>z of the generator, or item-shaped noise for the denoiser prior.</summary>
+    public long[] LatentShape => Settings.SharesDenoiser ? ItemShape : [Settings.LatentDim!.Value];
 
     public Tensor ToData(Tensor x) => Networks.IsImage(ItemShape) ? x.clamp(-1, 1) : x.alias();
 
@@ -109,9 +120,15 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
     /// <summary>Fake items: the generator's x̂₀ diffused the same way, with ε drawn after z.</summary>
     public override Tensor Fake(DiscriminatorInput real, TorchSharp.torch.Generator gen)
     {
-        var x0 = _gen.call(Latents(real.X.shape[0], gen).to(real.X.dtype));
+        var z = randn([real.X.shape[0], .. LatentShape], generator: gen, device: real.X.device, dtype: real.X.dtype);
+        var x0 = PriorMean(z);
         return Diffuse(x0, randn(x0.shape, generator: gen, device: x0.device, dtype: x0.dtype));
     }
+
+    /// <summary>x̂₀ of latents z: G(z), or tanh of the denoiser's network at the truncation step's label T_trunc — one past the
+    /// labels the ε-loss trains (0..T_trunc − 1), as the official code's model(z, t_max).</summary>
+    Tensor PriorMean(Tensor z) => _gen is not null ? _gen.call(z)
+        : _network.call(z, full([z.shape[0]], (double)Settings.Truncation, dtype: float32, device: z.device)).tanh();
 
     /// <summary>q(x_{T_trunc − 1} | x₀): √ᾱ x₀ + √(1 − ᾱ) ε (Ho et al. 2020, Eq. 4), ᾱ at the truncation step.</summary>
     Tensor Diffuse(Tensor x0, Tensor eps) => x0 * _topScale + eps * _topStd;
@@ -166,7 +183,7 @@ public sealed class TdpmMethod : AdversarialMethod<TdpmConfig>, IPriorStartedMet
     {
         CheckPlan(plan, "the sampler");
         using var _ = no_grad();
-        var x = Diffuse(_gen.call(latents.to(float32).to(this.Device())), noise.to(float32).to(this.Device()));
+        var x = Diffuse(PriorMean(latents.to(float32).to(this.Device())), noise.to(float32).to(this.Device()));
         double sigma = plan.Sigmas[0];
         return x * (Math.Sqrt(1 + sigma * sigma) / plan.InitialScale);
     }

@@ -60,7 +60,7 @@ public static class PyTorchStateDict
         if (File.Exists(Path.Combine(outDir, "config.json")) || Directory.Exists(Path.Combine(outDir, "checkpoints")))
             throw SettingException.About("out", outDir, $"{outDir} holds a run; export into a folder of its own");
         using var method = TrainedRuns.OpenCheckpoint(checkpoint, ema);
-        var trainable = method.Components.Where(c => c.Trainable).ToList();
+        var trainable = method.Components.Where(c => c.HoldsWeights).ToList();
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var components = new List<ExportedComponent>();
         using var scope = NewDisposeScope();
@@ -135,7 +135,7 @@ public static class PyTorchStateDict
         using var file = SafetensorsFile.Read(weightsPath);
         manual_seed(config.Seed);                              // the method's own buffers and state as a fresh run's
         using var method = TrainedRuns.Build(configPath, config, itemShape);
-        var trainable = method.Components.Where(c => c.Trainable).ToList();
+        var trainable = method.Components.Where(c => c.HoldsWeights).ToList();
         var names = trainable.Select(c => c.Name).ToList();
         if (!names.SequenceEqual(listed))
             throw new DataException($"{configPath}: lists the components {string.Join(", ", listed)}, but its config builds {string.Join(", ", names)}");

@@ -16,7 +16,8 @@ public sealed record ComponentCheckpoint(IReadOnlyDictionary<string, Tensor> Wei
 }
 
 /// <summary>What the trainer hands <see cref="Checkpoint.Save"/> of one trainable component.</summary>
-public sealed record ComponentSnapshot(string Name, nn.Module Module, ExponentialMovingAverage? Ema, AdamOptimizer Optimizer);
+/// <param name="SharesWeights">the component trains another's network (<see cref="Component.SharesWeightsOf"/>): only its optimizer is written.</param>
+public sealed record ComponentSnapshot(string Name, nn.Module Module, ExponentialMovingAverage? Ema, AdamOptimizer Optimizer, bool SharesWeights = false);
 
 /// <summary>
 /// A training checkpoint as one safetensors file, keyed by component: tensors <c>model/NAME/KEY</c> (the component's state
@@ -62,7 +63,7 @@ public sealed class Checkpoint : IDisposable
         var counters = new Dictionary<string, Dictionary<string, long>>();
         foreach (var c in components)
         {
-            foreach (var (k, t) in c.Module.state_dict()) tensors[$"model/{c.Name}/{k}"] = t;
+            if (!c.SharesWeights) foreach (var (k, t) in c.Module.state_dict()) tensors[$"model/{c.Name}/{k}"] = t;
             if (c.Ema is not null) foreach (var (k, t) in c.Ema.Shadow) tensors[$"ema/{c.Name}/{k}"] = t;
             foreach (var (k, t) in c.Optimizer.StateTensors()) tensors[$"optim/{c.Name}/{k}"] = t;
             counters[c.Name] = new() { ["optimizer_steps"] = c.Optimizer.StepCount, ["ema_updates"] = c.Ema?.Updates ?? 0, ["has_ema"] = c.Ema is null ? 0 : 1 };
@@ -178,7 +179,7 @@ public sealed class Checkpoint : IDisposable
     /// </summary>
     public void LoadForSampling(IGenerativeMethod method, bool ema = true)
     {
-        foreach (var c in method.Components.Where(c => c.Trainable))
+        foreach (var c in method.Components.Where(c => c.HoldsWeights))
         {
             var part = For(c.Name);
             LoadInto(c.Module, WithoutLegacyState(ema ? part.SamplingWeights : part.Weights, c.Module, method.State), Path);

@@ -25,4 +25,16 @@ public sealed record Component(string Name, nn.Module Module)
 
     /// <summary>Null: the run's --ema decay.</summary>
     public double? EmaDecay { get; init; }
+
+    /// <summary>
+    /// The component whose network this one is (its <see cref="Module"/> is the same object), trained by a second optimizer of
+    /// this component's settings — TDPM's prior is its denoiser's U-Net at the truncation step, updated by the adversarial
+    /// loss with an Adam of its own (Zheng et al. 2023, official code). Such a component has no weights, EMA or bf16 working
+    /// copy of its own (the owner's serve: its EMA averages the weights whichever optimizer moved them); checkpoints keep its
+    /// optimizer state only. Null: the component owns its network.
+    /// </summary>
+    public string? SharesWeightsOf { get; init; }
+
+    /// <summary>Whether the component's weights are its own: trainable and not <see cref="SharesWeightsOf"/> another's.</summary>
+    public bool HoldsWeights => Trainable && SharesWeightsOf is null;
 }

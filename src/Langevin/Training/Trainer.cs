@@ -105,10 +105,8 @@ public static class Trainer
         // bf16: forward and backward in a bfloat16 working instance; optimizers, EMAs and checkpoints on the fp32 masters.
         using var working = config.TrainsInBf16 ? create(config, itemShape) : null;
         working?.To(device);
-        var parts = new List<TrainedComponent>();
+        var parts = TrainedComponent.AllOf(method, working, config, world);
         using var disposeParts = new DisposeAll(parts);
-        foreach (var c in method.Components.Where(c => c.Trainable))
-            parts.Add(new TrainedComponent(c, working?.Component(c.Name), config, world));
         long start = 0;
         string lastCheckpoint = "";
         if (resumeFrom is not null)
@@ -214,10 +212,8 @@ public static class Trainer
         working.State.CopyFrom(method.State);
         var saved = method.Components.Select(c => (c.Module, State: c.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone()))).ToList();
         using var savedState = method.State.Clone();
-        var parts = new List<TrainedComponent>();
+        var parts = TrainedComponent.AllOf(method, working, config, null);
         using var disposeParts = new DisposeAll(parts);
-        foreach (var c in method.Components.Where(c => c.Trainable))
-            parts.Add(new TrainedComponent(c, working.Component(c.Name), config, null));
         using var gen = new Generator((ulong)config.Seed, device);
         var context = new Context(config, parts, data, labels, gen, () => "", null, probing: true);
         foreach (var p in parts) p.Train();
@@ -270,22 +266,55 @@ public static class Trainer
         NativeHeap.Trim();   // the preview's large temporaries would otherwise stay resident (see NativeHeap)
     }
 
-    /// <summary>A trainable component at run time: its fp32 master module, optimizer, EMA and optional bf16 working copy.</summary>
+    /// <summary>A trainable component at run time: its fp32 master module, optimizer, EMA and optional bf16 working copy; a
+    /// component that shares another's weights (<see cref="Component.SharesWeightsOf"/>) has the optimizer alone and uses its
+    /// owner's working copy.</summary>
     sealed class TrainedComponent : IDisposable
     {
         readonly BFloat16WorkingCopy? _bf16;
         readonly nn.Module? _working;
+        readonly bool _sharesWeights;
 
         readonly Distributed.DataParallel? _world;
 
-        public TrainedComponent(Component spec, Component? working, TrainConfig config, Distributed.DataParallel? world)
+        /// <summary>Every trainable component of <paramref name="method"/>, owners before the components that share their weights.</summary>
+        public static List<TrainedComponent> AllOf(IGenerativeMethod method, IGenerativeMethod? working, TrainConfig config, Distributed.DataParallel? world)
+        {
+            var parts = new List<TrainedComponent>();
+            try
+            {
+                foreach (var c in method.Components.Where(c => c.HoldsWeights))
+                    parts.Add(new TrainedComponent(c, working?.Component(c.Name), config, world, null));
+                foreach (var c in method.Components.Where(c => c.Trainable && c.SharesWeightsOf is not null))
+                {
+                    var owner = parts.FirstOrDefault(p => p.Name == c.SharesWeightsOf && !p._sharesWeights)
+                        ?? throw new InvalidOperationException($"the {config.Method} method's '{c.Name}' shares the weights of '{c.SharesWeightsOf}', which is no trainable component holding its own");
+                    if (!ReferenceEquals(owner.Master, c.Module) || c.Ema)
+                        throw new InvalidOperationException($"the {config.Method} method's '{c.Name}' must be the very network of '{owner.Name}', without an EMA of its own");
+                    parts.Add(new TrainedComponent(c, null, config, world, owner));
+                }
+                // declared order: the first declared component's loss is the run's logged loss
+                var order = method.Components.Select(c => c.Name).ToList();
+                parts.Sort((a, b) => order.IndexOf(a.Name).CompareTo(order.IndexOf(b.Name)));
+                return parts;
+            }
+            catch
+            {
+                foreach (var p in parts) p.Dispose();
+                throw;
+            }
+        }
+
+        TrainedComponent(Component spec, Component? working, TrainConfig config, Distributed.DataParallel? world, TrainedComponent? owner)
         {
             _world = world;
             Name = spec.Name;
             Master = spec.Module;
             Settings = spec.Optimizer ?? OptimizerSettings.From(config);
             Settings.Validate(Name);
-            if (working is not null)
+            if (owner is not null)
+                (_sharesWeights, _bf16, _working) = (true, owner._bf16, owner._working);
+            else if (working is not null)
             {
                 _working = working.Module;
                 _bf16 = BFloat16WorkingCopy.CanWrap(working.Module)
@@ -293,7 +322,7 @@ public static class Trainer
                     : throw new SettingException("bf16", true, $"is not available for the {config.Method} method's '{Name}' network");
             }
             Optimizer = Settings.Create(Master.named_parameters().Select(p => (p.name, p.parameter)));
-            Ema = spec.Ema ? new ExponentialMovingAverage(Master, spec.EmaDecay ?? config.EmaDecay, config.EmaWarmup) : null;
+            Ema = spec.Ema && owner is null ? new ExponentialMovingAverage(Master, spec.EmaDecay ?? config.EmaDecay, config.EmaWarmup) : null;
         }
 
         public string Name { get; }
@@ -304,11 +333,12 @@ public static class Trainer
         public double LastLoss { get; private set; } = double.NaN;
         public double LastGradNorm { get; private set; } = double.NaN;
         public double LastLearningRate { get; private set; } = double.NaN;
-        public ComponentSnapshot Snapshot => new(Name, Master, Ema, Optimizer);
+        public ComponentSnapshot Snapshot => new(Name, Master, Ema, Optimizer, _sharesWeights);
 
         /// <summary>Rank 0's weights to every rank (their EMAs and optimizer moments start equal: from the same seed or checkpoint).</summary>
         public void BroadcastFromRoot(Distributed.DataParallel world)
         {
+            if (_sharesWeights) return;   // the owner's broadcast carries them
             world.Broadcast(Master);
             _bf16?.PullWeights();
         }
@@ -321,7 +351,7 @@ public static class Trainer
 
         public void Restore(ComponentCheckpoint part, Checkpoint from, MethodState state)
         {
-            Checkpoint.LoadInto(Master, from.WithoutLegacyState(part.Weights, Master, state), from.Path);
+            if (!_sharesWeights) Checkpoint.LoadInto(Master, from.WithoutLegacyState(part.Weights, Master, state), from.Path);
             if (Ema is not null)
                 Ema.Load(part.Ema ?? throw new DataException($"{from.Path}: component '{Name}' has no EMA in the checkpoint, but the method keeps one"), part.EmaUpdates, from.Path);
             Optimizer.LoadState(part.Optimizer, part.OptimizerSteps, from.Path);
@@ -357,7 +387,7 @@ public static class Trainer
 
         public void Dispose()
         {
-            _bf16?.Dispose();
+            if (!_sharesWeights) _bf16?.Dispose();
             Optimizer.Dispose();
             Ema?.Dispose();
         }

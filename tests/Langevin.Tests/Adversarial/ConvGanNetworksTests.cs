@@ -34,6 +34,47 @@ public class ConvGanNetworksTests(ITestOutputHelper output)
         Assert.Equal([5L], snLogits.shape);
     }
 
+    /// <summary>
+    /// The minibatch-std map is, for item i, the mean over features and pixels of the population std of the features across i's
+    /// group (items i, i + B/G, …): computed here by loops for B = 6 with G = 4, which falls to groups of 3 (the largest
+    /// divisor of 6 up to 4). With the map, D's logit of one item depends on the others; without it, it does not.
+    /// </summary>
+    [Fact]
+    public void TheMinibatchStdMapIsTheGroupsStdAndCouplesAnItemToItsBatch()
+    {
+        using var g = new Generator(2);
+        using var h = randn([6, 2, 3, 3], generator: g, dtype: float64);
+        using var y = DcganDiscriminator.MinibatchStd(h, 4);
+        Assert.Equal([6L, 3L, 3L, 3L], y.shape);
+        Assert.True(y.narrow(1, 0, 2).allclose(h, 0, 0));
+        var v = h.data<double>().ToArray();
+        double At(int b, int c, int i) => v[((b * 2) + c) * 9 + i];
+        for (int item = 0; item < 6; item++)
+        {
+            int j = item % 2;                                   // groups of 3: {j, j + 2, j + 4}
+            double sum = 0;
+            for (int c = 0; c < 2; c++)
+                for (int i = 0; i < 9; i++)
+                {
+                    double mean = (At(j, c, i) + At(j + 2, c, i) + At(j + 4, c, i)) / 3;
+                    double var = (Math.Pow(At(j, c, i) - mean, 2) + Math.Pow(At(j + 2, c, i) - mean, 2) + Math.Pow(At(j + 4, c, i) - mean, 2)) / 3;
+                    sum += Math.Sqrt(var + 1e-8);
+                }
+            using var map = y[item, 2];
+            Assert.True(map.allclose(full_like(map, sum / 18), rtol: 1e-9, atol: 1e-12), $"item {item}");
+        }
+
+        manual_seed(3);
+        using var plain = new DcganDiscriminator(1, 28, baseChannels: 8);
+        using var withStd = new DcganDiscriminator(1, 28, baseChannels: 8, minibatchStdGroup: 4);
+        using var x = randn([4, 1, 28, 28], generator: g);
+        using var changed = x.clone();
+        using (no_grad()) changed[3].mul_(3);
+        using var _ = no_grad();
+        Assert.True(plain.call(x)[0].allclose(plain.call(changed)[0], 0, 0), "without the map an item's logit is its own");
+        Assert.False(withStd.call(x)[0].allclose(withStd.call(changed)[0], 0, 0), "with it, another item of the group moves it");
+    }
+
     [Fact]
     public void OtherSizesAreArgumentExceptions()
     {

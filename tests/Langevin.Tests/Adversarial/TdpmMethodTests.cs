@@ -133,9 +133,76 @@ public class TdpmMethodTests(ITestOutputHelper output)
         Assert.InRange(std, 0.38, 0.62);
     }
 
+    static TdpmConfig DenoiserPrior(int truncation) =>
+        new TdpmConfig { Truncation = truncation, Prior = TdpmConfig.DenoiserPrior }.ResolvedFor([2], 2e-3);
+
+    /// <summary>
+    /// The denoiser prior (the official code's one U-Net with two Adams): "gen" is the very network of "model" with an Adam of
+    /// its own (a tenth of the run's rate, β's (0, 0.99)) and no EMA; a fake is √ᾱ tanh(F(z, T_trunc)) + √(1 − ᾱ) ε with z
+    /// item-shaped and drawn before ε, at the label one past the ε-loss's; checkpoints keep the weights once and the second
+    /// Adam's moments; and a stop and resume gives the uninterrupted run's weights exactly, in fp32 and under bf16.
+    /// </summary>
+    [Fact]
+    public void ADenoiserPriorIsTheDenoisersNetworkWithAnAdamOfItsOwn()
+    {
+        var settings = DenoiserPrior(30);
+        Assert.Equal(2e-4, settings.GeneratorLearningRate);
+        Assert.Equal((0.0, 0.99), (settings.Beta1, settings.Beta2));
+        using (var m = new TdpmMethod(Small(settings, 1), [2]))
+        {
+            var gen = m.Component(AdversarialMethod<TdpmConfig>.Generator);
+            var model = m.Component(TdpmMethod.Model);
+            Assert.Same(model.Module, gen.Module);
+            Assert.Equal((TdpmMethod.Model, false), (gen.SharesWeightsOf, gen.Ema));
+            Assert.Equal([2L], m.LatentShape);
+
+            double abar = new VpDiscreteSchedule(1000).AlphasCumprod[29];
+            using var fake = no_grad_fake(m, zeros(16, 2), 9);
+            using var draws = new Generator(9);
+            using var z = randn([16, 2], generator: draws);
+            using var eps = randn([16, 2], generator: draws);
+            var net = (nn.Module<Tensor, Tensor, Tensor>)model.Module;
+            using var x0 = no_grad_call(x => net.call(x, full([16], 30.0)).tanh(), z);
+            Assert.True(fake.allclose(x0 * Math.Sqrt(abar) + eps * Math.Sqrt(1 - abar), rtol: 1e-5, atol: 1e-6));
+        }
+
+        using var data = randn([512, 2], generator: new Generator(3));
+        foreach (var bf16 in new[] { Bf16Mode.Off, Bf16Mode.On })
+        {
+            var config = Small(settings, 6) with { CheckpointEvery = 3, Bf16 = bf16 };
+            string whole = TempDir(), split = TempDir();
+            var r = Trainer.Run(new TrainRequest(config, whole, Quiet: true, Previews: false), data);
+            Trainer.Run(new TrainRequest(config with { Steps = 3 }, split, Quiet: true, Previews: false), data);
+            var resumed = Trainer.Run(new TrainRequest(config, split, Resume: true, Quiet: true, Previews: false), data);
+            using var a = Checkpoint.Load(r.Checkpoint);
+            using var b = Checkpoint.Load(resumed.Checkpoint);
+            var gen = a.For(AdversarialMethod<TdpmConfig>.Generator);
+            Assert.Empty(gen.Weights);                                           // the weights are "model"'s, written once
+            Assert.Null(gen.Ema);
+            Assert.Equal(6, gen.OptimizerSteps);
+            Assert.Contains(gen.Optimizer.Values, t => t.abs().max().item<float>() > 0);   // the second Adam moved them
+            foreach (var (k, t) in a.For(TdpmMethod.Model).Weights)
+                Assert.True(t.allclose(b.For(TdpmMethod.Model).Weights[k], 0, 0), $"{bf16}: {k} differs after a resume");
+            foreach (var (k, t) in gen.Optimizer)
+                Assert.True(t.allclose(b.For(AdversarialMethod<TdpmConfig>.Generator).Optimizer[k], 0, 0), $"{bf16}: gen's {k} differs after a resume");
+            using var m = (TdpmMethod)TrainedRuns.OpenCheckpoint(r.Checkpoint);
+            using var x = m.Sample(8, new Generator(4));
+            Assert.Equal([8L, 2L], x.shape);
+            Assert.True(x.isfinite().all().item<bool>());
+        }
+    }
+
+    static Tensor no_grad_call(Func<Tensor, Tensor> f, Tensor z)
+    {
+        using var _ = no_grad();
+        return f(z);
+    }
+
     [Fact]
     public void BadSettingsAreRefusedNamingTheSetting()
     {
+        Assert.Equal("tdpm.prior", Assert.Throws<SettingException>(() => new TdpmConfig { Prior = "unet" }.Validate()).Setting);
+        Assert.Equal("tdpm.minibatch_std", Assert.Throws<SettingException>(() => new TdpmConfig { MinibatchStd = 4 }.ResolvedFor([2], 1e-3)).Setting);
         Assert.Equal("tdpm.truncation", Assert.Throws<SettingException>(() => new TdpmConfig { Truncation = 1 }.Validate()).Setting);
         Assert.Equal("tdpm.truncation", Assert.Throws<SettingException>(() => new TdpmConfig { Truncation = 2000 }.Validate()).Setting);
         Assert.Equal("tdpm.sample_steps", Assert.Throws<SettingException>(() => new TdpmConfig { Truncation = 20, SampleSteps = 21 }.Validate()).Setting);
