@@ -15,7 +15,7 @@ namespace Langevin.Cli
         [
             new DemoCommand(), new TrainCommand(), new SampleCommand(), new InpaintCommand(), new LikelihoodCommand(), new EvalCommand(),
             new InterpolateCommand(), new CompareCommand(), new GuidanceCommand(), new DatasetsCommand(), new FeaturesTrainCommand(), new ReportCommand(), new McmcCommand(),
-            new RateDistortionCommand(), new OodCommand(), new MergeCommand(), new ExportCommand(), new ImportCommand(),
+            new RateDistortionCommand(), new DenoisingCommand(), new OodCommand(), new MergeCommand(), new ExportCommand(), new ImportCommand(),
         ];
 
         public static string Overview() => string.Join('\n',

@@ -19,6 +19,8 @@ public static class Seeds
     public const ulong PriorLatents = 4;
     /// <summary>The unit Gaussian of sample i's learned prior beside its latent (TDPM's forward noise on G(z)).</summary>
     public const ulong PriorNoise = 5;
+    /// <summary>The noise of a denoising-error level (<see cref="Metrics.DenoisingError"/>): index = the level.</summary>
+    public const ulong DenoisingLevels = 6;
 
     /// <summary>A non-negative 63-bit seed of (seed, index) in <paramref name="stream"/>.</summary>
     public static ulong Of(long seed, long index, ulong stream)
