@@ -277,7 +277,8 @@ public static class Trainer
 
         readonly Distributed.DataParallel? _world;
 
-        /// <summary>Every trainable component of <paramref name="method"/>, owners before the components that share their weights.</summary>
+        /// <summary>Every trainable component of <paramref name="method"/> in declared order (owners are built before the components that
+        /// share their weights, which take the owner's working copy).</summary>
         public static List<TrainedComponent> AllOf(IGenerativeMethod method, IGenerativeMethod? working, TrainConfig config, Distributed.DataParallel? world)
         {
             var parts = new List<TrainedComponent>();
