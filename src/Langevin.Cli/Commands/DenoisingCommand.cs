@@ -41,14 +41,11 @@ public sealed class DenoisingCommand : ICommand
         gen.Dispose();
         if (method is not IDenoisingMethod denoising)
             throw new UsageException($"denoising: a {method.Config.Method} run has no denoiser (ncsn, ddpm, edm, sde, tdpm and dmcmc runs have)");
-        var process = denoising.Process;
-        var (min, max) = process.Schedule is { } table ? (table.Sigma(0), table.Sigma(table.T - 1)) : (process.SigmaMin, process.SigmaMax);
+        var (min, max) = denoising.Process.SigmaBounds;
         double lo = a.Double("sigma-min") ?? min, hi = a.Double("sigma-max") ?? max;
         if (lo > hi) throw new UsageException($"--sigma-min {lo} is above --sigma-max {hi}");
-        string spec = a.String("data") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
-        using var data = DataSources.Load(spec, new DataOptions(Seed: a.Int("seed") ?? 0, Limit: n));
-        if (!data.ItemShape.SequenceEqual(method.ItemShape))
-            throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model was trained on [{string.Join(", ", method.ItemShape)}]");
+        var (data, spec) = ModelSource.HeldOutData(a, method, n);
+        using var _data = data;
         n = (int)Math.Min(n, data.Count);
         var sigmas = DenoisingError.LogSpaced(lo, hi, levels);
         using var x = data.X.narrow(0, 0, n).to(method.Device());

@@ -72,6 +72,17 @@ public static class ModelSource
         return runDir is not null ? TrainedRuns.OpenRun(runDir, !a.Flag("no-ema")) : TrainedRuns.OpenCheckpoint(file!, !a.Flag("no-ema"));
     }
 
+    /// <summary>--data SPEC (default: the run's data, its held-out split where it has one), its first <paramref name="n"/> items,
+    /// refused in one line when its items are not the model's shape.</summary>
+    public static (Langevin.Data.Dataset Data, string Spec) HeldOutData(ParsedArgs a, IGenerativeMethod method, int n)
+    {
+        string spec = a.String("data") ?? Langevin.Data.HeldOutSplit.SpecOrSelf(method.Config.Data);
+        var data = Langevin.Data.DataSources.Load(spec, new Langevin.Data.DataOptions(Seed: a.Int("seed") ?? 0, Limit: n));
+        if (data.ItemShape.SequenceEqual(method.ItemShape)) return (data, spec);
+        data.Dispose();
+        throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model was trained on [{string.Join(", ", method.ItemShape)}]");
+    }
+
     /// <summary>The latest checkpoint of a run folder (for options that name further runs, e.g. `sample --compose`).</summary>
     public static IGenerativeMethod LoadRun(string runDir, bool noEma, string option) => TrainedRuns.OpenRun(runDir, !noEma, setting: option.TrimStart('-'));
 }

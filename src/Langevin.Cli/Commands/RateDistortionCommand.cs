@@ -52,10 +52,8 @@ public sealed class RateDistortionCommand : ICommand
         var coding = ProgressiveCoding.For(method, a.String("variance"), every);
         if (genSteps > coding.Schedule.T) throw new UsageException($"--gen-steps must be ≤ T = {coding.Schedule.T} (got {genSteps})");
         string variance = coding.Variance;
-        string spec = a.String("data") ?? HeldOutSplit.SpecOrSelf(method.Config.Data);
-        using var data = DataSources.Load(spec, new DataOptions(Seed: a.Int("seed") ?? 0, Limit: n));
-        if (!data.ItemShape.SequenceEqual(method.ItemShape))
-            throw new UsageException($"--data: {spec} has items [{string.Join(", ", data.ItemShape)}], the model was trained on [{string.Join(", ", method.ItemShape)}]");
+        var (data, spec) = ModelSource.HeldOutData(a, method, n);
+        using var _data = data;
         n = (int)Math.Min(n, data.Count);
         bool image = data.IsImage;
         rows = Math.Min(rows, n);

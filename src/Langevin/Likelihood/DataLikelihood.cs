@@ -115,11 +115,8 @@ public sealed class DataLikelihood
     /// VP frame (variance σ_max² + 1 in the σ-frame), or the process's own σ range with N(0, σ_max² I).
     /// </summary>
     public static ProbabilityFlowLikelihood Flow(SamplingProcess process, TraceEstimator estimator = TraceEstimator.Rademacher, int probes = 1,
-        double rtol = 1e-5, double atol = 1e-5) => process.Kind switch
-    {
-        SamplingProcess.Vp => new(process.Schedule!.Sigma(0), process.Schedule.Sigma(process.Schedule.T - 1), 1, estimator, probes, rtol, atol),
-        _ => new(process.SigmaMin, process.SigmaMax, 0, estimator, probes, rtol, atol),
-    };
+        double rtol = 1e-5, double atol = 1e-5) =>
+        new(process.SigmaBounds.Min, process.SigmaBounds.Max, process.Kind == SamplingProcess.Vp ? 1 : 0, estimator, probes, rtol, atol);
 
     /// <summary>What <see cref="Measure"/> reports progress in, if known: the bound's timesteps; 0 for the adaptive ODEs (NFE, total unknown).</summary>
     public int ProgressTotal => Kind == LikelihoodKind.VariationalBound ? _s.VlbTimesteps ?? _process!.Schedule!.T : 0;

@@ -11,6 +11,9 @@ public sealed record SamplingProcess(string Kind, VpDiscreteSchedule? Schedule =
 {
     public const string Vp = "vp", Edm = "edm", Ve = "ve";
     public static readonly IReadOnlyList<string> Kinds = [Vp, Edm, Ve];
+
+    /// <summary>The σ's the model was trained over: the VP table's first and last σ, else <see cref="SigmaMin"/>..<see cref="SigmaMax"/>.</summary>
+    public (double Min, double Max) SigmaBounds => Kind == Vp ? (Schedule!.Sigma(0), Schedule.Sigma(Schedule.T - 1)) : (SigmaMin, SigmaMax);
 }
 
 /// <summary>The result of a sampling run: the output (in the sampler's output frame), NFE, and the plan that was followed.</summary>
